@@ -1,0 +1,31 @@
+"""free_tier_refresh: Cloud Scheduler target. Recompute the free tier from the pricing truth and store it."""
+from __future__ import annotations
+
+import logging
+
+import flask
+
+from shared import runtime
+from shared.bootstrap import container
+
+log = logging.getLogger("free_tier_refresh")
+
+
+async def refresh() -> dict:
+    from shared.catalog import load_pricing_truth
+    from shared.domain.free_tier import compute_free_tier, resolve_free_tier
+    from shared.domain.pricing import price_table
+
+    c = container()
+    s = c.settings
+    prices = price_table(load_pricing_truth(), s.fx_rate, s.pricing_markup)
+    enabled = {m.id for m in c.catalog.enabled()}
+    tier = resolve_free_tier(compute_free_tier(prices, enabled), s.free_tier_model_ids, enabled)
+    source = "override" if s.free_tier_model_ids else "computed"
+    doc = await c.store.save_free_tier(tier, source, prices)
+    log.info("free tier: %s (%s)", ", ".join(tier), source)
+    return {"model_ids": doc["model_ids"], "previous_model_ids": doc.get("previous_model_ids", []), "source": source}
+
+
+def free_tier_refresh(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    return runtime.run(refresh(), timeout=50)

@@ -1,0 +1,28 @@
+"""generation_worker: the Cloud Tasks target. 2xx ends a task; 503 asks Cloud Tasks to retry it later."""
+from __future__ import annotations
+
+import logging
+
+import flask
+
+from shared import runtime
+from shared.bootstrap import container
+
+log = logging.getLogger("worker")
+
+
+def generation_worker(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    if request.method != "POST":
+        return "method not allowed", 405
+    body = request.get_json(silent=True) or {}
+    job_id, kind = body.get("job_id"), body.get("kind")
+    if not isinstance(job_id, str) or kind not in ("start", "poll"):
+        return "bad task", 200  # a malformed task will never succeed: do not retry it
+    from shared.services import generation
+
+    c = container()
+    if kind == "start":
+        outcome = runtime.run(generation.run_start(c, job_id), timeout=100)
+    else:
+        outcome = runtime.run(generation.run_poll(c, job_id, int(body.get("attempt", 1))), timeout=100)
+    return ("retry later", 503) if outcome == "retry" else ("ok", 200)

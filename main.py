@@ -1,0 +1,7 @@
+"""Functions-framework targets. Each lives in functions/; importing this creates no client."""
+from functions.free_tier_refresh import free_tier_refresh
+from functions.generation_worker import generation_worker
+from functions.kie_callback import kie_callback
+from functions.telegram_webhook import telegram_webhook
+
+__all__ = ["telegram_webhook", "generation_worker", "kie_callback", "free_tier_refresh"]

@@ -1,0 +1,94 @@
+"""Wires the real adapters once per instance, lazily: importing this creates no client."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from shared import logs
+from shared.catalog import Catalog, load_catalog, load_pricing_truth
+from shared.config import Settings, get_settings
+from shared.domain.startup import PricingState, validate_startup
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from shared.clients.kie import KieClient
+    from shared.clients.tasks import TaskQueue
+    from shared.storage.firestore import FirestoreStore
+
+log = logging.getLogger("bootstrap")
+FREE_TIER_CACHE_S = 60.0
+
+
+class Container:
+    """Everything a function needs, each piece built on first use."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._free_tier: tuple[float, list[str]] | None = None
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog()
+
+    @cached_property
+    def pricing(self) -> PricingState:
+        s = self.settings
+        state = validate_startup(self.catalog, load_pricing_truth(), s.fx_rate, s.pricing_markup, s.free_tier_model_ids)
+        log.info("startup validation passed; free tier: %s", ", ".join(state.free_tier))
+        return state
+
+    @cached_property
+    def store(self) -> "FirestoreStore":
+        from shared.storage.firestore import FirestoreStore
+
+        return FirestoreStore.connect(self.settings.gcp_project)
+
+    @cached_property
+    def kie(self) -> "KieClient":
+        from shared.clients.kie import KieClient
+
+        s = self.settings
+        return KieClient(s.kie_base_url, s.kie_upload_base_url, s.kie_api_key)
+
+    @cached_property
+    def queue(self) -> "TaskQueue":
+        from shared.clients.tasks import TaskQueue
+
+        s = self.settings
+        return TaskQueue(s.gcp_project, s.tasks_location, s.tasks_queue, s.worker_url,
+                         emulator_host=s.tasks_emulator_host, service_account=s.tasks_service_account)
+
+    @cached_property
+    def bot(self) -> "Bot":
+        from shared.clients.telegram import make_bot
+
+        return make_bot(self.settings.telegram_bot_token, self.settings.telegram_api_base_url)
+
+    async def free_tier(self) -> list[str]:
+        """The stored tier (written by free_tier_refresh), cached briefly; the computed one until stored."""
+        now = time.monotonic()
+        if self._free_tier and now - self._free_tier[0] < FREE_TIER_CACHE_S:
+            return self._free_tier[1]
+        stored = await self.store.stored_free_tier()
+        tier = list(stored["model_ids"]) if stored and stored.get("model_ids") else self.pricing.free_tier
+        self._free_tier = (now, tier)
+        return tier
+
+
+_container: Container | None = None
+_lock = threading.Lock()
+
+
+def container() -> Container:
+    global _container
+    with _lock:
+        if _container is None:
+            settings = get_settings()
+            logs.setup(settings.log_level)
+            _container = Container(settings)
+            _container.pricing  # validate at start: a bad catalog fails the first request loudly
+        return _container

@@ -1,0 +1,165 @@
+"""The model catalog (models.json) and the USD pricing truth, both versioned in this folder."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+HERE = Path(__file__).parent
+CATALOG_PATH = HERE / "models.json"
+PRICING_PATH = HERE / "pricing_source_truth.txt"
+
+FieldType = Literal["text", "enum", "number", "boolean", "image", "audio", "video", "url", "task_ref", "hidden"]
+MEDIA_TYPES = ("image", "audio", "video")
+CATEGORIES = ("image", "video", "audio", "tools")
+
+
+class Localized(BaseModel):
+    ru: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ru
+
+
+class FieldSpec(BaseModel):
+    """One input field of a model, as KIE defines it, plus how the bot asks for it."""
+
+    name: str
+    type: FieldType
+    required: bool = False
+    ui: Literal["ask", "option", "fixed", "hidden"]
+    values: list[str] = []
+    default: Any = None
+    value: Any = None  # the fixed value when ui == "fixed"
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    send_as: Literal["string"] | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    multiple: bool = False
+    min_count: int | None = None
+    max_count: int | None = None
+    file_types: list[str] = []
+    max_file_mb: float | None = None
+    url_prefix: str | None = None
+    source_models: list[str] = []
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FieldSpec":
+        if self.type == "enum":
+            if not self.values:
+                raise ValueError(f"{self.name}: enum without values")
+            if self.default is not None and self.default not in self.values:
+                raise ValueError(f"{self.name}: default {self.default!r} not in values")
+        if self.type == "number" and self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"{self.name}: min > max")
+        if self.ui == "fixed" and self.value is None:
+            raise ValueError(f"{self.name}: fixed field without value")
+        if self.ui == "hidden" and self.required:
+            raise ValueError(f"{self.name}: a required field cannot be hidden")
+        if self.multiple and (self.max_count is None or self.max_count < 1):
+            raise ValueError(f"{self.name}: multiple without max_count")
+        return self
+
+    @property
+    def is_media(self) -> bool:
+        return self.type in MEDIA_TYPES
+
+
+class ModelSpec(BaseModel):
+    id: str = Field(min_length=1, max_length=60)
+    enabled: bool = True
+    category: Literal["image", "video", "audio", "tools"]
+    output: Literal["image", "video", "audio"]
+    name: Localized
+    description: Localized
+    fields: list[FieldSpec]
+    one_of_required: list[str] = []
+
+    @model_validator(mode="after")
+    def _unique_fields(self) -> "ModelSpec":
+        names = [f.name for f in self.fields]
+        if len(names) != len(set(names)):
+            raise ValueError(f"{self.id}: duplicate field names")
+        for name in self.one_of_required:
+            if name not in names:
+                raise ValueError(f"{self.id}: one_of_required names unknown field {name}")
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def asked(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.ui == "ask"]
+
+    @property
+    def options(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.ui in ("ask", "option")]
+
+
+class Catalog(BaseModel):
+    version: str
+    source: str = ""
+    models: list[ModelSpec]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Catalog":
+        ids = [m.id for m in self.models]
+        if len(ids) != len(set(ids)):
+            raise ValueError("duplicate model ids")
+        return self
+
+    def get(self, model_id: str) -> ModelSpec | None:
+        return self._by_id.get(model_id)
+
+    @property
+    def _by_id(self) -> dict[str, ModelSpec]:
+        cached = self.__dict__.get("_index")
+        if cached is None:
+            cached = {m.id: m for m in self.models}
+            self.__dict__["_index"] = cached
+        return cached
+
+    def enabled(self) -> list[ModelSpec]:
+        return [m for m in self.models if m.enabled]
+
+
+def parse_catalog(data: dict) -> Catalog:
+    return Catalog.model_validate(data)
+
+
+@lru_cache(maxsize=4)
+def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
+    return parse_catalog(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def parse_pricing_truth(text: str) -> dict[str, Decimal]:
+    """Lines `model-id: 0.0040 USD`; `#` starts a comment."""
+    prices: dict[str, Decimal] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        model_id, sep, rest = line.rpartition(":")
+        amount = rest.strip().removesuffix("USD").strip()
+        if not sep or not model_id.strip() or not amount:
+            raise ValueError(f"pricing truth line {number}: expected 'model-id: 0.01 USD', got {raw!r}")
+        if model_id.strip() in prices:
+            raise ValueError(f"pricing truth line {number}: duplicate model {model_id.strip()}")
+        prices[model_id.strip()] = Decimal(amount)
+    return prices
+
+
+def load_pricing_truth(path: Path = PRICING_PATH) -> dict[str, Decimal]:
+    return parse_pricing_truth(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,121 @@
+"""KIE.ai HTTP client: createTask, recordInfo, credits, uploads, callback signatures."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from shared.domain.jobs import ErrorCode, classify_kie_code
+
+TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+SIGNATURE_WINDOW_S = 300
+
+
+class KieError(RuntimeError):
+    def __init__(self, code: int, message: str):
+        super().__init__(f"KIE {code}: {message}")
+        self.code = code
+        self.message = message
+
+    @property
+    def error_code(self) -> ErrorCode:
+        return classify_kie_code(self.code)
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    task_id: str
+    state: str  # waiting | queuing | generating | success | fail
+    result_urls: list[str] = field(default_factory=list)
+    fail_code: str = ""
+    fail_msg: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("success", "fail")
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "TaskRecord":
+        urls: list[str] = []
+        raw = data.get("resultJson") or ""
+        if raw:
+            try:
+                urls = list(json.loads(raw).get("resultUrls") or [])
+            except (ValueError, AttributeError):
+                urls = []
+        return cls(task_id=str(data.get("taskId") or data.get("task_id") or ""), state=str(data.get("state") or ""),
+                   result_urls=urls, fail_code=str(data.get("failCode") or ""), fail_msg=str(data.get("failMsg") or ""))
+
+
+def sign(key: str, task_id: str, timestamp: str) -> str:
+    digest = hmac.new(key.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify_signature(key: str, task_id: str, timestamp: str | None, signature: str | None,
+                     now: float | None = None) -> bool:
+    if not timestamp or not signature or not task_id:
+        return False
+    try:
+        age = abs((now if now is not None else time.time()) - int(timestamp))
+    except ValueError:
+        return False
+    return age <= SIGNATURE_WINDOW_S and hmac.compare_digest(sign(key, task_id, timestamp), signature)
+
+
+class KieClient:
+    def __init__(self, base_url: str, upload_base_url: str, api_key: str, client: httpx.AsyncClient | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.upload_base_url = upload_base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._http = client or httpx.AsyncClient(timeout=TIMEOUT)
+
+    async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            response = await self._http.request(method, url, headers=self._headers, **kwargs)
+        except httpx.TimeoutException as err:
+            raise KieError(504, f"timeout: {err}") from err
+        except httpx.HTTPError as err:
+            raise KieError(503, f"network: {err}") from err
+        try:
+            body = response.json()
+        except ValueError:
+            raise KieError(response.status_code if response.status_code >= 400 else 502, response.text[:200]) from None
+        code = int(body.get("code", response.status_code)) if isinstance(body, dict) else response.status_code
+        if response.status_code >= 400 and code == 200:
+            code = response.status_code
+        if code != 200:
+            raise KieError(code, str(body.get("msg") or body.get("message") or "") if isinstance(body, dict) else "")
+        return body.get("data")
+
+    async def create_task(self, model: str, payload: dict[str, Any], callback_url: str | None) -> str:
+        body: dict[str, Any] = {"model": model, "input": payload}
+        if callback_url:
+            body["callBackUrl"] = callback_url
+        data = await self._call("POST", f"{self.base_url}/api/v1/jobs/createTask", json=body)
+        task_id = (data or {}).get("taskId")
+        if not task_id:
+            raise KieError(502, "createTask returned no taskId")
+        return str(task_id)
+
+    async def record_info(self, task_id: str) -> TaskRecord:
+        data = await self._call("GET", f"{self.base_url}/api/v1/jobs/recordInfo", params={"taskId": task_id})
+        return TaskRecord.from_data(data or {})
+
+    async def credits(self) -> float:
+        return float(await self._call("GET", f"{self.base_url}/api/v1/chat/credit"))
+
+    async def upload_bytes(self, content: bytes, file_name: str, upload_path: str = "user-uploads") -> str:
+        files = {"file": (file_name, content)}
+        data = await self._call("POST", f"{self.upload_base_url}/api/file-stream-upload",
+                                files=files, data={"uploadPath": upload_path, "fileName": file_name})
+        return str((data or {}).get("downloadUrl") or (data or {}).get("fileUrl"))
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

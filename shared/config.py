@@ -1,0 +1,82 @@
+"""All configuration, read once from the environment (see README's table)."""
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    telegram_bot_token: str = Field(min_length=1)
+    telegram_webhook_secret: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9_-]+$")
+    telegram_api_base_url: str = "https://api.telegram.org"
+
+    kie_api_key: str = Field(min_length=1)
+    kie_base_url: str = "https://api.kie.ai"
+    kie_upload_base_url: str = "https://kieai.redpandaai.co"
+    kie_webhook_hmac_key: str = ""
+
+    gcp_project: str = Field(min_length=1)
+    tasks_queue: str = "generations"
+    tasks_location: str = "europe-west1"
+    tasks_emulator_host: str = ""  # host:port of the local Cloud Tasks emulator
+    tasks_service_account: str = ""  # OIDC identity Cloud Tasks calls the worker with
+    worker_url: str = Field(min_length=1)
+    callback_url: str = Field(min_length=1)
+
+    admin_ids: Annotated[list[int], NoDecode] = []
+    fx_rate: Decimal = Field(default=Decimal("95"), gt=0)
+    pricing_markup: Decimal = Field(default=Decimal("2.0"), gt=0)
+    start_bonus_rub: Decimal = Field(default=Decimal("0"), ge=0)
+    free_daily_limit: int = Field(default=5, ge=0)
+    free_tier_model_ids: Annotated[list[str], NoDecode] = []
+
+    # Fallback polling of KIE when no callback arrives: delays between polls, then TIMEOUT.
+    poll_delays_seconds: Annotated[list[int], NoDecode] = [20, 30, 60, 120, 240, 480]
+    log_level: str = "INFO"
+
+    _split_ids = field_validator("admin_ids", "free_tier_model_ids", "poll_delays_seconds", mode="before")(
+        staticmethod(_csv)
+    )
+
+    @field_validator("telegram_api_base_url", "kie_base_url", "kie_upload_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+def _explain(err: ValidationError) -> str:
+    lines = []
+    for item in err.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else "?"
+        problem = "is required but not set" if item["type"] == "missing" else f"is invalid: {item['msg']}"
+        lines.append(f"{name} {problem}")
+    return "Configuration error: " + "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; a bad value raises ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise ConfigError(_explain(err)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,50 @@
+"""Startup validation of the catalog and the pricing truth: a broken catalog never serves users."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from shared.catalog import Catalog
+from shared.domain.free_tier import FREE_TIER_SIZE, FreeTierError, compute_free_tier, resolve_free_tier
+from shared.domain.pricing import price_table
+
+EXPECTED_MODELS = 42
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class PricingState:
+    prices: dict[str, int]  # kopecks per run at base options
+    computed_free_tier: list[str]
+    free_tier: list[str]  # after FREE_TIER_MODEL_IDS override
+
+
+def validate_startup(catalog: Catalog, truth: dict[str, Decimal], fx_rate: Decimal, markup: Decimal,
+                     override: list[str]) -> PricingState:
+    problems = []
+    enabled = catalog.enabled()
+    if len(catalog.models) != EXPECTED_MODELS:
+        problems.append(f"catalog has {len(catalog.models)} models, expected {EXPECTED_MODELS}")
+    if len(enabled) != len(catalog.models):
+        problems.append(f"{len(catalog.models) - len(enabled)} catalog models are disabled")
+    unpriced = [m.id for m in enabled if m.id not in truth]
+    if unpriced:
+        problems.append("models without a price in the pricing truth: " + ", ".join(unpriced))
+    bad = [m for m, usd in truth.items() if usd <= 0]
+    if bad:
+        problems.append("non-positive prices: " + ", ".join(bad))
+    prices = price_table(truth, fx_rate, markup)
+    computed = compute_free_tier(prices, {m.id for m in enabled})
+    if len(computed) != FREE_TIER_SIZE:
+        problems.append(f"free tier has {len(computed)} models, expected {FREE_TIER_SIZE}")
+    try:
+        free = resolve_free_tier(computed, override, {m.id for m in enabled})
+    except FreeTierError as err:
+        problems.append(str(err))
+        free = computed
+    if problems:
+        raise StartupError("Startup validation failed: " + "; ".join(problems))
+    return PricingState(prices=prices, computed_free_tier=computed, free_tier=free)

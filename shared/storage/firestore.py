@@ -1,0 +1,396 @@
+"""Firestore: the only module that talks to the database. Documents are described in docs/firestore.md.
+
+Every balance change writes a ledger entry, keyed by its idempotency key, in the same
+transaction as the balance update, so a retried call finds the entry and changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from shared.domain.clock import moscow_day, utcnow
+from shared.domain.jobs import ErrorCode, Job, JobState, check_move
+
+USERS, LEDGER, JOBS, EVENTS = "users", "ledger", "jobs", "generation_events"
+UPDATES, FREE_USAGE, SETTINGS = "processed_updates", "free_usage", "settings"
+
+UPDATE_TTL = timedelta(days=2)  # Telegram keeps undelivered updates for 24 h
+FREE_USAGE_TTL = timedelta(days=3)
+DRAFT_TTL = timedelta(days=7)
+LAST_SEEN_EVERY = timedelta(minutes=10)
+TX_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: int
+    chat_id: int
+    username: str | None = None
+    first_name: str | None = None
+    language_code: str | None = None
+
+
+@dataclass
+class User:
+    user_id: int
+    language: str = "ru"
+    balance_kopecks: int = 0
+    banned: bool = False
+    draft_job_id: str | None = None
+    awaiting: str | None = None
+    username: str | None = None
+    first_name: str | None = None
+
+    @classmethod
+    def from_doc(cls, data: dict[str, Any]) -> "User":
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """Outcome of the worker's charge transaction."""
+
+    status: str  # started | not_pending | insufficient_funds | free_limit | busy
+    job: Job
+
+
+def lang_of(code: str | None) -> str:
+    return "en" if (code or "").lower().startswith("en") else "ru"
+
+
+def _job(snapshot: Any) -> Job:
+    return Job(id=snapshot.id, **snapshot.to_dict())
+
+
+class FirestoreStore:
+    def __init__(self, client: firestore.AsyncClient):
+        self.db = client
+
+    @classmethod
+    def connect(cls, project: str) -> "FirestoreStore":
+        return cls(firestore.AsyncClient(project=project))
+
+    # --- updates -------------------------------------------------------------
+    async def claim_update(self, update_id: int) -> bool:
+        """True the first time an update id is seen; False for a redelivery."""
+        now = utcnow()
+        try:
+            await self.db.collection(UPDATES).document(str(update_id)).create(
+                {"update_id": update_id, "processed_at": now, "expire_at": now + UPDATE_TTL}
+            )
+        except AlreadyExists:
+            return False
+        return True
+
+    # --- users ---------------------------------------------------------------
+    async def get_user(self, user_id: int) -> User | None:
+        snap = await self.db.collection(USERS).document(str(user_id)).get()
+        return User.from_doc(snap.to_dict()) if snap.exists else None
+
+    async def touch_user(self, profile: Profile, bonus_kopecks: int) -> tuple[User, bool]:
+        """Read the user (1 read); create on first contact with the start bonus; refresh last_seen rarely."""
+        ref = self.db.collection(USERS).document(str(profile.user_id))
+        snap = await ref.get()
+        now = utcnow()
+        if not snap.exists:
+            return await self._create_user(profile, bonus_kopecks), True
+        data = snap.to_dict()
+        changes: dict[str, Any] = {}
+        language = lang_of(profile.language_code) if profile.language_code else data.get("language", "ru")
+        if language != data.get("language"):
+            changes["language"] = language
+        for key in ("username", "first_name"):
+            if getattr(profile, key) != data.get(key):
+                changes[key] = getattr(profile, key)
+        last_seen = data.get("last_seen_at")
+        if changes or last_seen is None or now - last_seen > LAST_SEEN_EVERY:
+            changes["last_seen_at"] = now
+            await ref.update(changes)
+            data.update(changes)
+        return User.from_doc(data), False
+
+    async def _create_user(self, profile: Profile, bonus_kopecks: int) -> User:
+        ref = self.db.collection(USERS).document(str(profile.user_id))
+        bonus_ref = self.db.collection(LEDGER).document(f"bonus_start_{profile.user_id}")
+
+        @firestore.async_transactional
+        async def create(tx: Any) -> dict[str, Any]:
+            snap = await ref.get(transaction=tx)
+            if snap.exists:
+                return snap.to_dict()
+            now = utcnow()
+            doc = {
+                "user_id": profile.user_id, "chat_id": profile.chat_id, "username": profile.username,
+                "first_name": profile.first_name, "language": lang_of(profile.language_code),
+                "balance_kopecks": bonus_kopecks, "banned": False, "draft_job_id": None, "awaiting": None,
+                "created_at": now, "last_seen_at": now,
+            }
+            tx.set(ref, doc)
+            if bonus_kopecks > 0:
+                tx.set(bonus_ref, _ledger_doc(profile.user_id, "bonus", bonus_kopecks, bonus_kopecks,
+                                              ref="start_bonus", key=bonus_ref.id, now=now))
+            return doc
+
+        return User.from_doc(await create(self.db.transaction(max_attempts=TX_ATTEMPTS)))
+
+    async def set_user_fields(self, user_id: int, **fields: Any) -> None:
+        await self.db.collection(USERS).document(str(user_id)).update(fields)
+
+    async def adjust_balance(self, user_id: int, amount_kopecks: int, kind: str, key: str,
+                             ref: str = "", note: str = "") -> bool:
+        """Apply one ledger entry and its balance change once; False when the key was already applied."""
+        user_ref = self.db.collection(USERS).document(str(user_id))
+        entry_ref = self.db.collection(LEDGER).document(key)
+
+        @firestore.async_transactional
+        async def apply(tx: Any) -> bool:
+            entry = await entry_ref.get(transaction=tx)
+            user = await user_ref.get(transaction=tx)
+            if entry.exists:
+                return False
+            balance = (user.to_dict() or {}).get("balance_kopecks", 0) + amount_kopecks
+            now = utcnow()
+            tx.update(user_ref, {"balance_kopecks": balance})
+            tx.set(entry_ref, _ledger_doc(user_id, kind, amount_kopecks, balance, ref=ref, key=key, now=now, note=note))
+            return True
+
+        return await apply(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    async def ledger_for(self, user_id: int) -> list[dict[str, Any]]:
+        query = self.db.collection(LEDGER).where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        return [snap.to_dict() async for snap in query.stream()]
+
+    # --- free tier -----------------------------------------------------------
+    async def free_usage(self, user_id: int, day: str | None = None) -> dict[str, int]:
+        day = day or moscow_day()
+        snap = await self.db.collection(FREE_USAGE).document(f"{user_id}_{day}").get()
+        return dict((snap.to_dict() or {}).get("counts", {})) if snap.exists else {}
+
+    async def stored_free_tier(self) -> dict[str, Any] | None:
+        snap = await self.db.collection(SETTINGS).document("free_tier").get()
+        return snap.to_dict() if snap.exists else None
+
+    async def save_free_tier(self, model_ids: list[str], source: str, prices: dict[str, int]) -> dict[str, Any]:
+        """Write the tier with the time and the previous value; a no-op when it did not change."""
+        ref = self.db.collection(SETTINGS).document("free_tier")
+
+        @firestore.async_transactional
+        async def save(tx: Any) -> dict[str, Any]:
+            snap = await ref.get(transaction=tx)
+            old = snap.to_dict() if snap.exists else {}
+            if old.get("model_ids") == model_ids and old.get("source") == source:
+                return old
+            doc = {"model_ids": model_ids, "source": source, "computed_at": utcnow(),
+                   "previous_model_ids": old.get("model_ids", []),
+                   "prices_kopecks": {m: prices[m] for m in model_ids if m in prices}}
+            tx.set(ref, doc)
+            return doc
+
+        return await save(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    # --- jobs ----------------------------------------------------------------
+    async def get_job(self, job_id: str) -> Job | None:
+        snap = await self.db.collection(JOBS).document(job_id).get()
+        return _job(snap) if snap.exists else None
+
+    async def find_job_by_task(self, kie_task_id: str) -> Job | None:
+        query = self.db.collection(JOBS).where(filter=firestore.FieldFilter("kie_task_id", "==", kie_task_id)).limit(1)
+        async for snap in query.stream():
+            return _job(snap)
+        return None
+
+    async def create_draft(self, job: Job) -> None:
+        """The wizard's state lives in the job document; the user points at their current draft."""
+        now = utcnow()
+        batch = self.db.batch()
+        doc = job.model_dump(exclude={"id"}, mode="python")
+        doc.update(created_at=now, updated_at=now, expire_at=now + DRAFT_TTL,
+                   history=[{"state": JobState.AWAITING_INPUT.value, "at": now}])
+        batch.set(self.db.collection(JOBS).document(job.id), doc)
+        batch.update(self.db.collection(USERS).document(str(job.user_id)), {"draft_job_id": job.id, "awaiting": None})
+        await batch.commit()
+
+    async def update_draft(self, job_id: str, **fields: Any) -> None:
+        fields["updated_at"] = utcnow()
+        await self.db.collection(JOBS).document(job_id).update(fields)
+
+    async def confirm(self, job_id: str, price_kopecks: int, is_free: bool, request_id: str) -> Job | None:
+        """awaiting_input -> confirmed exactly once (a double tap confirms once)."""
+        ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> Job | None:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists or snap.get("state") != JobState.AWAITING_INPUT:
+                return None
+            now = utcnow()
+            changes = {"state": JobState.CONFIRMED.value, "price_kopecks": price_kopecks, "is_free": is_free,
+                       "request_id": request_id, "confirmed_at": now, "updated_at": now, "expire_at": None,
+                       "history": firestore.ArrayUnion([{"state": JobState.CONFIRMED.value, "at": now}])}
+            tx.update(ref, changes)
+            job = _job(snap)
+            return job.model_copy(update={k: v for k, v in changes.items() if k != "history"})
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    async def move(self, job_id: str, target: JobState, **fields: Any) -> Job | None:
+        """A plain state move without money; None if the job is not in a state that allows it."""
+        ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> Job | None:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists:
+                return None
+            job = _job(snap)
+            try:
+                check_move(job.state, target)
+            except Exception:
+                return None
+            now = utcnow()
+            changes = {"state": target.value, "updated_at": now, **fields}
+            if target == JobState.QUEUED:
+                changes["queued_at"] = now
+            if target in (JobState.FAILED, JobState.CANCELLED):
+                changes["finished_at"] = now
+            tx.update(ref, {**changes, "history": firestore.ArrayUnion([{"state": target.value, "at": now}])})
+            return job.model_copy(update=changes)
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    async def start(self, job_id: str, free_limit: int, lease: timedelta) -> StartResult:
+        """The worker's charge: queued -> running, taking the price or one free use, in one transaction."""
+        job_ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> StartResult:
+            snap = await job_ref.get(transaction=tx)
+            job = _job(snap)
+            now = utcnow()
+            if job.state == JobState.RUNNING and not job.kie_task_id:
+                if job.lease_until and job.lease_until > now:
+                    return StartResult("busy", job)
+                tx.update(job_ref, {"lease_until": now + lease, "updated_at": now})
+                return StartResult("started", job.model_copy(update={"lease_until": now + lease}))
+            if job.state not in (JobState.CONFIRMED, JobState.QUEUED):
+                return StartResult("not_pending", job)
+            user_ref = self.db.collection(USERS).document(str(job.user_id))
+            day = moscow_day(now)
+            usage_ref = self.db.collection(FREE_USAGE).document(f"{job.user_id}_{day}")
+            if job.is_free:
+                usage = await usage_ref.get(transaction=tx)
+                counts = dict((usage.to_dict() or {}).get("counts", {})) if usage.exists else {}
+                if counts.get(job.model_id, 0) >= free_limit:
+                    return StartResult("free_limit", self._fail_in(tx, job_ref, job, ErrorCode.FREE_LIMIT_REACHED, now))
+                counts[job.model_id] = counts.get(job.model_id, 0) + 1
+                tx.set(usage_ref, {"user_id": job.user_id, "day": day, "counts": counts,
+                                   "updated_at": now, "expire_at": now + FREE_USAGE_TTL})
+                charged, free_day = 0, day
+            else:
+                user = await user_ref.get(transaction=tx)
+                balance = (user.to_dict() or {}).get("balance_kopecks", 0)
+                if balance < job.price_kopecks:
+                    return StartResult("insufficient_funds",
+                                       self._fail_in(tx, job_ref, job, ErrorCode.INSUFFICIENT_FUNDS, now))
+                key = f"charge_{job.id}"
+                tx.update(user_ref, {"balance_kopecks": balance - job.price_kopecks})
+                tx.set(self.db.collection(LEDGER).document(key),
+                       _ledger_doc(job.user_id, "charge", -job.price_kopecks, balance - job.price_kopecks,
+                                   ref=job.id, key=key, now=now, request_id=job.request_id, model_id=job.model_id))
+                charged, free_day = job.price_kopecks, None
+            changes = {"state": JobState.RUNNING.value, "charged_kopecks": charged, "free_day": free_day,
+                       "started_at": now, "updated_at": now, "lease_until": now + lease}
+            tx.update(job_ref, {**changes, "history": firestore.ArrayUnion([{"state": "running", "at": now}])})
+            return StartResult("started", job.model_copy(update=changes))
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    @staticmethod
+    def _fail_in(tx: Any, ref: Any, job: Job, code: ErrorCode, now: datetime) -> Job:
+        changes = {"state": JobState.FAILED.value, "error_code": code.value, "finished_at": now, "updated_at": now}
+        tx.update(ref, {**changes, "history": firestore.ArrayUnion([{"state": "failed", "at": now, "error": code.value}])})
+        return job.model_copy(update=changes)
+
+    async def set_task_id(self, job_id: str, kie_task_id: str) -> None:
+        await self.db.collection(JOBS).document(job_id).update(
+            {"kie_task_id": kie_task_id, "lease_until": None, "updated_at": utcnow()})
+
+    async def succeed(self, job_id: str, result_urls: list[str]) -> Job | None:
+        """running -> succeeded once; None when another call already finished the job."""
+        ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> Job | None:
+            job = _job(await ref.get(transaction=tx))
+            if job.state != JobState.RUNNING:
+                return None
+            now = utcnow()
+            changes = {"state": JobState.SUCCEEDED.value, "result_urls": result_urls,
+                       "finished_at": now, "updated_at": now}
+            tx.update(ref, {**changes, "history": firestore.ArrayUnion([{"state": "succeeded", "at": now}])})
+            return job.model_copy(update=changes)
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    async def refund(self, job_id: str, code: ErrorCode, message: str) -> Job | None:
+        """running -> refunded once, giving back the money or the free use in the same transaction."""
+        job_ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> Job | None:
+            job = _job(await job_ref.get(transaction=tx))
+            if job.state != JobState.RUNNING:
+                return None
+            user_ref = self.db.collection(USERS).document(str(job.user_id))
+            usage_ref = self.db.collection(FREE_USAGE).document(f"{job.user_id}_{job.free_day}")
+            key = f"refund_{job.id}"
+            entry_ref = self.db.collection(LEDGER).document(key)
+            now = utcnow()
+            if job.charged_kopecks:
+                user = await user_ref.get(transaction=tx)
+                entry = await entry_ref.get(transaction=tx)
+                if not entry.exists:
+                    balance = (user.to_dict() or {}).get("balance_kopecks", 0) + job.charged_kopecks
+                    tx.update(user_ref, {"balance_kopecks": balance})
+                    tx.set(entry_ref, _ledger_doc(job.user_id, "refund", job.charged_kopecks, balance, ref=job.id,
+                                                  key=key, now=now, request_id=job.request_id,
+                                                  model_id=job.model_id, note=code.value))
+            elif job.free_day:
+                usage = await usage_ref.get(transaction=tx)
+                counts = dict((usage.to_dict() or {}).get("counts", {})) if usage.exists else {}
+                counts[job.model_id] = max(0, counts.get(job.model_id, 0) - 1)
+                tx.set(usage_ref, {"counts": counts, "updated_at": now}, merge=True)
+            changes = {"state": JobState.REFUNDED.value, "error_code": code.value, "error_message": message[:500],
+                       "finished_at": now, "updated_at": now, "lease_until": None}
+            tx.update(job_ref, {**changes, "history": firestore.ArrayUnion(
+                [{"state": "refunded", "at": now, "error": code.value}])})
+            return job.model_copy(update=changes)
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    async def set_job_fields(self, job_id: str, **fields: Any) -> None:
+        fields["updated_at"] = utcnow()
+        await self.db.collection(JOBS).document(job_id).update(fields)
+
+    # --- events --------------------------------------------------------------
+    async def record_event(self, job: Job, status: str, category: str, duration_ms: int | None = None) -> None:
+        """One event per job and status (the id makes a retry overwrite, not duplicate)."""
+        await self.db.collection(EVENTS).document(f"{job.id}_{status}").set({
+            "created_at": utcnow(), "user_id": job.user_id, "chat_id": job.chat_id, "model_id": job.model_id,
+            "category": category, "status": status, "is_free_applied": job.is_free,
+            "price_kopecks": job.price_kopecks, "price_rub": f"{job.price_kopecks // 100}.{job.price_kopecks % 100:02d}",
+            "request_id": job.request_id, "task_id": job.kie_task_id, "job_id": job.id,
+            "error_code": job.error_code, "error_message": job.error_message, "duration_ms": duration_ms,
+        })
+
+
+def _ledger_doc(user_id: int, kind: str, amount: int, balance_after: int, *, ref: str, key: str,
+                now: datetime, note: str = "", request_id: str | None = None,
+                model_id: str | None = None) -> dict[str, Any]:
+    return {"user_id": user_id, "kind": kind, "amount_kopecks": amount, "balance_after_kopecks": balance_after,
+            "ref": ref, "idempotency_key": key, "request_id": request_id, "model_id": model_id,
+            "note": note, "created_at": now}

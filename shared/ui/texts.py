@@ -1,0 +1,385 @@
+"""Every user-facing text, Russian first, English for users whose Telegram language is English.
+
+Texts are HTML (parse_mode=HTML); values filled in must be escaped by the caller.
+Never name the upstream provider here.
+"""
+from __future__ import annotations
+
+RU: dict[str, str] = {
+    "welcome": (
+        "👋 <b>Добро пожаловать в AI Studio!</b>\n\n"
+        "Создавайте изображения, видео и аудио с помощью {count} нейросетей: Nano Banana, Seedream, Flux 2, "
+        "Imagen 4, Kling, Sora 2, Wan, Hailuo, ElevenLabs и других.\n\n"
+        "💰 Баланс: <b>{balance}</b>\n"
+        "🆓 {free_count} моделей бесплатно — по {limit} генераций в день каждая\n\n"
+        "Цена видна до запуска. Если генерация не удалась, деньги сразу возвращаются на баланс.\n\n"
+        "Выберите раздел:"
+    ),
+    "bonus_granted": "🎁 Вам начислен приветственный бонус: <b>{amount}</b>.",
+    "menu": "Главное меню. 💰 Баланс: <b>{balance}</b>\n\nВыберите раздел:",
+    "btn_image": "🖼 Изображения",
+    "btn_video": "🎬 Видео",
+    "btn_audio": "🎧 Аудио",
+    "btn_tools": "🛠 Инструменты",
+    "btn_free": "🆓 Бесплатно",
+    "btn_search": "🔎 Поиск",
+    "btn_balance": "💰 Баланс",
+    "btn_help": "❓ Помощь",
+    "btn_menu": "🏠 Меню",
+    "btn_back": "⬅️ Назад",
+    "btn_prev": "◀️",
+    "btn_next": "▶️",
+    "btn_start_model": "▶️ Создать",
+    "btn_cancel": "✖️ Отмена",
+    "btn_skip": "⏭ Пропустить",
+    "btn_yes": "Да",
+    "btn_no": "Нет",
+    "btn_confirm": "✅ Запустить · {price}",
+    "btn_confirm_free": "✅ Запустить бесплатно",
+    "btn_done": "✅ Готово",
+    "cat_image": "🖼 Изображения",
+    "cat_video": "🎬 Видео",
+    "cat_audio": "🎧 Аудио",
+    "cat_tools": "🛠 Инструменты",
+    "catalog_header": "<b>{title}</b> · {count} моделей\nЦена указана за одну генерацию. Выберите модель:",
+    "page": "{page}/{pages}",
+    "free_header": (
+        "🆓 <b>Бесплатные модели</b>\n"
+        "Каждая — до {limit} генераций в день. Счётчики обновляются в 00:00 по Москве.\n"
+    ),
+    "free_line": "🆓 <b>{name}</b> — осталось {left} из {limit}",
+    "free_badge": "🆓 {name} · {left}/{limit}",
+    "model_button": "{name} · {price}",
+    "card": "<b>{name}</b>\n{description}\n\n<b>Что нужно указать:</b>\n{inputs}\n\n<b>Результат:</b> {output}\n{price_line}",
+    "card_price": "💰 Цена: <b>{price}</b> за генерацию",
+    "card_free": "🆓 Бесплатно, осталось {left} из {limit} сегодня",
+    "card_free_spent": "🆓 Бесплатные генерации на сегодня закончились (0 из {limit}). Сейчас цена: <b>{price}</b>",
+    "input_line": "• {label}{detail}",
+    "detail_max_len": " (до {max} символов)",
+    "detail_values": ": {values}",
+    "detail_default": " (по умолчанию {default})",
+    "detail_range": " ({min}–{max})",
+    "detail_files": " (до {max} шт.)",
+    "detail_optional": ", необязательно",
+    "out_image": "изображение",
+    "out_video": "видео",
+    "out_audio": "аудио",
+    "ask_text": "✏️ <b>{label}</b>\nНапишите текст сообщением{limit}.",
+    "ask_text_limit": " — до {max} символов",
+    "ask_enum": "<b>{label}</b>\nВыберите вариант:",
+    "ask_boolean": "<b>{label}</b>\nВключить?",
+    "ask_number": "<b>{label}</b>\nВыберите значение или отправьте число от {min} до {max}.",
+    "ask_media": "📎 <b>{label}</b>\nОтправьте {what}{count}.",
+    "ask_media_count": " (до {max} шт.), затем нажмите «Готово»",
+    "ask_url": "🔗 <b>{label}</b>\nОтправьте ссылку, она должна начинаться с {prefix}",
+    "ask_task_ref": "🎞 <b>{label}</b>\nЭтот инструмент работает с результатом другой генерации — запустите его кнопкой под готовым видео.",
+    "what_image": "фото",
+    "what_audio": "аудиофайл или голосовое сообщение",
+    "what_video": "видео",
+    "step": "Шаг {n} из {total}\n\n",
+    "confirm": "<b>Проверьте заказ</b>\n\nМодель: <b>{name}</b>\n{lines}\n\n{price_block}",
+    "confirm_line": "{label}: <b>{value}</b>",
+    "confirm_price": "💰 Стоимость: <b>{price}</b>\nБаланс после: <b>{after}</b>",
+    "confirm_free": "🆓 Бесплатно — осталось {left} из {limit} сегодня",
+    "confirm_short": (
+        "💰 Стоимость: <b>{price}</b>\n⚠️ На балансе <b>{balance}</b> — не хватает <b>{missing}</b>.\n"
+        "Пополните баланс, чтобы запустить (раздел «💰 Баланс»)."
+    ),
+    "option_button": "⚙️ {label}: {value}",
+    "value_default": "по умолчанию",
+    "value_on": "вкл",
+    "value_off": "выкл",
+    "started": (
+        "⏳ <b>Генерация запущена</b> · {name}\n"
+        "Результат придёт сюда, обычно это занимает {eta}. Можно пользоваться ботом дальше.\n"
+        "Код запроса: <code>{rq}</code>"
+    ),
+    "eta_image": "до минуты",
+    "eta_video": "несколько минут",
+    "eta_audio": "до минуты",
+    "result_caption": "✅ <b>{name}</b> · {price}\nКод запроса: <code>{rq}</code>",
+    "result_caption_free": "✅ <b>{name}</b> · бесплатно\nКод запроса: <code>{rq}</code>",
+    "failed_refunded": (
+        "❌ <b>Генерация не удалась</b> · {name}\n{reason}\n\n"
+        "💸 {amount} возвращены на баланс.\n🆘 Код ошибки: <code>{rq}</code>"
+    ),
+    "failed_free_returned": (
+        "❌ <b>Генерация не удалась</b> · {name}\n{reason}\n\n"
+        "🆓 Бесплатная попытка возвращена.\n🆘 Код ошибки: <code>{rq}</code>"
+    ),
+    "insufficient_funds": (
+        "💳 <b>Недостаточно средств</b>\nНужно <b>{price}</b>, на балансе <b>{balance}</b>. "
+        "Ничего не списано.\nПополните баланс в разделе «💰 Баланс» и запустите снова."
+    ),
+    "free_limit_reached": (
+        "🆓 Бесплатные генерации этой модели на сегодня закончились ({limit} из {limit}). "
+        "Ничего не списано. Счётчик обновится в 00:00 по Москве."
+    ),
+    "reason_PROVIDER_REJECTED": "Сервис генерации отклонил запрос. Попробуйте изменить описание или параметры.",
+    "reason_PROVIDER_RATE_LIMITED": "Сервис генерации сейчас перегружен. Попробуйте через минуту.",
+    "reason_PROVIDER_UNAVAILABLE": "Сервис генерации временно недоступен. Попробуйте позже.",
+    "reason_GENERATION_FAILED": "Нейросеть не смогла выполнить задачу. Попробуйте ещё раз или измените описание.",
+    "reason_TIMEOUT": "Генерация заняла слишком много времени.",
+    "reason_INVALID_INPUT": "Параметры запроса не подошли модели.",
+    "reason_INTERNAL": "Внутренняя ошибка. Мы уже разбираемся.",
+    "reason_DELIVERY_FAILED": "Не удалось отправить результат.",
+    "already_running": "Этот заказ уже запущен.",
+    "stale": "Эта форма устарела. Откройте модель заново.",
+    "cancelled": "Отменено. Ничего не списано.",
+    "balance": "💰 <b>Баланс: {balance}</b>\n\n{history}\n\nПополнение через Telegram Stars появится в этом разделе.",
+    "balance_empty": "Операций пока нет.",
+    "balance_history": "<b>Последние операции:</b>\n{lines}",
+    "ledger_line": "{date} · {kind} · <b>{amount}</b>",
+    "kind_bonus": "🎁 бонус",
+    "kind_topup": "💳 пополнение",
+    "kind_charge": "🖼 генерация",
+    "kind_refund": "💸 возврат",
+    "kind_adjust": "🛠 корректировка",
+    "help": (
+        "❓ <b>Как пользоваться AI Studio</b>\n\n"
+        "1. Выберите раздел и модель — в карточке видно, что нужно указать и сколько это стоит.\n"
+        "2. Нажмите «▶️ Создать» и ответьте на вопросы: текст — сообщением, параметры — кнопками.\n"
+        "3. Проверьте заказ: цена и баланс после списания видны до запуска. Любой параметр можно поменять.\n"
+        "4. Результат придёт в этот чат.\n\n"
+        "🆓 <b>Бесплатно:</b> {free_count} моделей, по {limit} генераций в день каждая (сброс в 00:00 МСК).\n"
+        "💸 <b>Возвраты:</b> если генерация не удалась, деньги или бесплатная попытка возвращаются автоматически.\n"
+        "🆘 <b>Поддержка:</b> если что-то пошло не так, пришлите код ошибки вида <code>RQ-1a2b3c4d</code>.\n\n"
+        "Команды: /start — меню, /help — помощь."
+    ),
+    "search_prompt": "🔎 Напишите название модели, например: <i>Kling</i>, <i>Flux</i> или <i>видео</i>.",
+    "search_results": "🔎 Найдено по запросу «{query}»: {count}",
+    "search_none": "🔎 По запросу «{query}» ничего не нашлось. Попробуйте другое название или откройте каталог.",
+    "unknown": "Не понял сообщение. Откройте меню: /start",
+    "banned": "Доступ к боту ограничен. Если это ошибка, напишите в поддержку.",
+    "error_generic": "⚠️ Что-то пошло не так. Попробуйте ещё раз.\n🆘 Код ошибки: <code>{rq}</code>",
+    "not_media_step": "Сейчас нужно отправить {what}. Или нажмите «Отмена».",
+    "media_not_yet": "Этот шаг ждёт {what}.",
+    "bad_value": "⚠️ {problem}\nПопробуйте ещё раз.",
+    "problem_empty": "Текст не может быть пустым.",
+    "problem_too_long": "Слишком длинный текст: {length} символов, а можно до {max}.",
+    "problem_too_short": "Слишком короткий текст: нужно не меньше {min} символов.",
+    "problem_not_in_list": "Такого варианта нет. Доступно: {values}.",
+    "problem_not_a_number": "Нужно число.",
+    "problem_not_integer": "Нужно целое число.",
+    "problem_out_of_range": "Число должно быть от {min} до {max}.",
+    "problem_required": "Не заполнено обязательное поле «{label}».",
+    "problem_bad_link": "Ссылка должна начинаться с {prefix}",
+    "problem_default": "Значение не подходит.",
+}
+
+EN: dict[str, str] = {
+    "welcome": (
+        "👋 <b>Welcome to AI Studio!</b>\n\n"
+        "Create images, video and audio with {count} AI models: Nano Banana, Seedream, Flux 2, Imagen 4, "
+        "Kling, Sora 2, Wan, Hailuo, ElevenLabs and more.\n\n"
+        "💰 Balance: <b>{balance}</b>\n"
+        "🆓 {free_count} models are free — {limit} generations a day each\n\n"
+        "You see the price before you run. If a generation fails, the money goes straight back to your balance.\n\n"
+        "Choose a section:"
+    ),
+    "bonus_granted": "🎁 You received a welcome bonus: <b>{amount}</b>.",
+    "menu": "Main menu. 💰 Balance: <b>{balance}</b>\n\nChoose a section:",
+    "btn_image": "🖼 Images",
+    "btn_video": "🎬 Video",
+    "btn_audio": "🎧 Audio",
+    "btn_tools": "🛠 Tools",
+    "btn_free": "🆓 Free",
+    "btn_search": "🔎 Search",
+    "btn_balance": "💰 Balance",
+    "btn_help": "❓ Help",
+    "btn_menu": "🏠 Menu",
+    "btn_back": "⬅️ Back",
+    "btn_prev": "◀️",
+    "btn_next": "▶️",
+    "btn_start_model": "▶️ Create",
+    "btn_cancel": "✖️ Cancel",
+    "btn_skip": "⏭ Skip",
+    "btn_yes": "Yes",
+    "btn_no": "No",
+    "btn_confirm": "✅ Run · {price}",
+    "btn_confirm_free": "✅ Run for free",
+    "btn_done": "✅ Done",
+    "cat_image": "🖼 Images",
+    "cat_video": "🎬 Video",
+    "cat_audio": "🎧 Audio",
+    "cat_tools": "🛠 Tools",
+    "catalog_header": "<b>{title}</b> · {count} models\nPrices are per generation. Choose a model:",
+    "page": "{page}/{pages}",
+    "free_header": "🆓 <b>Free models</b>\nUp to {limit} generations a day each. Counters reset at 00:00 Moscow time.\n",
+    "free_line": "🆓 <b>{name}</b> — {left} of {limit} left",
+    "free_badge": "🆓 {name} · {left}/{limit}",
+    "model_button": "{name} · {price}",
+    "card": "<b>{name}</b>\n{description}\n\n<b>Inputs:</b>\n{inputs}\n\n<b>Result:</b> {output}\n{price_line}",
+    "card_price": "💰 Price: <b>{price}</b> per generation",
+    "card_free": "🆓 Free, {left} of {limit} left today",
+    "card_free_spent": "🆓 No free generations left today (0 of {limit}). Current price: <b>{price}</b>",
+    "input_line": "• {label}{detail}",
+    "detail_max_len": " (up to {max} characters)",
+    "detail_values": ": {values}",
+    "detail_default": " (default {default})",
+    "detail_range": " ({min}–{max})",
+    "detail_files": " (up to {max})",
+    "detail_optional": ", optional",
+    "out_image": "image",
+    "out_video": "video",
+    "out_audio": "audio",
+    "ask_text": "✏️ <b>{label}</b>\nSend the text as a message{limit}.",
+    "ask_text_limit": " — up to {max} characters",
+    "ask_enum": "<b>{label}</b>\nChoose an option:",
+    "ask_boolean": "<b>{label}</b>\nTurn it on?",
+    "ask_number": "<b>{label}</b>\nChoose a value or send a number from {min} to {max}.",
+    "ask_media": "📎 <b>{label}</b>\nSend {what}{count}.",
+    "ask_media_count": " (up to {max}), then tap “Done”",
+    "ask_url": "🔗 <b>{label}</b>\nSend a link starting with {prefix}",
+    "ask_task_ref": "🎞 <b>{label}</b>\nThis tool works on the result of another generation — start it from the button under a finished video.",
+    "what_image": "a photo",
+    "what_audio": "an audio file or a voice message",
+    "what_video": "a video",
+    "step": "Step {n} of {total}\n\n",
+    "confirm": "<b>Check your order</b>\n\nModel: <b>{name}</b>\n{lines}\n\n{price_block}",
+    "confirm_line": "{label}: <b>{value}</b>",
+    "confirm_price": "💰 Cost: <b>{price}</b>\nBalance after: <b>{after}</b>",
+    "confirm_free": "🆓 Free — {left} of {limit} left today",
+    "confirm_short": (
+        "💰 Cost: <b>{price}</b>\n⚠️ Your balance is <b>{balance}</b> — <b>{missing}</b> short.\n"
+        "Top up to run it (see “💰 Balance”)."
+    ),
+    "option_button": "⚙️ {label}: {value}",
+    "value_default": "default",
+    "value_on": "on",
+    "value_off": "off",
+    "started": (
+        "⏳ <b>Generation started</b> · {name}\n"
+        "The result will arrive here, usually within {eta}. You can keep using the bot.\n"
+        "Request code: <code>{rq}</code>"
+    ),
+    "eta_image": "a minute",
+    "eta_video": "a few minutes",
+    "eta_audio": "a minute",
+    "result_caption": "✅ <b>{name}</b> · {price}\nRequest code: <code>{rq}</code>",
+    "result_caption_free": "✅ <b>{name}</b> · free\nRequest code: <code>{rq}</code>",
+    "failed_refunded": (
+        "❌ <b>Generation failed</b> · {name}\n{reason}\n\n"
+        "💸 {amount} returned to your balance.\n🆘 Error code: <code>{rq}</code>"
+    ),
+    "failed_free_returned": (
+        "❌ <b>Generation failed</b> · {name}\n{reason}\n\n"
+        "🆓 Your free try was given back.\n🆘 Error code: <code>{rq}</code>"
+    ),
+    "insufficient_funds": (
+        "💳 <b>Not enough funds</b>\nIt costs <b>{price}</b>, your balance is <b>{balance}</b>. "
+        "Nothing was charged.\nTop up in “💰 Balance” and run it again."
+    ),
+    "free_limit_reached": (
+        "🆓 No free generations of this model left today ({limit} of {limit}). Nothing was charged. "
+        "The counter resets at 00:00 Moscow time."
+    ),
+    "reason_PROVIDER_REJECTED": "The generation service rejected the request. Try another prompt or options.",
+    "reason_PROVIDER_RATE_LIMITED": "The generation service is overloaded right now. Try again in a minute.",
+    "reason_PROVIDER_UNAVAILABLE": "The generation service is temporarily unavailable. Try again later.",
+    "reason_GENERATION_FAILED": "The model could not complete the task. Try again or change the prompt.",
+    "reason_TIMEOUT": "The generation took too long.",
+    "reason_INVALID_INPUT": "The request's options did not suit the model.",
+    "reason_INTERNAL": "Internal error. We are looking into it.",
+    "reason_DELIVERY_FAILED": "The result could not be sent.",
+    "already_running": "This order is already running.",
+    "stale": "This form is out of date. Open the model again.",
+    "cancelled": "Cancelled. Nothing was charged.",
+    "balance": "💰 <b>Balance: {balance}</b>\n\n{history}\n\nTop-ups with Telegram Stars will appear in this section.",
+    "balance_empty": "No operations yet.",
+    "balance_history": "<b>Recent operations:</b>\n{lines}",
+    "ledger_line": "{date} · {kind} · <b>{amount}</b>",
+    "kind_bonus": "🎁 bonus",
+    "kind_topup": "💳 top-up",
+    "kind_charge": "🖼 generation",
+    "kind_refund": "💸 refund",
+    "kind_adjust": "🛠 adjustment",
+    "help": (
+        "❓ <b>How AI Studio works</b>\n\n"
+        "1. Choose a section and a model — its card shows the inputs and the price.\n"
+        "2. Tap “▶️ Create” and answer: text as a message, options with buttons.\n"
+        "3. Check your order: the price and your balance after are shown before running. Change any option.\n"
+        "4. The result arrives in this chat.\n\n"
+        "🆓 <b>Free:</b> {free_count} models, {limit} generations a day each (reset at 00:00 Moscow time).\n"
+        "💸 <b>Refunds:</b> if a generation fails, the money or the free try comes back automatically.\n"
+        "🆘 <b>Support:</b> if something goes wrong, send us the error code like <code>RQ-1a2b3c4d</code>.\n\n"
+        "Commands: /start — menu, /help — help."
+    ),
+    "search_prompt": "🔎 Type a model name, e.g. <i>Kling</i>, <i>Flux</i> or <i>video</i>.",
+    "search_results": "🔎 Results for “{query}”: {count}",
+    "search_none": "🔎 Nothing found for “{query}”. Try another name or open the catalog.",
+    "unknown": "I did not understand that. Open the menu: /start",
+    "banned": "Your access to the bot is restricted. If this is a mistake, contact support.",
+    "error_generic": "⚠️ Something went wrong. Please try again.\n🆘 Error code: <code>{rq}</code>",
+    "not_media_step": "Please send {what} now, or tap “Cancel”.",
+    "media_not_yet": "This step is waiting for {what}.",
+    "bad_value": "⚠️ {problem}\nPlease try again.",
+    "problem_empty": "The text cannot be empty.",
+    "problem_too_long": "The text is too long: {length} characters, the limit is {max}.",
+    "problem_too_short": "The text is too short: at least {min} characters.",
+    "problem_not_in_list": "No such option. Available: {values}.",
+    "problem_not_a_number": "A number is needed.",
+    "problem_not_integer": "A whole number is needed.",
+    "problem_out_of_range": "The number must be from {min} to {max}.",
+    "problem_required": "The required field “{label}” is empty.",
+    "problem_bad_link": "The link must start with {prefix}",
+    "problem_default": "This value does not fit.",
+}
+
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "prompt": ("Промпт (описание)", "Prompt"),
+    "text": ("Текст", "Text"),
+    "negative_prompt": ("Чего избегать", "Negative prompt"),
+    "aspect_ratio": ("Соотношение сторон", "Aspect ratio"),
+    "resolution": ("Разрешение", "Resolution"),
+    "quality": ("Качество", "Quality"),
+    "duration": ("Длительность, сек", "Duration, s"),
+    "duration_seconds": ("Длительность, сек", "Duration, s"),
+    "n_frames": ("Длительность, сек", "Duration, s"),
+    "sound": ("Звук", "Sound"),
+    "generate_audio": ("Звук", "Sound"),
+    "fixed_lens": ("Статичная камера", "Static camera"),
+    "output_format": ("Формат файла", "File format"),
+    "seed": ("Seed (повторяемость)", "Seed"),
+    "voice": ("Голос", "Voice"),
+    "stability": ("Стабильность голоса", "Stability"),
+    "similarity_boost": ("Похожесть голоса", "Similarity"),
+    "style": ("Выразительность", "Style"),
+    "speed": ("Скорость речи", "Speed"),
+    "loop": ("Зациклить", "Loop"),
+    "prompt_influence": ("Точность следования описанию", "Prompt influence"),
+    "mode": ("Режим", "Mode"),
+    "enable_pro": ("Режим качества", "Quality mode"),
+    "remove_watermark": ("Убрать водяной знак", "Remove watermark"),
+    "cfg_scale": ("Следование промпту (CFG)", "CFG scale"),
+    "upscale_factor": ("Увеличение, раз", "Upscale factor"),
+    "num_frames": ("Кадров", "Frames"),
+    "frames_per_second": ("Кадров в секунду", "Frames per second"),
+    "num_inference_steps": ("Шагов генерации", "Inference steps"),
+    "guidance_scale": ("Guidance scale", "Guidance scale"),
+    "shift": ("Shift", "Shift"),
+    "enable_prompt_expansion": ("Улучшить промпт автоматически", "Auto prompt expansion"),
+    "image_urls": ("Фото", "Photos"),
+    "input_urls": ("Фото-референсы", "Reference photos"),
+    "image_input": ("Фото-референсы", "Reference photos"),
+    "image_url": ("Фото", "Photo"),
+    "image": ("Фото", "Photo"),
+    "tail_image_url": ("Последний кадр", "Last frame"),
+    "audio_url": ("Аудио", "Audio"),
+    "video_url": ("Ссылка на видео Sora", "Sora video link"),
+    "video_urls": ("Видео", "Videos"),
+    "task_id": ("Исходное видео", "Source video"),
+}
+
+TEXTS = {"ru": RU, "en": EN}
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    table = TEXTS.get(lang, RU)
+    template = table.get(key) or RU[key]
+    return template.format(**values) if values else template
+
+
+def label(lang: str, field_name: str) -> str:
+    ru, en = FIELD_LABELS.get(field_name, (field_name, field_name))
+    return en if lang == "en" else ru

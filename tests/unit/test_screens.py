@@ -1,0 +1,79 @@
+import pytest
+
+from shared.catalog import load_catalog
+from shared.domain.jobs import Job
+from shared.ui import callbacks as cb
+from shared.ui import screens
+from shared.ui.screens import Offer
+
+CATALOG = load_catalog()
+
+
+def all_data(screen):
+    return [data for row in screen.buttons for _, data in row]
+
+
+def test_callback_grammar_round_trip_and_64_byte_limit():
+    data = cb.make(cb.MODEL, "elevenlabs/text-to-speech-multilingual-v2")
+    assert cb.parse(data) == cb.Callback(cb.MODEL, ("elevenlabs/text-to-speech-multilingual-v2",))
+    assert cb.parse(cb.make(cb.SET, "0123456789abcdef", 12, 3)) == cb.Callback(cb.SET, ("0123456789abcdef", "12", "3"))
+    with pytest.raises(ValueError):
+        cb.make(cb.MODEL, "x" * 70)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_every_screen_of_every_model_fits_telegram_limits(lang):
+    offers = {m.id: Offer(price=12345, free_left=None, limit=5) for m in CATALOG.models}
+    for category in ("image", "video", "audio", "tools"):
+        models = [m for m in CATALOG.models if m.category == category]
+        for page in range(3):
+            screen = screens.catalog_page(lang, category, models, offers, page)
+            assert all(len(d.encode()) <= 64 for d in all_data(screen))
+    for model in CATALOG.models:
+        card = screens.model_card(lang, model, offers[model.id])
+        assert len(card.text) <= 4096
+        job = Job(id="0123456789abcdef", user_id=1, chat_id=1, model_id=model.id)
+        for i, field in enumerate(model.asked):
+            step = screens.wizard_step(lang, job, model, field, i + 1, len(model.asked))
+            assert all(len(d.encode()) <= 64 for d in all_data(step))
+        confirm = screens.confirm_screen(lang, job, model, offers[model.id], balance=100000)
+        assert len(confirm.text) <= 4096 and all(len(d.encode()) <= 64 for d in all_data(confirm))
+
+
+def test_catalog_pagination():
+    images = [m for m in CATALOG.models if m.category == "image"]
+    offers = {m.id: Offer(price=100, free_left=None, limit=5) for m in images}
+    first = screens.catalog_page("ru", "image", images, offers, 0)
+    assert len([d for d in all_data(first) if d.startswith("m:")]) == screens.PAGE_SIZE
+    assert cb.make(cb.CATALOG, "image", 1) in all_data(first)
+    last = screens.catalog_page("ru", "image", images, offers, 99)  # clamps
+    assert cb.make(cb.CATALOG, "image", 0) in all_data(last)
+
+
+def test_model_card_shows_price_or_free_quota():
+    z = CATALOG.get("z-image")
+    assert "Бесплатно, осталось 4 из 5 сегодня" in screens.model_card("ru", z, Offer(76, 4, 5)).text
+    assert "0,76 ₽" in screens.model_card("ru", z, Offer(76, None, 5)).text
+    assert "Free, 2 of 5 left today" in screens.model_card("en", z, Offer(76, 2, 5)).text
+
+
+def test_confirmation_shows_exact_price_and_balance_after():
+    z = CATALOG.get("z-image")
+    job = Job(id="j", user_id=1, chat_id=1, model_id="z-image", inputs={"prompt": "кот <b>", "aspect_ratio": "16:9"})
+    screen = screens.confirm_screen("ru", job, z, Offer(76, None, 5), balance=1000)
+    assert "0,76 ₽" in screen.text and "9,24 ₽" in screen.text
+    assert "кот &lt;b&gt;" in screen.text  # user text is escaped
+    assert cb.make(cb.CONFIRM, "j") in all_data(screen)
+    short = screens.confirm_screen("ru", job, z, Offer(76, None, 5), balance=10)
+    assert cb.make(cb.CONFIRM, "j") not in all_data(short) and "не хватает" in short.text
+
+
+def test_number_presets_cover_the_range():
+    cfg = CATALOG.get("kling/v2-5-turbo-text-to-video-pro").field("cfg_scale")
+    assert screens.number_presets(cfg) == [0, 0.25, 0.5, 0.75, 1]
+
+
+def test_search_matches_names_and_categories():
+    found = {m.id for m in screens.search_models(CATALOG.models, "kling")}
+    assert "kling-2.6/text-to-video" in found and "z-image" not in found
+    assert {m.id for m in screens.search_models(CATALOG.models, "видео sora")} >= {"sora-2-text-to-video"}
