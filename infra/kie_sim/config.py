@@ -1,0 +1,53 @@
+"""Simulator switches: start values, and checks for runtime changes."""
+
+DEFAULTS = {
+    "api_key": "kie-sim-key",
+    "hmac_key": "",  # empty: callbacks are not signed
+    "latency_ms": 300,  # create -> terminal state
+    "fail_rate": 0.0,  # probability a task ends in `fail`
+    "create_fault": None,  # int code the next createTask calls answer with
+    "create_fault_count": 1,
+    "task_fail_code": "500",
+    "task_fail_msg": "Internal server error",
+    "duplicate_callbacks": 1,  # how many times each callback is sent
+    "no_callback": False,
+    "callback_delay_ms": 0,
+    "mirror_http_status": False,  # HTTP status = envelope code on api.kie.ai endpoints
+    "credits": 10000,
+    "result_size_bytes": 0,  # pad result files to about this size
+    "public_base_url": "",  # base of generated URLs; empty: the request's host
+}
+
+# Keys whose default (None) does not tell the type.
+_TYPES = {"create_fault": int, "credits": float, "fail_rate": float}
+
+
+def merged(base, changes):
+    """`base` updated with `changes`; ValueError names an unknown key or a bad value."""
+    result = dict(base)
+    for key, value in changes.items():
+        result[key] = coerce(key, value)
+    return result
+
+
+def coerce(key, value):
+    if key not in DEFAULTS:
+        raise ValueError(f"unknown switch: {key}")
+    kind = option_type(key)
+    if value is None and key in ("create_fault", "hmac_key", "public_base_url"):
+        return None if key == "create_fault" else ""
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{key} must be a boolean")
+        return value
+    try:
+        value = kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be of type {kind.__name__}") from None
+    if key == "fail_rate" and not 0 <= value <= 1:
+        raise ValueError("fail_rate must be between 0 and 1")
+    return value
+
+
+def option_type(key):
+    return _TYPES.get(key) or type(DEFAULTS[key])

@@ -1,0 +1,417 @@
+"""The KIE simulator, driven over real HTTP like the bot will drive it."""
+import base64
+import io
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from PIL import Image
+
+from infra.kie_sim import KieSimulator, sign_webhook
+from infra.kie_sim.catalog import load_models
+from infra.kie_sim.validation import URL_FIELDS
+
+API_KEY = "test-api-key"
+HMAC_KEY = "test_webhook_hmac_key"
+MODELS = load_models()
+
+
+@pytest.fixture(scope="module")
+def sim():
+    simulator = KieSimulator(port=0, api_key=API_KEY, hmac_key=HMAC_KEY, latency_ms=50).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh(sim):
+    sim.reset()
+
+
+@pytest.fixture
+def client(sim):
+    with sim.client(timeout=5) as c:
+        yield c
+
+
+@pytest.fixture
+def receiver():
+    """A local callback endpoint recording (headers, json body) pairs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server.received = []
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    server.url = f"http://127.0.0.1:{server.server_port}/kie/callback"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.received.append((dict(self.headers), body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+# --- helpers -------------------------------------------------------------------
+
+def create(client, model, payload, **extra):
+    return client.post("/api/v1/jobs/createTask", json={"model": model, "input": payload, **extra}).json()
+
+
+def record(client, task_id):
+    return client.get("/api/v1/jobs/recordInfo", params={"taskId": task_id}).json()
+
+
+def wait_until(check, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def wait_terminal(client, task_id):
+    return wait_until(lambda: _terminal(record(client, task_id)["data"]))
+
+
+def _terminal(data):
+    return data if data["state"] in ("success", "fail") else None
+
+
+def sample_url(field):
+    kinds = " ".join(field.get("file_types", []))
+    ext = "mp3" if "audio" in kinds else "mp4" if "video" in kinds else "png"
+    return f"https://example.com/sample.{ext}"
+
+
+def sample_value(name, field):
+    """A valid value for one field, built from the reference."""
+    if "default" in field:
+        return field["default"]
+    if "enum" in field:
+        return field["enum"][0]
+    is_url = name in URL_FIELDS or "file_types" in field
+    kind = field["type"]
+    if kind == "array<string>":
+        return [sample_url(field) if is_url else "item"] * max(1, field.get("min", 1))
+    if kind == "boolean":
+        return False
+    if kind in ("number", "integer", "number|string"):
+        return field.get("min", 1)
+    return sample_url(field) if is_url else "a red fox in the snow"
+
+
+def minimal_input(spec):
+    fields = spec["input"]
+    payload = {name: sample_value(name, f) for name, f in fields.items() if f.get("required")}
+    for name in spec.get("one_of_required", [])[:1]:
+        payload[name] = sample_value(name, fields[name])
+    return payload
+
+
+# --- auth and envelope ---------------------------------------------------------------
+
+def test_missing_or_wrong_key_is_401(sim):
+    body = {"model": "z-image", "input": {"prompt": "cat", "aspect_ratio": "1:1"}}
+    no_key = httpx.post(f"{sim.base_url}/api/v1/jobs/createTask", json=body)
+    wrong = httpx.get(f"{sim.base_url}/api/v1/chat/credit", headers={"Authorization": "Bearer nope"})
+    upload = httpx.post(f"{sim.base_url}/api/file-base64-upload", json={"base64Data": "aGk=", "uploadPath": "x"})
+
+    assert no_key.status_code == 200
+    assert no_key.json() == {"code": 401, "msg": "You do not have access permissions", "data": None}
+    assert wrong.json()["code"] == 401
+    assert upload.status_code == 401 and upload.json()["success"] is False
+
+
+def test_credit_endpoint(client):
+    assert client.get("/api/v1/chat/credit").json() == {"code": 200, "msg": "success", "data": 10000}
+
+
+# --- task lifecycle ------------------------------------------------------------------
+
+def test_image_task_succeeds_with_a_real_png(client):
+    body = {"model": "z-image", "callBackUrl": "http://127.0.0.1:9/none",
+            "input": {"prompt": "a lighthouse at dusk", "aspect_ratio": "1:1"}}
+
+    created = client.post("/api/v1/jobs/createTask", json=body).json()
+    task_id = created["data"]["taskId"]
+    data = wait_terminal(client, task_id)
+
+    assert created["code"] == 200 and created["msg"] == "success"
+    assert len(task_id) == 32 and int(task_id, 16) >= 0 and task_id == task_id.lower()
+    assert data["state"] == "success" and data["model"] == "z-image"
+    assert json.loads(data["param"]) == body
+    assert data["failCode"] == "" and data["failMsg"] == ""
+    assert data["consumeCredits"] == 0.8 and data["remainedCredits"] == 9999.2
+    assert data["createTime"] <= data["completeTime"] == data["updateTime"]
+    url = json.loads(data["resultJson"])["resultUrls"][0]
+    image = Image.open(io.BytesIO(httpx.get(url).content))
+    assert url.endswith("/0.png") and image.format == "PNG" and image.size == (512, 512)
+
+
+def test_task_passes_through_generating(sim, client):
+    sim.configure(latency_ms=60_000)
+    task_id = create(client, "z-image", {"prompt": "cat", "aspect_ratio": "1:1"})["data"]["taskId"]
+
+    assert record(client, task_id)["data"]["resultJson"] == ""
+    wait_until(lambda: record(client, task_id)["data"]["state"] == "generating")
+    done = client.post(f"/sim/tasks/{task_id}/complete", json={"outcome": "success"})
+    again = client.post(f"/sim/tasks/{task_id}/complete", json={})
+
+    assert done.json()["state"] == "success"
+    assert again.status_code == 409
+    assert client.get("/sim/tasks").json()["tasks"][0]["taskId"] == task_id
+
+
+@pytest.mark.parametrize("enable_pro, count", [(False, 6), (True, 4)])
+def test_grok_text_to_image_returns_a_set(client, enable_pro, count):
+    task_id = create(client, "grok-imagine/text-to-image",
+                     {"prompt": "owl", "enable_pro": enable_pro})["data"]["taskId"]
+
+    urls = json.loads(wait_terminal(client, task_id)["resultJson"])["resultUrls"]
+
+    assert len(urls) == count
+
+
+def test_video_result_is_served_as_mp4(client):
+    task_id = create(client, "wan/2-6-text-to-video", {"prompt": "waves"})["data"]["taskId"]
+
+    url = json.loads(wait_terminal(client, task_id)["resultJson"])["resultUrls"][0]
+
+    assert httpx.get(url).headers["content-type"] == "video/mp4"
+
+
+def test_fail_rate_one_fails_the_task_and_refunds(sim, client):
+    sim.configure(fail_rate=1, task_fail_code="400", task_fail_msg="content policy")
+    task_id = create(client, "google/imagen4", {"prompt": "cat"})["data"]["taskId"]
+
+    data = wait_terminal(client, task_id)
+
+    assert data["state"] == "fail" and data["failCode"] == "400" and data["failMsg"] == "content policy"
+    assert data["resultJson"] == "" and data["consumeCredits"] == 0
+    assert client.get("/api/v1/chat/credit").json()["data"] == 10000
+
+
+def test_scripted_outcomes_run_in_order(client):
+    client.post("/sim/outcomes", json={"outcomes": ["fail", "success"]})
+    first = create(client, "google/imagen4", {"prompt": "a"})["data"]["taskId"]
+    second = create(client, "google/imagen4", {"prompt": "b"})["data"]["taskId"]
+
+    assert wait_terminal(client, first)["state"] == "fail"
+    assert wait_terminal(client, second)["state"] == "success"
+
+
+def test_record_info_for_unknown_id(client):
+    assert record(client, "0" * 32) == {"code": 422, "msg": "recordInfo is null", "data": None}
+
+
+# --- validation ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model, payload, msg", [
+    ("z-image", {"aspect_ratio": "1:1"}, "prompt is required"),
+    ("z-image", {"prompt": "cat", "aspect_ratio": "2:1"}, "aspect_ratio is invalid: must be one of 1:1, 4:3"),
+    ("z-image", {"prompt": "x" * 1001, "aspect_ratio": "1:1"}, "prompt is invalid: length must be at most 1000"),
+    ("z-image", {"prompt": "cat", "aspect_ratio": "1:1", "style": "anime"}, "style is not a supported"),
+    ("kling-2.6/text-to-video", {"prompt": "cat", "sound": "yes", "aspect_ratio": "1:1", "duration": "5"},
+     "sound is invalid: must be a boolean"),
+    ("kling-2.6/text-to-video", {"prompt": "cat", "sound": False, "aspect_ratio": "1:1", "duration": 5},
+     "duration is invalid: must be a string"),
+    ("bytedance/seedance-1.5-pro", {"prompt": "cat", "aspect_ratio": "1:1", "duration": 20},
+     "duration is invalid: must be between 4 and 12"),
+    ("elevenlabs/text-to-speech-turbo-2-5", {"text": "hi", "voice": "Rachel", "speed": 2},
+     "speed is invalid: must be between 0.7 and 1.2"),
+    ("google/nano-banana-edit", {"prompt": "cat", "image_urls": "https://x/y.png"},
+     "image_urls is invalid: must be an array of strings"),
+    ("google/nano-banana-edit", {"prompt": "cat", "image_urls": ["file:///etc/passwd"]},
+     "image_urls is invalid: must be an http(s) file URL"),
+    ("kling-2.6/image-to-video", {"prompt": "c", "image_urls": ["https://a/1.png", "https://a/2.png"],
+                                  "sound": True, "duration": "5"}, "must contain at most 1 items"),
+    ("grok-imagine/image-to-video", {"prompt": "move"}, "exactly one of image_urls, task_id is required"),
+])
+def test_invalid_input_is_422(client, model, payload, msg):
+    answer = create(client, model, payload)
+
+    assert answer["code"] == 422 and answer["data"] is None
+    assert msg in answer["msg"]
+
+
+def test_unknown_model_is_422(client):
+    answer = create(client, "midjourney", {"prompt": "cat"})
+
+    assert answer == {"code": 422, "msg": "The page does not exist or is not published", "data": None}
+
+
+def test_duration_accepts_number_or_numeric_string(client):
+    for duration in (6, "8", "12", 10.5):
+        payload = {"prompt": "cat", "aspect_ratio": "1:1", "duration": duration}
+        assert create(client, "bytedance/seedance-1.5-pro", payload)["code"] == 200
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_minimal_valid_input_is_accepted_for_every_model(client, model):
+    answer = create(client, model, minimal_input(MODELS[model]))
+
+    assert answer["code"] == 200, answer["msg"]
+
+
+def test_mirror_http_status(sim, client):
+    sim.configure(mirror_http_status=True)
+
+    response = client.post("/api/v1/jobs/createTask", json={"model": "z-image", "input": {}})
+
+    assert response.status_code == 422 and response.json()["code"] == 422
+
+
+# --- faults and credits -------------------------------------------------------------------
+
+def test_create_fault_500_applies_once(client):
+    client.post("/sim/config", json={"create_fault": 500})
+    payload = {"prompt": "cat", "aspect_ratio": "1:1"}
+
+    first, second = create(client, "z-image", payload), create(client, "z-image", payload)
+
+    assert first["code"] == 500 and first["data"] is None
+    assert second["code"] == 200
+
+
+def test_create_fault_429_with_count_and_http_status(client):
+    client.post("/sim/config", json={"create_fault": 429, "create_fault_count": 2, "mirror_http_status": True})
+    body = {"model": "z-image", "input": {"prompt": "cat", "aspect_ratio": "1:1"}}
+
+    statuses = [client.post("/api/v1/jobs/createTask", json=body).status_code for _ in range(3)]
+
+    assert statuses == [429, 429, 200]
+
+
+def test_not_enough_credits_is_402(client):
+    client.post("/sim/config", json={"credits": 0.5})
+
+    answer = create(client, "z-image", {"prompt": "cat", "aspect_ratio": "1:1"})
+
+    assert answer["code"] == 402
+
+
+def test_unknown_switch_is_rejected(client):
+    assert client.post("/sim/config", json={"latencyMs": 5}).status_code == 400
+
+
+# --- callbacks -------------------------------------------------------------------------
+
+def test_webhook_signature_matches_the_doc_vector():
+    signature = sign_webhook("test_webhook_hmac_key", "e989621f54392584b05867f87b160672", "1755599644")
+
+    assert signature == "Nw6DAmfRi6na0cwtTbesqxsxQywVJws/qqnuUzYmVmI="
+
+
+def test_success_callback_is_signed_and_matches_record_info(client, receiver):
+    task_id = create(client, "z-image", {"prompt": "cat", "aspect_ratio": "1:1"},
+                     callBackUrl=receiver.url)["data"]["taskId"]
+
+    headers, body = wait_until(lambda: receiver.received)[0]
+
+    timestamp = headers["X-Webhook-Timestamp"]
+    assert headers["X-Webhook-Signature"] == sign_webhook(HMAC_KEY, task_id, timestamp)
+    assert abs(int(timestamp) - time.time()) < 60
+    assert body["code"] == 200 and body["msg"] == "Playground task completed successfully."
+    assert body["data"] == record(client, task_id)["data"]
+    attempt = wait_until(lambda: client.get("/sim/callbacks").json()["callbacks"])[0]
+    assert attempt["url"] == receiver.url and attempt["status"] == 200
+
+
+def test_failure_callback(client, receiver):
+    client.post("/sim/outcomes", json={"outcomes": ["fail"]})
+    create(client, "z-image", {"prompt": "cat", "aspect_ratio": "1:1"}, callBackUrl=receiver.url)
+
+    body = wait_until(lambda: receiver.received)[0][1]
+
+    assert body["code"] == 501 and body["msg"] == "Playground task failed."
+    assert body["data"]["state"] == "fail" and body["data"]["failCode"] == "500"
+    assert body["data"]["consumeCredits"] == 0
+
+
+def test_duplicate_callbacks(sim, client, receiver):
+    sim.configure(duplicate_callbacks=3)
+
+    create(client, "z-image", {"prompt": "cat", "aspect_ratio": "1:1"}, callBackUrl=receiver.url)
+
+    wait_until(lambda: len(receiver.received) == 3)
+    assert len({body["data"]["taskId"] for _, body in receiver.received}) == 1
+
+
+def test_no_callback(sim, client, receiver):
+    sim.configure(no_callback=True, latency_ms=60_000)
+    task_id = create(client, "z-image", {"prompt": "cat", "aspect_ratio": "1:1"},
+                     callBackUrl=receiver.url)["data"]["taskId"]
+
+    sim.complete(task_id, "success")
+    time.sleep(0.2)
+
+    assert receiver.received == [] and sim.callbacks() == []
+
+
+# --- uploads and download-url ------------------------------------------------------------
+
+def test_stream_upload_is_served_back(client):
+    answer = client.post("/api/file-stream-upload", files={"file": ("cat.png", b"\x89PNG-bytes", "image/png")},
+                         data={"uploadPath": "images/user-uploads", "fileName": "cat.png"})
+
+    data = answer.json()["data"]
+    assert answer.status_code == 200 and answer.json()["success"] is True
+    assert data["filePath"] == "images/user-uploads/cat.png" and data["mimeType"] == "image/png"
+    assert data["fileSize"] == 10 and data["downloadUrl"] == data["fileUrl"]
+    assert data["expiresAt"] > data["uploadedAt"]
+    assert httpx.get(data["downloadUrl"]).content == b"\x89PNG-bytes"
+
+
+def test_base64_upload_accepts_a_data_url(client):
+    encoded = base64.b64encode(b"hello").decode()
+
+    answer = client.post("/api/file-base64-upload",
+                         json={"base64Data": f"data:text/plain;base64,{encoded}", "uploadPath": "docs"})
+
+    data = answer.json()["data"]
+    assert data["mimeType"] == "text/plain" and data["filePath"].startswith("docs/")
+    assert httpx.get(data["fileUrl"]).content == b"hello"
+
+
+def test_upload_errors_use_http_status(client):
+    no_path = client.post("/api/file-base64-upload", json={"base64Data": "aGk="})
+    bad_b64 = client.post("/api/file-base64-upload", json={"base64Data": "***", "uploadPath": "x"})
+
+    assert no_path.status_code == 400 and "uploadPath" in no_path.json()["msg"]
+    assert bad_b64.status_code == 400 and bad_b64.json()["success"] is False
+
+
+def test_url_upload_downloads_the_file(client):
+    source = client.post("/api/file-base64-upload",
+                         json={"base64Data": base64.b64encode(b"abc").decode(), "uploadPath": "src",
+                               "fileName": "a.bin"}).json()["data"]["downloadUrl"]
+
+    answer = client.post("/api/file-url-upload", json={"fileUrl": source, "uploadPath": "copies"})
+
+    data = answer.json()["data"]
+    assert data["filePath"].startswith("copies/") and data["fileSize"] == 3
+    assert httpx.get(data["downloadUrl"]).content == b"abc"
+
+
+def test_download_url_only_for_own_files(client):
+    task_id = create(client, "z-image", {"prompt": "cat", "aspect_ratio": "1:1"})["data"]["taskId"]
+    url = json.loads(wait_terminal(client, task_id)["resultJson"])["resultUrls"][0]
+
+    own = client.post("/api/v1/common/download-url", json={"url": url}).json()
+    external = client.post("/api/v1/common/download-url", json={"url": "https://example.com/a.png"}).json()
+
+    assert own["code"] == 200 and own["data"].startswith(url + "?")
+    assert httpx.get(own["data"]).headers["content-type"] == "image/png"
+    assert external["code"] == 422
