@@ -1,0 +1,196 @@
+"""End to end through the real edges: Telegram simulator -> webhook -> Firestore emulator -> Cloud Tasks
+emulator -> worker -> KIE simulator -> signed callback -> the chat."""
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from shared.storage.firestore import FirestoreStore
+from tests.conftest import run
+from tests.helpers import TgUser, buttons, text_of
+
+
+@pytest.fixture
+def db(clean_stack):
+    async def connect():
+        return FirestoreStore.connect(clean_stack.project)
+
+    return run(connect())
+
+
+@pytest.fixture
+def kie(clean_stack):
+    from infra.kie_sim.server import KieSimulator  # noqa: F401  (only for the type of the API)
+
+    client = httpx.Client(base_url=clean_stack.url("kie"), timeout=10)
+    yield client
+    client.close()
+
+
+def user(stack, user_id=5001, lang="ru") -> TgUser:
+    return TgUser(stack.url("telegram"), user_id, lang)
+
+
+def is_photo(record) -> bool:
+    return "photo" in record["message"]
+
+
+def wizard_z_image(u: TgUser, prompt="котик в космосе", ratio="16:9"):
+    u.send("/start")
+    u.press("Бесплатно")
+    u.press("Z-Image")
+    u.press("Создать")
+    assert "Промпт" in u.last_text()
+    u.send(prompt)
+    assert "Соотношение сторон" in u.last_text()
+    u.press(ratio)
+    assert "Проверьте заказ" in u.last_text()
+
+
+def ledger(db, user_id):
+    return sorted(run(db.ledger_for(user_id)), key=lambda e: e["created_at"])
+
+
+def test_free_generation_from_start_to_photo(clean_stack, db, kie):
+    u = user(clean_stack)
+    u.send("/start")
+    welcome = u.last_text()
+    assert "Добро пожаловать" in welcome and "0 ₽" in welcome
+    u.press("Бесплатно")
+    assert "Z-Image — осталось 5 из 5" in u.last_text()
+    u.press("Z-Image")
+    assert "Бесплатно, осталось 5 из 5 сегодня" in u.last_text()
+    u.press("Создать")
+    u.send("котик в космосе")
+    u.press("16:9")
+    confirm = u.last_text()
+    assert "котик в космосе" in confirm and "16:9" in confirm and "Бесплатно" in confirm
+    u.press("Запустить")
+    assert "Генерация запущена" in u.last_text() and "RQ-" in u.last_text()
+
+    photo = u.wait_for(is_photo)
+    assert "Z-Image" in text_of(photo) and "RQ-" in text_of(photo)
+    task = kie.get("/sim/tasks").json()["tasks"][-1]
+    assert task["model"] == "z-image"
+    assert task["input"] == {"prompt": "котик в космосе", "aspect_ratio": "16:9", "nsfw_checker": True}
+    assert run(db.free_usage(u.id)) == {"z-image": 1}
+    assert run(db.get_user(u.id)).balance_kopecks == 0 and ledger(db, u.id) == []
+    u.send("/start")
+    u.press("Бесплатно")
+    assert "Z-Image — осталось 4 из 5" in u.last_text()
+
+
+def test_paid_model_with_zero_balance_is_refused_and_nothing_charged(clean_stack, db, kie):
+    u = user(clean_stack, 5002)
+    u.send("/start")
+    u.press("Изображения")
+    u.press("Nano Banana ·")
+    assert "Цена:" in u.last_text()
+    u.press("Создать")
+    u.send("банан в очках")
+    confirm = u.last()
+    assert "не хватает" in text_of(confirm)
+    assert not any(data.startswith("ok:") for _, data in buttons(confirm)), "no run button without money"
+    job_id = run(db.get_user(u.id)).draft_job_id
+    u.press_data(f"ok:{job_id}")  # a stale or forged tap is refused too
+    assert "Недостаточно средств" in u.last_text()
+    time.sleep(0.5)
+    assert kie.get("/sim/tasks").json()["tasks"] == []
+    assert ledger(db, u.id) == [] and run(db.get_user(u.id)).balance_kopecks == 0
+
+
+def test_paid_generation_charges_exactly_the_price_once(clean_stack, db, kie):
+    u = user(clean_stack, 5003)
+    u.send("/start")
+    run(db.adjust_balance(u.id, 10000, "adjust", f"adjust_test_{u.id}"))
+    u.press("Изображения")
+    u.press("Nano Banana ·")
+    u.press("Создать")
+    u.send("банан в очках")
+    confirm = u.last_text()
+    assert "3,80 ₽" in confirm and "96,20 ₽" in confirm  # 0.02 USD × 95 × 2
+    u.press("Запустить")
+    photo = u.wait_for(is_photo)
+    assert "3,80 ₽" in text_of(photo)
+    entries = ledger(db, u.id)
+    assert [(e["kind"], e["amount_kopecks"]) for e in entries] == [("adjust", 10000), ("charge", -380)]
+    assert run(db.get_user(u.id)).balance_kopecks == 9620 == sum(e["amount_kopecks"] for e in entries)
+
+
+def test_failed_generation_refunds_once_and_shows_the_code(clean_stack, db, kie):
+    u = user(clean_stack, 5004)
+    u.send("/start")
+    run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    kie.post("/sim/outcomes", json={"outcomes": ["fail"]})
+    kie.post("/sim/config", json={"duplicate_callbacks": 3})
+    u.press("Изображения")
+    u.press("Nano Banana ·")
+    u.press("Создать")
+    u.send("банан")
+    u.press("Запустить")
+    failure = u.wait_for(lambda r: "не удалась" in text_of(r))
+    text = text_of(failure)
+    assert "3,80 ₽ возвращены" in text and "RQ-" in text
+    time.sleep(1.5)  # let the duplicate callbacks land
+    failures = [r for r in u.bot_messages() if "не удалась" in text_of(r)]
+    assert len(failures) == 1, "the user is told once"
+    entries = ledger(db, u.id)
+    assert [e["kind"] for e in entries] == ["adjust", "charge", "refund"]
+    assert run(db.get_user(u.id)).balance_kopecks == 1000
+    job = run(db.get_job(entries[-1]["ref"]))
+    assert job.state == "refunded" and job.error_code == "GENERATION_FAILED"
+    assert job.request_id in text
+
+
+def test_duplicate_task_and_duplicate_callback_change_nothing(clean_stack, db, kie):
+    u = user(clean_stack, 5005)
+    u.send("/start")
+    run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    kie.post("/sim/config", json={"duplicate_callbacks": 2})
+    u.press("Изображения")
+    u.press("Nano Banana ·")
+    u.press("Создать")
+    u.send("банан")
+    u.press("Запустить")
+    u.wait_for(is_photo)
+    entries = ledger(db, u.id)
+    job_id = entries[-1]["ref"]
+    before = (run(db.get_job(job_id)), run(db.get_user(u.id)).balance_kopecks, len(entries))
+
+    # The same Cloud Task delivered again, and the same callback posted again.
+    worker = httpx.post(clean_stack.url("worker") + "/", json={"kind": "start", "job_id": job_id}, timeout=30)
+    assert worker.status_code == 200
+    callback = kie.get("/sim/callbacks").json()["callbacks"][-1]
+    again = httpx.post(callback["url"], json=callback["body"], headers=callback.get("headers", {}), timeout=30)
+    assert again.status_code == 200
+    time.sleep(0.5)
+    after = (run(db.get_job(job_id)), run(db.get_user(u.id)).balance_kopecks, len(ledger(db, u.id)))
+    assert after[1:] == before[1:]
+    assert after[0].state == before[0].state == "succeeded"
+    assert after[0].updated_at == before[0].updated_at
+    assert len([r for r in u.bot_messages() if is_photo(r)]) == 1
+    assert len(kie.get("/sim/tasks").json()["tasks"]) == 1, "one provider task"
+
+
+def test_webhook_without_secret_gets_401_and_writes_nothing(clean_stack, db):
+    update = {"update_id": 777001, "message": {"message_id": 1, "date": 0, "text": "/start",
+                                               "chat": {"id": 5006, "type": "private"},
+                                               "from": {"id": 5006, "is_bot": False, "first_name": "X"}}}
+    for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+        response = httpx.post(clean_stack.webhook_url, json=update, headers=headers, timeout=10)
+        assert response.status_code == 401
+    assert run(db.get_user(5006)) is None
+    assert run(db.claim_update(777001)) is True, "the update id was not recorded"
+
+
+def test_redelivered_update_is_processed_once(clean_stack, db):
+    update = {"update_id": 888001, "message": {"message_id": 1, "date": 0, "text": "/start",
+                                               "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                                               "chat": {"id": 5007, "type": "private", "first_name": "X"},
+                                               "from": {"id": 5007, "is_bot": False, "first_name": "X"}}}
+    u = user(clean_stack, 5007)
+    for _ in range(2):  # Telegram redelivers an update it thinks was lost
+        assert u.sim.raw_update(update)["webhook_status"] == 200
+    assert len([r for r in u.bot_messages() if "Добро пожаловать" in text_of(r)]) == 1
