@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from shared import logs
 from shared.catalog import Catalog, load_catalog, load_pricing_truth
-from shared.config import Settings, get_settings
-from shared.domain.startup import PricingState, validate_startup
+from shared.config import ConfigError, Settings, get_settings
+from shared.domain.startup import PricingState, StartupError, validate_startup
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -92,3 +92,12 @@ def container() -> Container:
             _container = Container(settings)
             _container.pricing  # validate at start: a bad catalog fails the first request loudly
         return _container
+
+
+def check_startup() -> None:
+    """Called when main is imported: a bad setting or catalog stops the instance with one clear line."""
+    try:
+        container()
+    except (ConfigError, StartupError) as err:
+        logging.getLogger("startup").critical(str(err))
+        raise SystemExit(str(err)) from None

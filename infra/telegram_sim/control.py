@@ -1,0 +1,265 @@
+"""/sim/ control API: act as Telegram users and inspect what the bot did."""
+import base64
+import copy
+import time
+
+from flask import Blueprint, Response, jsonify, request
+
+from . import filestore, media
+from .api import state
+from .errors import ControlError
+from .validate import command_entities, inline_buttons
+from .webhook import REGISTERED, deliver, require_webhook
+
+bp = Blueprint("control", __name__, url_prefix="/sim")
+
+# What a fabricated user file looks like unless the request says otherwise.
+USER_FILES = {
+    "document": {"file_name": "document.pdf", "size_bytes": 2048},
+    "audio": {"file_name": "audio.mp3", "duration": 30, "size_bytes": 4096},
+    "voice": {"duration": 3, "size_bytes": 2048, "mime_type": "audio/ogg"},
+    "video": {"file_name": "video.mp4", "width": 640, "height": 360, "duration": 5, "size_bytes": 8192},
+    "animation": {"file_name": "animation.mp4", "width": 320, "height": 240, "duration": 2,
+                  "size_bytes": 4096},
+}
+
+
+@bp.errorhandler(ControlError)
+def control_error(err):
+    return jsonify(ok=False, error=err.error), err.code
+
+
+def body():
+    data = request.get_json(silent=True)
+    if data is None and request.data:
+        raise ControlError(400, "the body must be JSON")
+    return data or {}
+
+
+# --- acting as a user ----------------------------------------------------------
+
+def post_user_message(sim, user_id, options, content):
+    """Store a user's message in their private chat and deliver it as an update."""
+    user = sim.ensure_user(user_id, options.get("first_name"), options.get("username"),
+                           options.get("language_code"))
+    with sim.lock:
+        chat = copy.deepcopy(sim.chats[user_id])
+        reply_id = options.get("reply_to_message_id")
+        replied = sim.message_record(user_id, int(reply_id)) if reply_id else None
+        if replied:
+            content = {**content, "reply_to_message": copy.deepcopy(replied["message"])}
+
+    def build(message_id):
+        return {"message_id": message_id, "from": user, "chat": chat, "date": int(time.time()), **content}
+
+    record = sim.add_message(user_id, build, from_bot=False)
+    update = {"update_id": sim.take_update_id(), "message": record["message"]}
+    return {**deliver(sim, update), "message_id": record["message_id"]}
+
+
+@bp.post("/users/<int:user_id>/message")
+def user_text(user_id):
+    sim, options = state(), body()
+    text = options.get("text")
+    if not isinstance(text, str) or not text:
+        raise ControlError(400, "text is required")
+    require_webhook(sim)
+    content = {"text": text}
+    entities = command_entities(text)
+    if entities:
+        content["entities"] = entities
+    return jsonify(post_user_message(sim, user_id, options, content))
+
+
+def _with_caption(content, options):
+    if options.get("caption"):
+        content["caption"] = options["caption"]
+    return content
+
+
+def fabricate_photo(sim, options):
+    width, height = int(options.get("width", 800)), int(options.get("height", 600))
+    png = media.make_png(width, height, seed=sim.counters["file"])
+    size = options.get("size_bytes")
+    content = media.pad(png, int(size)) if size and int(size) <= media.GETFILE_LIMIT else png
+    return filestore.store_photo(sim, content, file_size=int(size) if size else None)
+
+
+def fabricate_file(sim, kind, options):
+    options = {**USER_FILES[kind], **options}
+    if options.get("content_b64"):
+        content = base64.b64decode(options["content_b64"])
+        size = len(content)
+    else:
+        size = int(options["size_bytes"])
+        # Files over getFile's limit can't be downloaded anyway: keep only their size.
+        content = media.fabricate(kind, size) if size <= media.GETFILE_LIMIT else None
+    return filestore.store_file(sim, kind, content, options.get("file_name"), options.get("mime_type"),
+                                options, file_size=size)
+
+
+@bp.post("/users/<int:user_id>/photo")
+def user_photo(user_id):
+    sim, options = state(), body()
+    require_webhook(sim)
+    content = _with_caption({"photo": fabricate_photo(sim, options)}, options)
+    return jsonify(post_user_message(sim, user_id, options, content))
+
+
+@bp.post("/users/<int:user_id>/<any(document, audio, voice, video, animation):kind>")
+def user_file(user_id, kind):
+    sim, options = state(), body()
+    require_webhook(sim)
+    obj = fabricate_file(sim, kind, options)
+    content = _with_caption({kind: obj}, options)
+    if kind == "animation":
+        content["document"] = copy.deepcopy(obj)  # Telegram sends GIFs as both
+    return jsonify(post_user_message(sim, user_id, options, content))
+
+
+@bp.post("/users/<int:user_id>/album")
+def user_album(user_id):
+    """Several photos sharing one media_group_id, each delivered as its own update."""
+    sim, options = state(), body()
+    require_webhook(sim)
+    photos = options.get("photos") or [{} for _ in range(int(options.get("count", 2)))]
+    if not 2 <= len(photos) <= 10:
+        raise ControlError(400, "an album has 2-10 photos")
+    if options.get("caption") and not photos[0].get("caption"):
+        photos[0] = {**photos[0], "caption": options["caption"]}
+    group_id = str(13_500_000_000_000_000 + sim.next_id("media_group"))
+    results = []
+    for photo in photos:
+        content = _with_caption({"photo": fabricate_photo(sim, photo), "media_group_id": group_id}, photo)
+        results.append(post_user_message(sim, user_id, options, content))
+    return jsonify(media_group_id=group_id, updates=results)
+
+
+def _pick_button(record, options):
+    buttons = inline_buttons(record["message"])
+    if "data" in options:
+        return str(options["data"])
+    if "button_text" in options:
+        button = next((b for b in buttons if b.get("text") == options["button_text"]), None)
+        if button is None:
+            raise ControlError(404, f"no button {options['button_text']!r}; buttons: {[b.get('text') for b in buttons]}")
+    elif "index" in options:
+        index = int(options["index"])
+        if not 1 <= index <= len(buttons):
+            raise ControlError(404, f"index {index} out of range: the message has {len(buttons)} buttons (1-based)")
+        button = buttons[index - 1]
+    else:
+        raise ControlError(400, "give data, button_text or index (1-based)")
+    if "callback_data" not in button:
+        raise ControlError(400, f"button {button.get('text')!r} is not a callback button: {button}")
+    return button["callback_data"]
+
+
+@bp.post("/users/<int:user_id>/callback")
+def user_callback(user_id):
+    sim, options = state(), body()
+    require_webhook(sim)
+    with sim.lock:
+        record = sim.message_record(user_id, int(options.get("message_id") or 0))
+        if record is None or not record["from_bot"] or record["deleted"]:
+            raise ControlError(404, f"no bot message {options.get('message_id')} in chat {user_id}")
+        record = copy.deepcopy(record)
+    data = _pick_button(record, options)
+    user = sim.ensure_user(user_id, options.get("first_name"), options.get("username"),
+                           options.get("language_code"))
+    query_id = sim.add_callback_query(user_id, record["message_id"], data)
+    update = {"update_id": sim.take_update_id(), "callback_query": {
+        "id": query_id, "from": user, "message": record["message"],
+        "chat_instance": str(7_000_000_000_000_000_000 + user_id), "data": data}}
+    return jsonify({**deliver(sim, update), "callback_query_id": query_id})
+
+
+@bp.post("/users/<int:user_id>/block")
+def user_block(user_id):
+    """{"blocked": true} makes sends to this user fail with 403 like a blocked bot."""
+    blocked = bool(body().get("blocked", True))
+    state().set_blocked(user_id, blocked)
+    return jsonify(ok=True, blocked=blocked)
+
+
+@bp.post("/updates")
+def raw_update():
+    sim, options = state(), body()
+    update = copy.deepcopy(options["update"] if "update" in options else options)
+    require_webhook(sim)
+    with sim.lock:
+        if "update_id" not in update:
+            update["update_id"] = sim.take_update_id()
+        # Keep generated ids above any id a test injected by hand.
+        sim.next_update_id = max(sim.next_update_id, int(update["update_id"]) + 1)
+    message = update.get("message")
+    if isinstance(message, dict) and "chat" in message and "message_id" in message:
+        sim.store_foreign_message(message)
+    return jsonify(deliver(sim, update, options.get("secret") if "secret" in options else REGISTERED))
+
+
+# --- inspecting --------------------------------------------------------------------
+
+@bp.get("/chats/<int(signed=True):chat_id>/messages")
+def chat_messages(chat_id):
+    records, rev = state().chat_messages(chat_id)
+    return jsonify(chat_id=chat_id, messages=records, rev=rev)
+
+
+@bp.get("/chats/<int(signed=True):chat_id>/wait")
+def chat_wait(chat_id):
+    after_id = request.args.get("after_message_id", type=int)
+    after_rev = request.args.get("after_rev", type=int)
+    timeout = min(max(request.args.get("timeout", 10.0, type=float), 0.0), 120.0)
+    records, rev = state().wait_changes(chat_id, after_id, after_rev, timeout)
+    return jsonify(chat_id=chat_id, messages=records, rev=rev, timed_out=not records)
+
+
+@bp.get("/calls")
+def calls():
+    return jsonify(calls=state().call_list(request.args.get("method")))
+
+
+@bp.get("/callback_answers")
+def callback_answers():
+    return jsonify(callback_queries=state().callback_list())
+
+
+@bp.get("/deliveries")
+def deliveries():
+    sim = state()
+    with sim.lock:
+        return jsonify(deliveries=copy.deepcopy(sim.deliveries))
+
+
+@bp.get("/webhook")
+def webhook_info():
+    sim = state()
+    with sim.lock:
+        return jsonify(bot=sim.bot, webhook=copy.deepcopy(sim.webhook), next_update_id=sim.next_update_id)
+
+
+@bp.get("/files/<file_id>")
+def file_bytes(file_id):
+    record = state().file(file_id)
+    if record is None or record["content"] is None:
+        raise ControlError(404, f"no stored bytes for file_id {file_id}")
+    return Response(record["content"], mimetype=record.get("mime_type") or "application/octet-stream",
+                    headers={"X-File-Path": record["file_path"]})
+
+
+@bp.post("/reset")
+def reset():
+    state().reset(everything=bool(body().get("everything")))
+    return jsonify(ok=True)
+
+
+@bp.route("/config", methods=["GET", "POST"])
+def config():
+    sim = state()
+    if request.method == "GET":
+        return jsonify(sim.configure({}))
+    try:
+        return jsonify(sim.configure(body()))
+    except ValueError as err:
+        raise ControlError(400, str(err)) from None
