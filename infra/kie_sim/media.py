@@ -51,9 +51,15 @@ def draw_image(prompt, seed):
 
 
 def _font():
+    # DejaVu (Debian's fonts-dejavu-core) draws Cyrillic prompts; Pillow's bundled font is Latin-only.
+    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",):
+        try:
+            return ImageFont.truetype(path, 24)
+        except OSError:
+            continue
     try:
         return ImageFont.load_default(size=24)
-    except TypeError:  # Pillow built without FreeType
+    except TypeError:
         return ImageFont.load_default()
 
 
