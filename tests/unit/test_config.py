@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import ConfigError, load_settings
+from shared.config import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "s", "KIE_API_KEY": "k",
@@ -14,6 +14,8 @@ REQUIRED = {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "s", "KIE_AP
 
 @pytest.fixture
 def env(monkeypatch):
+    for name in Settings.model_fields:  # the session's local stack exports its own values
+        monkeypatch.delenv(name.upper(), raising=False)
     for name, value in REQUIRED.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
