@@ -194,3 +194,76 @@ def test_redelivered_update_is_processed_once(clean_stack, db):
     for _ in range(2):  # Telegram redelivers an update it thinks was lost
         assert u.sim.raw_update(update)["webhook_status"] == 200
     assert len([r for r in u.bot_messages() if "Добро пожаловать" in text_of(r)]) == 1
+
+
+def run_nano_banana(u: TgUser, db, prompt="банан"):
+    u.send("/start")
+    run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    u.press("Изображения")
+    u.press("Nano Banana ·")
+    u.press("Создать")
+    u.send(prompt)
+    u.press("Запустить")
+
+
+def test_every_button_press_is_answered(clean_stack, db):
+    u = user(clean_stack, 5008)
+    wizard_z_image(u)
+    answers = u.sim.callback_answers()
+    assert answers and all(a["answered"] for a in answers)
+
+
+def test_english_user_gets_english_screens(clean_stack, db):
+    u = user(clean_stack, 5009, lang="en")
+    u.send("/start")
+    assert "Welcome to AI Studio" in u.last_text()
+    u.press("Free")
+    assert "Z-Image — 5 of 5 left" in u.last_text()
+
+
+def test_provider_error_on_submit_is_retried_then_refunded(clean_stack, db, kie):
+    u = user(clean_stack, 5010)
+    kie.post("/sim/config", json={"create_fault": 500, "create_fault_count": 1})
+    run_nano_banana(u, db)
+    u.wait_for(is_photo)  # one 500 is retried with backoff and succeeds
+    kie.post("/sim/config", json={"create_fault": 422, "create_fault_count": 1})
+    u.send("/start")
+    u.press("Изображения")
+    u.press("Nano Banana ·")
+    u.press("Создать")
+    u.send("банан 2")
+    u.press("Запустить")
+    failure = u.wait_for(lambda r: "не удалась" in text_of(r))
+    assert "отклонил" in text_of(failure) and "возвращены" in text_of(failure)
+    kinds = [e["kind"] for e in ledger(db, u.id)]
+    assert kinds == ["adjust", "charge", "charge", "refund"]
+    assert run(db.get_user(u.id)).balance_kopecks == 1000 - 380
+
+
+@pytest.fixture
+def fast_polls(clean_stack):
+    clean_stack.restart_functions({"POLL_DELAYS_SECONDS": "1,1,2"})
+    yield clean_stack
+    clean_stack.restart_functions({})
+
+
+def test_lost_callback_is_recovered_by_polling(fast_polls, db, kie):
+    u = user(fast_polls, 5011)
+    kie.post("/sim/config", json={"no_callback": True})
+    run_nano_banana(u, db)
+    u.wait_for(is_photo, timeout=20)
+    assert kie.get("/sim/callbacks").json()["callbacks"] == []
+    assert [e["kind"] for e in ledger(db, u.id)] == ["adjust", "charge"]
+
+
+def test_generation_that_never_finishes_times_out_and_refunds(fast_polls, db, kie):
+    u = user(fast_polls, 5012)
+    kie.post("/sim/config", json={"latency_ms": 600000})
+    run_nano_banana(u, db)
+    failure = u.wait_for(lambda r: "не удалась" in text_of(r), timeout=30)
+    assert "слишком много времени" in text_of(failure) and "RQ-" in text_of(failure)
+    entries = ledger(db, u.id)
+    assert [e["kind"] for e in entries] == ["adjust", "charge", "refund"]
+    job = run(db.get_job(entries[-1]["ref"]))
+    assert job.state == "refunded" and job.error_code == "TIMEOUT"
+    assert run(db.get_user(u.id)).balance_kopecks == 1000
