@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from shared.catalog import FieldSpec, ModelSpec
-from shared.domain.jobs import Job, JobState, new_job_id, new_request_id
+from shared.domain.jobs import ErrorCode, Job, JobState, new_job_id, new_request_id
 from shared.domain.pricing import format_rub, rub_to_kopecks
 from shared.domain.validation import InvalidInput, build_payload, check_value, missing_asked_field
 from shared.logs import mask_user
@@ -273,7 +273,13 @@ class Handlers:
             await update.effective_chat.send_message(t(lang, "already_running"))
             return
         await self.c.store.set_user_fields(user.user_id, draft_job_id=None)
-        await generation.enqueue_start(self.c, confirmed)
+        try:
+            await generation.enqueue_start(self.c, confirmed)
+        except Exception:  # the queue is down: end the job now, nothing was charged
+            log.exception("enqueue failed", extra={"job_id": job.id, "request_id": confirmed.request_id})
+            await self.c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value)
+            await self._show(update, Screen(t(lang, "not_started", rq=confirmed.request_id)))
+            return
         await self.c.store.move(job.id, JobState.QUEUED)
         eta = t(lang, f"eta_{model.output}")
         await self._show(update, Screen(t(lang, "started", name=screens.esc(model.name.get(lang)), eta=eta,

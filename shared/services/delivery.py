@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -75,6 +76,6 @@ async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], capt
         return sent
     except BadRequest as err:
         log.warning("sending as document failed (%s); sending links", err)
-    links = "\n".join(f'<a href="{url}">{i + 1}</a>' for i, url in enumerate(urls))
+    links = "\n".join(f'<a href="{html.escape(url)}">{i + 1}</a>' for i, url in enumerate(urls))
     message_id = await notify(bot, chat_id, f"{caption}\n\n{links}")
     return sent + ([message_id] if message_id else [])
