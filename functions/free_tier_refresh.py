@@ -18,7 +18,7 @@ async def refresh() -> dict:
 
     c = container()
     s = c.settings
-    prices = price_table(load_pricing_truth(), s.fx_rate, s.pricing_markup)
+    prices = price_table(load_pricing_truth().base, s.fx_rate, s.pricing_markup)
     enabled = {m.id for m in c.catalog.enabled()}
     tier = resolve_free_tier(compute_free_tier(prices, enabled), s.free_tier_model_ids, enabled)
     source = "override" if s.free_tier_model_ids else "computed"

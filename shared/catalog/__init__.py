@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
+
+if TYPE_CHECKING:
+    from shared.domain.pricing import PricingTruth
 
 HERE = Path(__file__).parent
 CATALOG_PATH = HERE / "models.json"
@@ -47,6 +49,7 @@ class FieldSpec(BaseModel):
     max_count: int | None = None
     file_types: list[str] = []
     max_file_mb: float | None = None
+    max_duration_s: float | None = None  # audio/video inputs priced per second are capped
     url_prefix: str | None = None
     source_models: list[str] = []
     reason: str | None = None
@@ -82,6 +85,7 @@ class ModelSpec(BaseModel):
     description: Localized
     fields: list[FieldSpec]
     one_of_required: list[str] = []
+    forbidden: list[dict[str, str]] = []  # option combinations the provider refuses
 
     @model_validator(mode="after")
     def _unique_fields(self) -> "ModelSpec":
@@ -98,6 +102,9 @@ class ModelSpec(BaseModel):
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    def is_forbidden(self, options: dict[str, str]) -> bool:
+        return any(all(options.get(k) == v for k, v in combo.items()) for combo in self.forbidden)
 
     @property
     def asked(self) -> list[FieldSpec]:
@@ -144,22 +151,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
     return parse_catalog(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def parse_pricing_truth(text: str) -> dict[str, Decimal]:
-    """Lines `model-id: 0.0040 USD`; `#` starts a comment."""
-    prices: dict[str, Decimal] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        model_id, sep, rest = line.rpartition(":")
-        amount = rest.strip().removesuffix("USD").strip()
-        if not sep or not model_id.strip() or not amount:
-            raise ValueError(f"pricing truth line {number}: expected 'model-id: 0.01 USD', got {raw!r}")
-        if model_id.strip() in prices:
-            raise ValueError(f"pricing truth line {number}: duplicate model {model_id.strip()}")
-        prices[model_id.strip()] = Decimal(amount)
-    return prices
+def load_pricing_truth(path: Path = PRICING_PATH) -> "PricingTruth":
+    from shared.domain.pricing import parse_pricing_truth
 
-
-def load_pricing_truth(path: Path = PRICING_PATH) -> dict[str, Decimal]:
     return parse_pricing_truth(Path(path).read_text(encoding="utf-8"))

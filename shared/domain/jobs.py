@@ -94,6 +94,8 @@ class Job(BaseModel):
     model_id: str
     state: JobState = JobState.AWAITING_INPUT
     inputs: dict[str, Any] = {}
+    media: dict[str, list[dict[str, Any]]] = {}  # per media field: size, mime, duration_s, width, height
+    media_groups: list[str] = []  # Telegram albums already acknowledged
     skipped: list[str] = []
     editing: str | None = None  # the option being changed on the confirmation screen
     price_kopecks: int = 0

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from shared.catalog import Catalog
 from shared.domain.free_tier import FREE_TIER_SIZE, FreeTierError, compute_free_tier, resolve_free_tier
-from shared.domain.pricing import price_table
+from shared.domain.pricing import PricingTruth, price_table
+from shared.domain.quote import coverage_problems
 
 EXPECTED_MODELS = 42
 
@@ -17,12 +18,13 @@ class StartupError(RuntimeError):
 
 @dataclass(frozen=True)
 class PricingState:
-    prices: dict[str, int]  # kopecks per run at base options
+    truth: PricingTruth
+    prices: dict[str, int]  # kopecks from the base lines: they rank the free tier
     computed_free_tier: list[str]
     free_tier: list[str]  # after FREE_TIER_MODEL_IDS override
 
 
-def validate_startup(catalog: Catalog, truth: dict[str, Decimal], fx_rate: Decimal, markup: Decimal,
+def validate_startup(catalog: Catalog, truth: PricingTruth, fx_rate: Decimal, markup: Decimal,
                      override: list[str]) -> PricingState:
     problems = []
     enabled = catalog.enabled()
@@ -30,13 +32,17 @@ def validate_startup(catalog: Catalog, truth: dict[str, Decimal], fx_rate: Decim
         problems.append(f"catalog has {len(catalog.models)} models, expected {EXPECTED_MODELS}")
     if len(enabled) != len(catalog.models):
         problems.append(f"{len(catalog.models) - len(enabled)} catalog models are disabled")
-    unpriced = [m.id for m in enabled if m.id not in truth]
+    unpriced = [m.id for m in enabled if m.id not in truth.base]
     if unpriced:
         problems.append("models without a price in the pricing truth: " + ", ".join(unpriced))
-    bad = [m for m, usd in truth.items() if usd <= 0]
+    bad = [m for m, usd in truth.base.items() if usd <= 0]
+    bad += [m for m, rules in truth.rules.items() if any(r.usd <= 0 for r in rules)]
     if bad:
-        problems.append("non-positive prices: " + ", ".join(bad))
-    prices = price_table(truth, fx_rate, markup)
+        problems.append("non-positive prices: " + ", ".join(sorted(set(bad))))
+    for model in enabled:
+        if model.id in truth.base:
+            problems += coverage_problems(model, truth)
+    prices = price_table(truth.base, fx_rate, markup)
     computed = compute_free_tier(prices, {m.id for m in enabled})
     if len(computed) != FREE_TIER_SIZE:
         problems.append(f"free tier has {len(computed)} models, expected {FREE_TIER_SIZE}")
@@ -47,4 +53,4 @@ def validate_startup(catalog: Catalog, truth: dict[str, Decimal], fx_rate: Decim
         free = computed
     if problems:
         raise StartupError("Startup validation failed: " + "; ".join(problems))
-    return PricingState(prices=prices, computed_free_tier=computed, free_tier=free)
+    return PricingState(truth=truth, prices=prices, computed_free_tier=computed, free_tier=free)

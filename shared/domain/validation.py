@@ -133,6 +133,11 @@ def build_payload(model: ModelSpec, inputs: dict[str, Any]) -> dict[str, Any]:
         payload[field.name] = value
     if model.one_of_required and not any(name in payload for name in model.one_of_required):
         raise InvalidInput(InputProblem(field=model.one_of_required[0], code="required"))
+    chosen = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in payload.items()}
+    for combo in model.forbidden:
+        if all(chosen.get(k) == v for k, v in combo.items()):
+            raise InvalidInput(InputProblem(field=next(iter(combo)), code="forbidden_combo",
+                                            params={"combo": ", ".join(f"{k} {v}" for k, v in combo.items())}))
     return payload
 
 

@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from shared.catalog import FieldSpec, ModelSpec
+from shared.domain.chains import chain
 from shared.domain.jobs import ErrorCode, Job, JobState, new_job_id, new_request_id
 from shared.domain.pricing import format_rub, rub_to_kopecks
-from shared.domain.validation import InvalidInput, build_payload, check_value, missing_asked_field
+from shared.domain.quote import min_run_kopecks, quote_kopecks
+from shared.domain.validation import InputProblem, InvalidInput, build_payload, check_value, missing_asked_field
 from shared.logs import mask_user
-from shared.services import generation
+from shared.clients.kie import KieError
+from shared.domain.media import check_file, check_size
+from shared.services import delivery, generation, media_input
+from shared.services.keyboards import keyboard
 from shared.storage.firestore import Profile, User
 from shared.ui import callbacks as cb
 from shared.ui import screens
@@ -26,13 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot")
 Ctx = ContextTypes.DEFAULT_TYPE
-
-
-def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
-    if not screen.buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row]
-                                 for row in screen.buttons])
 
 
 class Handlers:
@@ -48,17 +47,30 @@ class Handlers:
         return await self.c.store.touch_user(profile, rub_to_kopecks(self.c.settings.start_bonus_rub))
 
     async def _offers(self, user_id: int, models: list[ModelSpec]) -> dict[str, Offer]:
+        """Catalog prices: exact for flat-priced models, 'from' or per unit where options change the price."""
         free = set(await self.c.free_tier())
         limit = self.c.settings.free_daily_limit
         usage = await self.c.store.free_usage(user_id) if free & {m.id for m in models} else {}
-        prices = self.c.pricing.prices
-        return {m.id: Offer(price=prices[m.id], free_left=max(0, limit - usage.get(m.id, 0)) if m.id in free else None,
-                            limit=limit) for m in models}
+        s, truth = self.c.settings, self.c.pricing.truth
+        offers = {}
+        for m in models:
+            price, unit = min_run_kopecks(m, truth, s.fx_rate, s.pricing_markup)
+            varies = len({r.usd for r in truth.rules.get(m.id, [])}) > 1
+            free_left = max(0, limit - usage.get(m.id, 0)) if m.id in free else None
+            offers[m.id] = Offer(price=price, free_left=free_left, limit=limit, varies=varies, unit=unit)
+        return offers
+
+    async def _quote(self, user: User, job: Job, model: ModelSpec) -> Offer:
+        """The exact price of this run with its options."""
+        s = self.c.settings
+        price = quote_kopecks(model, self.c.pricing.truth, job.inputs, job.media, s.fx_rate, s.pricing_markup)
+        listed = (await self._offers(user.user_id, [model]))[model.id]
+        return Offer(price=price, free_left=listed.free_left, limit=listed.limit)
 
     async def _show(self, update: Update, screen: Screen) -> int:
         """Edit the message a button belongs to; otherwise send a new one."""
         query = update.callback_query
-        markup = keyboard(screen)
+        markup = keyboard(screen.buttons)
         if query and query.message:
             try:
                 await query.edit_message_text(screen.text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -125,7 +137,7 @@ class Handlers:
             cb.HOME: self._home, cb.HELP: self._help, cb.BALANCE: self._balance, cb.SEARCH: self._search_prompt,
             cb.CATALOG: self._catalog, cb.MODEL: self._card, cb.START: self._begin, cb.SET: self._set_choice,
             cb.EDIT: self._edit, cb.REVIEW: self._review, cb.CONFIRM: self._confirm, cb.CANCEL: self._cancel,
-            cb.DONE: self._done_files,
+            cb.DONE: self._done_files, cb.PAGE: self._page, cb.REPEAT: self._repeat, cb.REPROMPT: self._reprompt, cb.CHAIN: self._chain,
         }.get(data.verb)
         if route is not None:
             await route(update, user, *data.args)
@@ -188,14 +200,14 @@ class Handlers:
             screen = screens.wizard_step(user.language, job, model, field, asked.index(field) + 1, len(asked))
         if new_message:
             message = await update.effective_chat.send_message(screen.text, parse_mode=ParseMode.HTML,
-                                                               reply_markup=keyboard(screen))
+                                                               reply_markup=keyboard(screen.buttons))
             await self.c.store.update_draft(job.id, screen_message_id=message.message_id)
         else:
             await self._show(update, screen)
 
     async def _confirmation(self, user: User, job: Job, model: ModelSpec) -> Screen:
-        offers = await self._offers(user.user_id, [model])
-        return screens.confirm_screen(user.language, job, model, offers[model.id], user.balance_kopecks)
+        return screens.confirm_screen(user.language, job, model, await self._quote(user, job, model),
+                                      user.balance_kopecks)
 
     async def _set_choice(self, update: Update, user: User, job_id: str, index: str, choice: str) -> None:
         job = await self._job_for(update, job_id, user.language)
@@ -223,6 +235,19 @@ class Handlers:
         await self.c.store.update_draft(job.id, editing=field.name)
         await self._show(update, screens.option_picker(user.language, job, model, field))
 
+    async def _page(self, update: Update, user: User, job_id: str, index: str, page: str) -> None:
+        job = await self._job_for(update, job_id, user.language)
+        if job is None:
+            return
+        model = self.c.catalog.get(job.model_id)
+        field = model.fields[int(index)]
+        if job.editing == field.name:
+            await self._show(update, screens.option_picker(user.language, job, model, field, int(page)))
+            return
+        asked = model.asked
+        step = asked.index(field) + 1 if field in asked else 1
+        await self._show(update, screens.wizard_step(user.language, job, model, field, step, len(asked), int(page)))
+
     async def _review(self, update: Update, user: User, job_id: str) -> None:
         job = await self._job_for(update, job_id, user.language)
         if job is None:
@@ -237,10 +262,11 @@ class Handlers:
             return
         model = self.c.catalog.get(job.model_id)
         field = model.fields[int(index)]
+        skipped = job.skipped
         if field.name not in job.inputs and not field.required:
-            await self.c.store.update_draft(job.id, skipped=[*job.skipped, field.name])
-            job = job.model_copy(update={"skipped": [*job.skipped, field.name]})
-        await self._next(update, user, job, model)
+            skipped = [*job.skipped, field.name]
+        await self.c.store.update_draft(job.id, skipped=skipped, editing=None)
+        await self._next(update, user, job.model_copy(update={"skipped": skipped, "editing": None}), model)
 
     async def _cancel(self, update: Update, user: User, job_id: str) -> None:
         job = await self.c.store.get_job(job_id)
@@ -248,6 +274,51 @@ class Handlers:
             await self.c.store.move(job.id, JobState.CANCELLED)
             await self.c.store.set_user_fields(user.user_id, draft_job_id=None)
         await self._show(update, screens.notice(user.language, "cancelled"))
+
+    async def _finished_job(self, update: Update, user: User, job_id: str) -> Job | None:
+        job = await self.c.store.get_job(job_id)
+        if job is None or job.user_id != user.user_id or not job.terminal:
+            await update.effective_chat.send_message(t(user.language, "stale"))
+            return None
+        return job
+
+    async def _draft_from(self, update: Update, user: User, model: ModelSpec, inputs: dict[str, Any],
+                          media: dict[str, list[dict]], skipped: list[str]) -> None:
+        """A new draft prefilled from an earlier run; the wizard asks what is missing, then shows the price."""
+        if not model.enabled:
+            await update.effective_chat.send_message(t(user.language, "stale"))
+            return
+        job = Job(id=new_job_id(), user_id=user.user_id, chat_id=update.effective_chat.id, lang=user.language,
+                  model_id=model.id, inputs=inputs, media=media, skipped=skipped)
+        await self.c.store.create_draft(job)
+        await self._next(update, user, job, model, new_message=True)
+
+    async def _repeat(self, update: Update, user: User, job_id: str) -> None:
+        job = await self._finished_job(update, user, job_id)
+        if job:
+            await self._draft_from(update, user, self.c.catalog.get(job.model_id), job.inputs, job.media, job.skipped)
+
+    async def _reprompt(self, update: Update, user: User, job_id: str) -> None:
+        job = await self._finished_job(update, user, job_id)
+        if job:
+            inputs = {k: v for k, v in job.inputs.items() if k not in ("prompt", "text")}
+            skipped = [k for k in job.skipped if k not in ("prompt", "text")]
+            await self._draft_from(update, user, self.c.catalog.get(job.model_id), inputs, job.media, skipped)
+
+    async def _chain(self, update: Update, user: User, job_id: str, key: str) -> None:
+        job = await self._finished_job(update, user, job_id)
+        link = chain(key)
+        if job is None or link is None or not job.result_urls:
+            return
+        target = self.c.catalog.get(link.model_id)
+        field = target.field(link.field)
+        if link.source == "task":
+            await self._draft_from(update, user, target, {field.name: job.kie_task_id}, {}, [])
+            return
+        url = job.result_urls[0]
+        meta = await media_input.probe_url(url)
+        value = [url] if field.multiple else url
+        await self._draft_from(update, user, target, {field.name: value}, {field.name: [{**meta, "url": url}]}, [])
 
     async def _confirm(self, update: Update, user: User, job_id: str) -> None:
         """Validate everything, freeze the price, enqueue the worker. Nothing is charged here."""
@@ -261,7 +332,7 @@ class Handlers:
         except InvalidInput as err:
             await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
-        offer = (await self._offers(user.user_id, [model]))[model.id]
+        offer = await self._quote(user, job, model)
         if not offer.is_free and user.balance_kopecks < offer.price:
             await self._show(update, await self._confirmation(user, job, model))
             await update.effective_chat.send_message(
@@ -280,10 +351,10 @@ class Handlers:
             await self.c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value)
             await self._show(update, Screen(t(lang, "not_started", rq=confirmed.request_id)))
             return
-        await self.c.store.move(job.id, JobState.QUEUED)
         eta = t(lang, f"eta_{model.output}")
-        await self._show(update, Screen(t(lang, "started", name=screens.esc(model.name.get(lang)), eta=eta,
-                                          rq=confirmed.request_id)))
+        status_id = await self._show(update, Screen(t(lang, "started", name=screens.esc(model.name.get(lang)), eta=eta,
+                                                      rq=confirmed.request_id)))
+        await self.c.store.move(job.id, JobState.QUEUED, status_message_id=status_id)
         log.info("job confirmed", extra={"job_id": job.id, "request_id": confirmed.request_id,
                                          "user": mask_user(user.user_id), "model_id": model.id})
 
@@ -341,17 +412,57 @@ class Handlers:
         await self._show(update, screens.search_results(user.language, query, found, offers))
 
     async def media(self, update: Update, user: User) -> None:
-        """Files arrive in the wizard's media steps (uploaded to the provider's file storage)."""
+        """A file for the wizard's media step: check, fetch from Telegram, upload to file storage, attach."""
+        lang = user.language
         job = await self.c.store.get_job(user.draft_job_id) if user.draft_job_id else None
         if not job or job.state != JobState.AWAITING_INPUT:
-            await update.effective_chat.send_message(t(user.language, "unknown"))
+            await update.effective_chat.send_message(t(lang, "unknown"))
             return
         model = self.c.catalog.get(job.model_id)
-        field = missing_asked_field(model, job.inputs, job.skipped)
-        if field is None or not field.is_media:
-            await self._next(update, user, job, model, new_message=True)
+        collecting = model.field(job.editing) if job.editing else None
+        field = collecting if collecting and collecting.is_media else missing_asked_field(model, job.inputs, job.skipped)
+        incoming = media_input.incoming_file(update.effective_message)
+        if incoming and (field is None or not field.is_media):
+            # On the confirmation screen a new file replaces a single input or adds to a list.
+            field = next((f for f in model.fields if f.is_media and f.type == incoming.kind and f.name in job.inputs),
+                         field)
+        if field is None or not field.is_media or incoming is None:
+            if not (incoming and incoming.media_group and incoming.media_group in job.media_groups):
+                await self._next(update, user, job, model, new_message=True)
             return
-        await update.effective_chat.send_message(t(user.language, "media_not_yet", what=t(user.language, f"what_{field.type}")))
+        if incoming.media_group and incoming.media_group in job.media_groups and not field.multiple:
+            return  # the rest of an album sent to a one-file step
+        try:
+            check_file(field, incoming)
+            await update.effective_chat.send_action(delivery.ACTION.get(field.type, "typing"))
+            data = await media_input.download(self.c.bot, incoming.file_id)
+            check_size(field, len(data))
+            meta = media_input.probe(incoming, data)
+            if field.type == "audio" and not meta["duration_s"]:
+                raise InvalidInput(InputProblem(field=field.name, code="unknown_duration"))
+            check_file(field, replace(incoming, duration_s=meta["duration_s"]))
+        except InvalidInput as err:
+            await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
+            return
+        try:
+            url = await self.c.kie.upload_bytes(data, incoming.file_name, upload_path=f"users/{user.user_id}")
+        except KieError as err:
+            log.warning("upload failed: %s", err, extra={"job_id": job.id})
+            await update.effective_chat.send_message(t(lang, "bad_value", problem=t(lang, "problem_upload_failed")))
+            return
+        status, job = await self.c.store.add_media(job.id, field.name, url, {**meta, "url": url}, field.multiple,
+                                                   field.max_count or 1, incoming.media_group)
+        if status == "full":
+            await update.effective_chat.send_message(
+                t(lang, "bad_value", problem=t(lang, "problem_too_many_files", max=field.max_count)))
+        elif job is not None and job.editing is None:  # the step is complete
+            await self._next(update, user, job, model, new_message=True)
+        elif status == "added":
+            index = model.fields.index(field)
+            screen = Screen(t(lang, "media_received", count=len(job.media[field.name]), max=field.max_count),
+                            [[(t(lang, "btn_done"), cb.make(cb.DONE, job.id, index))],
+                             [(t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))]])
+            await update.effective_chat.send_message(screen.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen.buttons))
 
     async def on_error(self, update: object, context: Ctx) -> None:
         rq = new_request_id()

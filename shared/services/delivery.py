@@ -1,39 +1,151 @@
-"""Sending to the chat: results by type with fallbacks, notices, chat actions; bounded retries on 429."""
+"""Sending to the chat: results within Telegram's media limits, notices, chat actions; bounded retries on 429.
+
+Results (`send_result`):
+1. `probe` learns each file's size and content type (HEAD; else the headers of a streamed GET).
+2. `plan` picks a route per file from Telegram's limits; a pure function, its table is in its docstring.
+3. The file goes by URL, or is downloaded (streamed, bounded) and uploaded, or a JPEG preview is sent
+   with the original as a document, or a message carries a download link. A rejected send falls one
+   step down that ladder; Telegram and HTTP problems are logged, never raised to the caller.
+Several files go as media groups (2-10 items); the buttons then follow on a short message.
+"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
+import io
 import logging
-from typing import Any, Awaitable, Callable, TypeVar
+import mimetypes
+import os
+import re
+import weakref
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, AsyncIterator, Awaitable, Callable, Sequence, TypeVar
+from urllib.parse import unquote, urlsplit
 
-from telegram import Bot, InputMediaAudio, InputMediaPhoto, InputMediaVideo
+import httpx
+from telegram import (Bot, InlineKeyboardMarkup, InputMediaAudio, InputMediaPhoto, InputMediaVideo,
+                      LinkPreviewOptions)
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from shared.ui.texts import t
 
 log = logging.getLogger("delivery")
 T = TypeVar("T")
+MB = 1024 * 1024
 MAX_RETRY_AFTER_S = 30
 ATTEMPTS = 3
+PROBE_TIMEOUT_S = 10.0
+DOWNLOAD_TIMEOUT_S = 120.0  # a whole download, on top of httpx's per-read timeouts
+SEND_READ_TIMEOUT_S = 60.0  # Telegram fetches or processes a file before it answers
+ACTION_REPEAT_S = 4.0  # a chat action shows for at most 5 s
+MEDIA_GROUP_MAX = 10
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})  # what send_photo can show
 
-SEND = {"image": "send_photo", "video": "send_video", "audio": "send_audio"}
-MEDIA = {"image": InputMediaPhoto, "video": InputMediaVideo, "audio": InputMediaAudio}
-ACTION = {"image": ChatAction.UPLOAD_PHOTO, "video": ChatAction.UPLOAD_VIDEO, "audio": ChatAction.UPLOAD_VOICE}
+KIND = {"image": "photo", "video": "video", "audio": "audio"}  # output -> Bot API media kind
+MEDIA = {"photo": InputMediaPhoto, "video": InputMediaVideo, "audio": InputMediaAudio}
+ACTION = {"image": ChatAction.UPLOAD_PHOTO, "photo": ChatAction.UPLOAD_PHOTO,
+          "video": ChatAction.UPLOAD_VIDEO, "audio": ChatAction.UPLOAD_VOICE,
+          "document": ChatAction.UPLOAD_DOCUMENT}
+DEFAULT_EXT = {"photo": ".png", "video": ".mp4", "audio": ".mp3", "document": ".bin"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Byte limits of the cloud Bot API (a local Bot API server allows 2 GB uploads)."""
+
+    photo_by_url: int = 5 * MB
+    photo_upload: int = 10 * MB
+    file_by_url: int = 20 * MB
+    file_upload: int = 50 * MB
+    download_max: int = 50 * MB  # never buffer more than this in memory
+    preview_side: int = 1280
+
+
+LIMITS = Limits()
+
+
+class Route(str, Enum):
+    URL = "url"  # send_photo/video/audio with the URL; Telegram fetches it
+    UPLOAD = "upload"  # download, then upload as the same media type
+    PREVIEW = "preview"  # image too big for a photo: a JPEG preview photo, then the original as a document
+    DOCUMENT = "document"  # an image type send_photo cannot show (GIF, TIFF, HEIC...): upload as a document
+    LINK = "link"  # too big for Telegram: a message with the download link and its expiry
+
+
+@dataclass(frozen=True)
+class Probe:
+    url: str
+    size: int | None = None  # bytes; None when the server did not say
+    content_type: str = ""  # lower case, no parameters; "" when unknown
+
+
+def plan(output: str, size: int | None, content_type: str = "", limits: Limits | None = None) -> Route:
+    """How one result file goes to Telegram (P = photo_by_url 5 MB, U = photo_upload 10 MB,
+    F = file_by_url 20 MB, D = file_upload 50 MB):
+
+    | output                    | size (unknown: by URL first) | route                                   |
+    |---------------------------|------------------------------|-----------------------------------------|
+    | image (jpeg, png, webp)   | unknown or <= P              | URL                                     |
+    | image (jpeg, png, webp)   | P < size <= U                | UPLOAD (the original bytes, PNG too)    |
+    | image (jpeg, png, webp)   | > U                          | PREVIEW + original as a document (> D: a link) |
+    | image (gif, tiff, svg...) | unknown or <= D / > D        | DOCUMENT / LINK                         |
+    | video, audio              | unknown or <= F              | URL                                     |
+    | video, audio              | F < size <= D                | UPLOAD                                  |
+    | video, audio              | > D                          | LINK                                    |
+    A refused URL send falls back to UPLOAD (bytes read up to D), a refused photo upload to PREVIEW.
+    """
+    limits = limits or LIMITS
+    ctype = _mime(content_type)
+    if output == "image":
+        if ctype.startswith("image/") and ctype not in PHOTO_TYPES:
+            return Route.DOCUMENT if size is None or size <= limits.file_upload else Route.LINK
+        if size is None or size <= limits.photo_by_url:
+            return Route.URL
+        return Route.UPLOAD if size <= limits.photo_upload else Route.PREVIEW
+    if size is None or size <= limits.file_by_url:
+        return Route.URL
+    return Route.UPLOAD if size <= limits.file_upload else Route.LINK
+
+
+def group_plan(routes: Sequence[Route]) -> tuple[list[list[int]], list[int]]:
+    """Indices sent as media groups (2-10 each, no group of one) and indices sent one by one."""
+    groupable = [i for i, route in enumerate(routes) if route in (Route.URL, Route.UPLOAD)]
+    if len(groupable) < 2:
+        return [], list(range(len(routes)))
+    chunks = [groupable[i:i + MEDIA_GROUP_MAX] for i in range(0, len(groupable), MEDIA_GROUP_MAX)]
+    if len(chunks[-1]) == 1:
+        chunks[-1].insert(0, chunks[-2].pop())
+    return chunks, [i for i in range(len(routes)) if i not in groupable]
+
+
+# --- Bot API calls ------------------------------------------------------------------------------
+
+def _retry_seconds(err: RetryAfter) -> float:
+    value = err.retry_after
+    return value if isinstance(value, (int, float)) else value.total_seconds()
+
+
+def _too_large(err: TelegramError) -> bool:
+    return "entity too large" in str(err).lower()  # HTTP 413: PTB raises it as a NetworkError
 
 
 async def _with_retry(call: Callable[[], Awaitable[T]]) -> T:
-    """Honour Telegram's retry_after (bounded), retry network errors with backoff."""
+    """Honour Telegram's retry_after (bounded), retry network errors with backoff; never retry a refusal."""
     for attempt in range(ATTEMPTS):
         try:
             return await call()
         except RetryAfter as err:
-            wait = err.retry_after if isinstance(err.retry_after, (int, float)) else err.retry_after.total_seconds()
+            wait = _retry_seconds(err)
             if attempt == ATTEMPTS - 1 or wait > MAX_RETRY_AFTER_S:
                 raise
             await asyncio.sleep(wait)
-        except (BadRequest, Forbidden):
+        except (BadRequest, Forbidden, InvalidToken, ChatMigrated):
             raise
-        except TelegramError:
-            if attempt == ATTEMPTS - 1:
+        except TelegramError as err:
+            if attempt == ATTEMPTS - 1 or _too_large(err):
                 raise
             await asyncio.sleep(0.5 * 2 ** attempt)
     raise AssertionError("unreachable")
@@ -49,33 +161,376 @@ async def notify(bot: Bot, chat_id: int, text: str, **kwargs: Any) -> int | None
 
 
 async def chat_action(bot: Bot, chat_id: int, output: str) -> None:
+    """Show an output's action ("image", "video", "audio", "document") or a ChatAction value."""
+    action = ACTION.get(output) or (output if output in set(ChatAction) else ChatAction.TYPING)
     try:
-        await bot.send_chat_action(chat_id, ACTION.get(output, ChatAction.TYPING))
+        await bot.send_chat_action(chat_id, action)
     except TelegramError:
         pass  # cosmetic
 
 
-async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], caption: str) -> list[int]:
-    """Send by URL as the right media type; fall back to a document, then to plain links."""
+# --- HTTP -----------------------------------------------------------------------------------------
+
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = weakref.WeakKeyDictionary()
+
+
+def shared_http() -> httpx.AsyncClient:
+    """One client per event loop (connections are bound to a loop), with bounded timeouts."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(timeout=httpx.Timeout(PROBE_TIMEOUT_S, read=30.0), follow_redirects=True,
+                                   limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
+        _clients[loop] = client
+    return client
+
+
+def _mime(value: str | None) -> str:
+    return (value or "").split(";")[0].strip().lower()
+
+
+def _content_length(headers: httpx.Headers) -> int | None:
+    if headers.get("content-encoding", "identity").lower() not in ("", "identity"):
+        return None  # the length of the compressed body, not of the file
     try:
-        if len(urls) > 1:
-            media = [MEDIA[output](url, caption=caption if i == 0 else None, parse_mode=ParseMode.HTML)
-                     for i, url in enumerate(urls[:10])]
-            messages = await _with_retry(lambda: bot.send_media_group(chat_id, media))
-            return [m.message_id for m in messages]
-        send = getattr(bot, SEND[output])
-        message = await _with_retry(lambda: send(chat_id, urls[0], caption=caption, parse_mode=ParseMode.HTML))
-        return [message.message_id]
-    except BadRequest as err:
-        log.warning("sending as %s failed (%s); trying documents", output, err)
-    sent: list[int] = []
+        size = int(headers.get("content-length", ""))
+    except ValueError:
+        return None
+    return size if size >= 0 else None
+
+
+def _guess_type(url: str) -> str:
+    return mimetypes.guess_type(urlsplit(url).path)[0] or ""
+
+
+async def probe(http: httpx.AsyncClient, url: str) -> Probe:
+    """Size and content type of a URL without downloading it; unknown fields stay empty."""
     try:
-        for url in urls:
-            message = await _with_retry(lambda: bot.send_document(chat_id, url, caption=caption, parse_mode=ParseMode.HTML))
-            sent.append(message.message_id)
+        response = await http.head(url, timeout=PROBE_TIMEOUT_S, follow_redirects=True)
+        size = _content_length(response.headers) if response.status_code < 400 else None
+        if size is not None:
+            return Probe(url, size, _mime(response.headers.get("content-type")) or _guess_type(url))
+    except httpx.HTTPError as err:
+        log.info("HEAD failed (%s); trying GET", type(err).__name__)
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S):
+            async with http.stream("GET", url, timeout=PROBE_TIMEOUT_S, follow_redirects=True) as response:
+                if response.status_code < 400:
+                    return Probe(url, _content_length(response.headers),
+                                 _mime(response.headers.get("content-type")) or _guess_type(url))
+                log.warning("result URL answered HTTP %d", response.status_code)
+    except (httpx.HTTPError, TimeoutError) as err:
+        log.warning("could not probe a result URL: %s", type(err).__name__)
+    return Probe(url, None, _guess_type(url))
+
+
+async def download(http: httpx.AsyncClient, url: str, limit: int) -> bytes | None:
+    """The file's bytes, or None if it fails or grows past `limit` (read streamed, never buffered past it)."""
+    try:
+        async with asyncio.timeout(DOWNLOAD_TIMEOUT_S):
+            async with http.stream("GET", url, follow_redirects=True) as response:
+                if response.status_code != 200:
+                    log.warning("download answered HTTP %d", response.status_code)
+                    return None
+                declared = _content_length(response.headers)
+                if declared is not None and declared > limit:
+                    log.info("download skipped: %d bytes > %d", declared, limit)
+                    return None
+                buf = bytearray()
+                async for chunk in response.aiter_bytes():
+                    buf += chunk
+                    if len(buf) > limit:
+                        log.info("download stopped past %d bytes", limit)
+                        return None
+                return bytes(buf)
+    except (httpx.HTTPError, TimeoutError) as err:
+        log.warning("download failed: %s %s", type(err).__name__, err)
+        return None
+
+
+def make_preview(data: bytes, side: int = 1280, quality: int = 85) -> bytes | None:
+    """A JPEG no larger than side x side, or None if the bytes are not an image Pillow reads."""
+    from PIL import Image, ImageOps  # only big images need Pillow
+
+    try:
+        with Image.open(io.BytesIO(data)) as source:
+            source.draft("RGB", (side, side))  # JPEG: decode at a reduced scale
+            image = ImageOps.exif_transpose(source)
+            image.thumbnail((side, side))
+            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+                rgba = image.convert("RGBA")
+                image = Image.new("RGB", rgba.size, (255, 255, 255))
+                image.paste(rgba, mask=rgba.getchannel("A"))
+            image = image.convert("RGB")
+            buf = io.BytesIO()
+            image.save(buf, "JPEG", quality=quality)
+            return buf.getvalue()
+    except Exception as err:  # Pillow raises many types for junk or huge input
+        log.warning("could not make a preview: %s", err)
+        return None
+
+
+def _filename(item: Probe, kind: str) -> str:
+    name = re.sub(r"[^\w.\-]", "_", unquote(os.path.basename(urlsplit(item.url).path)))[-64:].lstrip(".")
+    if os.path.splitext(name)[1]:
+        return name
+    ext = mimetypes.guess_extension(item.content_type) if item.content_type else None
+    return (name or "result") + (ext or DEFAULT_EXT.get(kind, ".bin"))
+
+
+def _size_mb(size: int) -> str:
+    return f"{size / MB:.1f}".rstrip("0").rstrip(".") if size < 10 * MB else str(round(size / MB))
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+class _Stop(Exception):
+    """Nothing more can reach this chat now (blocked, chat gone, long flood wait)."""
+
+
+@dataclass
+class _Delivery:
+    bot: Bot
+    chat_id: int
+    output: str
+    http: httpx.AsyncClient
+    limits: Limits
+    lang: str
+    delivered: list[int] = field(default_factory=list)  # every message sent, in order
+
+    @property
+    def kind(self) -> str:
+        return KIND.get(self.output, "document")
+
+    def upload_limit(self, kind: str) -> int:
+        return self.limits.photo_upload if kind == "photo" else self.limits.file_upload
+
+    async def call(self, what: str, make: Callable[[], Awaitable[T]]) -> T | None:
+        """The call's result, or None when Telegram refused it (the caller falls back)."""
+        try:
+            return await _with_retry(make)
+        except (Forbidden, InvalidToken, ChatMigrated, RetryAfter) as err:
+            raise _Stop(f"{what}: {err}") from err
+        except BadRequest as err:
+            if "chat not found" in str(err).lower():
+                raise _Stop(f"{what}: {err}") from err
+            log.warning("%s refused: %s", what, err)
+        except TelegramError as err:
+            log.warning("%s failed: %s", what, err)
+        return None
+
+    @contextlib.asynccontextmanager
+    async def showing(self, action: str) -> AsyncIterator[None]:
+        """The chat action now, then again every few seconds until the block ends."""
+        await chat_action(self.bot, self.chat_id, action)
+
+        async def repeat() -> None:
+            while True:
+                await asyncio.sleep(ACTION_REPEAT_S)
+                await chat_action(self.bot, self.chat_id, action)
+
+        task = asyncio.create_task(repeat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def send_media(self, kind: str, media: str | bytes, caption: str | None,
+                         markup: InlineKeyboardMarkup | None, filename: str | None = None) -> int | None:
+        method = getattr(self.bot, f"send_{kind}")
+        kwargs: dict[str, Any] = {"caption": caption, "parse_mode": ParseMode.HTML if caption else None,
+                                  "reply_markup": markup, "read_timeout": SEND_READ_TIMEOUT_S}
+        if isinstance(media, bytes):
+            kwargs["filename"] = filename
+        if kind == "video":
+            kwargs["supports_streaming"] = True
+        how = "by URL" if isinstance(media, str) else f"upload of {len(media)} bytes"
+        message = await self.call(f"send_{kind} ({how})", lambda: method(self.chat_id, media, **kwargs))
+        if message is None:
+            return None
+        self.delivered.append(message.message_id)
+        return message.message_id
+
+    async def fetch(self, item: Probe, limit: int) -> bytes | None:
+        if item.size is not None and item.size > limit:
+            return None
+        return await download(self.http, item.url, limit)
+
+    # One file ----------------------------------------------------------------------------------
+
+    async def send_one(self, item: Probe, caption: str | None, markup: InlineKeyboardMarkup | None) -> list[int]:
+        route = plan(self.output, item.size, item.content_type, self.limits)
+        limit = self.upload_limit(self.kind)
+        if route is Route.URL:
+            sent = await self.send_media(self.kind, item.url, caption, markup)
+            if sent is not None:
+                return [sent]
+            # Telegram could not fetch or take it by URL: download and upload once.
+            route, limit = Route.UPLOAD, self.limits.download_max
+        data: bytes | None = None
+        if route is Route.UPLOAD:
+            sent = None
+            async with self.showing(self.kind):
+                data = await self.fetch(item, limit)
+                if data is not None:
+                    route = plan(self.output, len(data), item.content_type, self.limits)
+                    if route in (Route.URL, Route.UPLOAD):
+                        sent = await self.send_media(self.kind, data, caption, markup, _filename(item, self.kind))
+            if sent is not None:
+                return [sent]
+            if data is None or self.kind != "photo":
+                return await self.send_link([item], caption, markup, too_big=False)
+            if route is not Route.DOCUMENT:
+                route = Route.PREVIEW  # not taken as a photo (dimensions, format): preview + document
+        if route is Route.PREVIEW:
+            return await self.send_preview(item, data, caption, markup)
+        if route is Route.DOCUMENT:
+            return await self.send_document(item, data, caption, markup, link_caption=caption)
+        return await self.send_link([item], caption, markup, too_big=True)
+
+    async def send_preview(self, item: Probe, data: bytes | None, caption: str | None,
+                           markup: InlineKeyboardMarkup | None) -> list[int]:
+        """A small JPEG as the photo (with the caption), then the original as a document or a link."""
+        if data is None and item.size is not None and item.size > self.limits.download_max:
+            return await self.send_link([item], caption, markup, too_big=True)  # no bytes to preview
+        preview_id = None
+        async with self.showing("photo"):
+            if data is None:
+                data = await self.fetch(item, self.limits.download_max)
+            preview = await asyncio.to_thread(make_preview, data, self.limits.preview_side) if data else None
+            if preview is not None:
+                preview_id = await self.send_media("photo", preview, caption, None, "preview.jpg")
+        if preview_id is None:
+            return await self.send_document(item, data, caption, markup, link_caption=caption)
+        original = t(self.lang, "result_original")
+        return [preview_id] + await self.send_document(item, data, original, markup, link_caption=None)
+
+    async def send_document(self, item: Probe, data: bytes | None, caption: str | None,
+                            markup: InlineKeyboardMarkup | None, link_caption: str | None) -> list[int]:
+        """The original file as a document (upload only: Telegram takes few types by URL), else a link."""
+        limit = self.limits.file_upload
+        sent = None
+        if max(item.size or 0, len(data) if data else 0) <= limit:
+            async with self.showing("document"):
+                if data is None:
+                    data = await self.fetch(item, limit)
+                if data is not None and len(data) <= limit:
+                    sent = await self.send_media("document", data, caption, markup, _filename(item, "document"))
+        if sent is not None:
+            return [sent]
+        too_big = max(item.size or 0, len(data) if data else 0) > limit
+        return await self.send_link([item], link_caption, markup, too_big)
+
+    async def send_link(self, items: Sequence[Probe], caption: str | None,
+                        markup: InlineKeyboardMarkup | None, too_big: bool) -> list[int]:
+        """The last resort: the caption, why, the download link(s) and how long they work."""
+        lines = [t(self.lang, "result_too_big" if too_big else "result_not_sent")]
+        for item in items:
+            size = f" ({_size_mb(item.size)} {t(self.lang, 'unit_mb')})" if item.size else ""
+            lines.append(t(self.lang, "result_link", url=html.escape(item.url, quote=True), size=size))
+        lines.append(t(self.lang, "result_link_expiry"))
+        text = "\n".join(lines)
+        if caption:
+            text = f"{caption}\n\n{text}"
+        message_id = await notify(self.bot, self.chat_id, text, reply_markup=markup,
+                                  link_preview_options=LinkPreviewOptions(is_disabled=True))
+        if message_id is None:
+            return []
+        self.delivered.append(message_id)
+        return [message_id]
+
+    # Several files -----------------------------------------------------------------------------
+
+    async def send_many(self, items: Sequence[Probe], caption: str | None,
+                        markup: InlineKeyboardMarkup | None) -> list[int]:
+        routes = [plan(self.output, item.size, item.content_type, self.limits) for item in items]
+        chunks, alone = group_plan(routes)
+        sent: list[int] = []
+        for chunk in chunks:
+            ids = await self.send_group([items[i] for i in chunk], [routes[i] for i in chunk], caption)
+            if ids:
+                sent += ids
+                caption = None
+            else:
+                alone += chunk  # each file then takes its own way down the ladder
+        for i in sorted(alone):
+            ids = await self.send_one(items[i], caption, None)
+            if ids:
+                sent += ids
+                caption = None
+        if markup is not None and sent:
+            message_id = await notify(self.bot, self.chat_id, t(self.lang, "result_actions"), reply_markup=markup)
+            if message_id is not None:
+                self.delivered.append(message_id)
+                sent.append(message_id)
         return sent
-    except BadRequest as err:
-        log.warning("sending as document failed (%s); sending links", err)
-    links = "\n".join(f'<a href="{html.escape(url)}">{i + 1}</a>' for i, url in enumerate(urls))
-    message_id = await notify(bot, chat_id, f"{caption}\n\n{links}")
-    return sent + ([message_id] if message_id else [])
+
+    async def send_group(self, items: Sequence[Probe], routes: Sequence[Route], caption: str | None) -> list[int] | None:
+        """One album; URLs Telegram cannot fetch make it upload everything once; None if that fails too."""
+        limit = self.upload_limit(self.kind)
+        data: list[bytes | None] = [None] * len(items)
+        uploads = [i for i, route in enumerate(routes) if route is Route.UPLOAD]
+        for attempt in range(2):
+            async with (self.showing(self.kind) if uploads else contextlib.nullcontext()):
+                fetched = await asyncio.gather(*(self.fetch(items[i], limit) for i in uploads))
+                if any(d is None for d in fetched):
+                    return None
+                for i, d in zip(uploads, fetched):
+                    data[i] = d
+                ids = await self.send_album(items, data, caption)
+            uploads = [i for i in range(len(items)) if data[i] is None]
+            if ids or not uploads:  # sent, or already all uploaded: nothing left to try here
+                return ids
+        return None
+
+    async def send_album(self, items: Sequence[Probe], data: Sequence[bytes | None], caption: str | None) -> list[int] | None:
+        media_class = MEDIA[self.kind]
+        media = []
+        for i, (item, content) in enumerate(zip(items, data)):
+            options: dict[str, Any] = {}
+            if i == 0 and caption:
+                options.update(caption=caption, parse_mode=ParseMode.HTML)
+            if content is not None:
+                options["filename"] = _filename(item, self.kind)
+            if self.kind == "video":
+                options["supports_streaming"] = True
+            media.append(media_class(content if content is not None else item.url, **options))
+        messages = await self.call(f"send_media_group ({len(media)} items)",
+                                   lambda: self.bot.send_media_group(self.chat_id, media,
+                                                                     read_timeout=SEND_READ_TIMEOUT_S))
+        if not messages:
+            return None
+        ids = [m.message_id for m in messages]
+        self.delivered.extend(ids)
+        return ids
+
+
+async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], caption: str,
+                      reply_markup: InlineKeyboardMarkup | None = None, http: httpx.AsyncClient | None = None,
+                      *, lang: str = "ru", limits: Limits | None = None) -> list[int]:
+    """Deliver result files the way Telegram users expect; returns the ids of the messages sent.
+
+    One file carries `reply_markup` itself; several go as albums with the buttons on a follow-up
+    message. Never raises for Telegram or HTTP problems: it falls back, down to a link message, and
+    returns [] only if even that could not be sent. `lang` picks the texts of links and follow-ups.
+    """
+    if not urls:
+        log.warning("no result files to send")
+        return []
+    http = http or shared_http()
+    delivery = _Delivery(bot, chat_id, output, http, limits or LIMITS, lang)
+    items = list(await asyncio.gather(*(probe(http, url) for url in urls)))
+    log.info("delivering %d %s file(s): %s", len(items), output,
+             [(plan(output, i.size, i.content_type, delivery.limits).value, i.size) for i in items])
+    try:
+        if len(items) == 1:
+            await delivery.send_one(items[0], caption, reply_markup)
+        else:
+            await delivery.send_many(items, caption, reply_markup)
+    except _Stop as err:
+        log.warning("delivery stopped: %s", err)
+    except (httpx.HTTPError, TelegramError, OSError) as err:  # a safety net: the ladder catches these itself
+        log.exception("delivery failed: %s", err)
+    return list(delivery.delivered)

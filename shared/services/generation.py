@@ -6,14 +6,19 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
 from shared.clients.kie import KieError, TaskRecord
 from shared.domain.clock import utcnow
 from shared.domain.jobs import RETRYABLE, ErrorCode, Job, JobState
 from shared.domain.pricing import format_rub
 from shared.domain.validation import InvalidInput, build_payload
 from shared.logs import mask_user
+from shared.domain.chains import chains_for
 from shared.services import delivery
-from shared.ui.screens import esc
+from shared.services.keyboards import keyboard
+from shared.ui.screens import esc, result_actions
 from shared.ui.texts import t
 
 if TYPE_CHECKING:
@@ -97,6 +102,8 @@ async def run_poll(c: "Container", job_id: str, attempt: int) -> str:
         return "done"
     if job.state != JobState.RUNNING:
         return "done"
+    model = c.catalog.get(job.model_id)
+    await delivery.chat_action(c.bot, job.chat_id, model.output if model else "image")
     record = None
     if job.kie_task_id:
         try:
@@ -131,8 +138,12 @@ async def _deliver(c: "Container", job: Job) -> None:
     name = model.name.get(job.lang) if model else job.model_id
     key = "result_caption_free" if job.is_free else "result_caption"
     caption = t(job.lang, key, name=esc(name), price=format_rub(job.price_kopecks), rq=job.request_id)
-    sent = await delivery.send_result(c.bot, job.chat_id, model.output if model else "image", job.result_urls, caption)
+    enabled = {m.id for m in c.catalog.enabled()}
+    actions = keyboard(result_actions(job.lang, job, model, chains_for(model, enabled))) if model else None
+    sent = await delivery.send_result(c.bot, job.chat_id, model.output if model else "image", job.result_urls, caption,
+                                      reply_markup=actions, lang=job.lang)
     await c.store.set_job_fields(job.id, delivered_at=utcnow() if sent else None, delivered_message_ids=sent)
+    await _close_status(c, job, t(job.lang, "status_done", name=esc(name), rq=job.request_id))
     await c.store.record_event(job, "success", model.category if model else "", _duration_ms(job))
     log.info("delivered %d file(s)", len(job.result_urls), extra=_ctx(job))
 
@@ -150,6 +161,7 @@ async def _finish_failed(c: "Container", job: Job, code: ErrorCode, message: str
     else:
         text = t(job.lang, "failed_free_returned", name=esc(name), reason=reason, rq=job.request_id)
     await delivery.notify(c.bot, job.chat_id, text)
+    await _close_status(c, job, t(job.lang, "status_failed", name=esc(name), rq=job.request_id))
     status = "timeout" if code == ErrorCode.TIMEOUT else "failed"
     await c.store.record_event(refunded, status, model.category if model else "", _duration_ms(refunded))
     log.warning("refunded: %s %s", code.value, message, extra={**_ctx(job), "error_code": code.value})
@@ -165,6 +177,17 @@ async def _tell_not_started(c: "Container", job: Job, status: str) -> None:
     await delivery.notify(c.bot, job.chat_id, text)
     model = c.catalog.get(job.model_id)
     await c.store.record_event(job, "failed", model.category if model else "")
+
+
+async def _close_status(c: "Container", job: Job, text: str) -> None:
+    """The one "in progress" message becomes the final line (edited, not a new message)."""
+    if not job.status_message_id:
+        return
+    try:
+        await c.bot.edit_message_text(text, chat_id=job.chat_id, message_id=job.status_message_id,
+                                      parse_mode=ParseMode.HTML)
+    except TelegramError as err:  # cosmetic: the result or the failure notice was already sent
+        log.info("status message not edited: %s", err, extra=_ctx(job))
 
 
 def _duration_ms(job: Job) -> int | None:

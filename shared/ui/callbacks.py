@@ -15,6 +15,10 @@ REVIEW = "rev"  # rev:<job_id>   back to the confirmation screen
 CONFIRM = "ok"  # ok:<job_id>
 CANCEL = "x"  # x:<job_id>
 DONE = "done"  # done:<job_id>:<field_index>   finish a multi-file step
+REPEAT = "rep"  # rep:<job_id>   run a finished job again with the same inputs
+REPROMPT = "rpe"  # rpe:<job_id>   the same, with a new prompt
+PAGE = "pg"  # pg:<job_id>:<field_index>:<page>   page through a long list of choices
+CHAIN = "ch"  # ch:<job_id>:<chain key>   the result as input of another model
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.catalog import FieldSpec, ModelSpec
+from shared.domain.chains import Chain
 from shared.domain.clock import MOSCOW
 from shared.domain.jobs import Job
 from shared.domain.pricing import format_rub
@@ -33,10 +34,20 @@ class Offer:
     price: int
     free_left: int | None  # None: not a free model
     limit: int
+    varies: bool = False  # the price depends on options: `price` is the lowest
+    unit: str | None = None  # "second" | "1000 characters" when priced per unit
 
     @property
     def is_free(self) -> bool:
         return self.free_left is not None and self.free_left > 0
+
+
+def price_text(lang: str, offer: Offer) -> str:
+    """Exact when it is exact; otherwise 'from' the lowest price, or the price per unit."""
+    text = format_rub(offer.price)
+    if offer.unit:
+        text = t(lang, f"per_{offer.unit.replace(' ', '_')}", price=text)
+    return t(lang, "price_from", price=text) if offer.varies else text
 
 
 def esc(text: object) -> str:
@@ -64,7 +75,7 @@ def _model_button(lang: str, model: ModelSpec, offer: Offer) -> Button:
     if offer.free_left is not None:
         text = t(lang, "free_badge", name=model.name.get(lang), left=offer.free_left, limit=offer.limit)
     else:
-        text = t(lang, "model_button", name=model.name.get(lang), price=format_rub(offer.price))
+        text = t(lang, "model_button", name=model.name.get(lang), price=price_text(lang, offer))
     return text, cb.make(cb.MODEL, model.id)
 
 
@@ -142,9 +153,11 @@ def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
     if offer.is_free:
         price_line = t(lang, "card_free", left=offer.free_left, limit=offer.limit)
     elif offer.free_left == 0:
-        price_line = t(lang, "card_free_spent", limit=offer.limit, price=format_rub(offer.price))
+        price_line = t(lang, "card_free_spent", limit=offer.limit, price=price_text(lang, offer))
     else:
-        price_line = t(lang, "card_price", price=format_rub(offer.price))
+        price_line = t(lang, "card_price", price=price_text(lang, offer))
+    if offer.varies or offer.unit:
+        price_line += "\n" + t(lang, "card_price_exact_later")
     text = t(lang, "card", name=esc(model.name.get(lang)), description=esc(model.description.get(lang)),
              inputs=inputs, output=t(lang, f"out_{model.output}"), price_line=price_line)
     back = cb.make(cb.CATALOG, "free" if offer.free_left is not None else model.category, 0)
@@ -193,20 +206,36 @@ def display_value(lang: str, f: FieldSpec, value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _choice_rows(lang: str, job: Job, model: ModelSpec, f: FieldSpec) -> list[list[Button]]:
+CHOICES_PER_PAGE = 12  # long lists (voices, audio formats) are paged
+
+
+def _choice_rows(lang: str, job: Job, model: ModelSpec, f: FieldSpec, page: int = 0) -> list[list[Button]]:
     index = model.fields.index(f)
     current = effective_value(f, job.inputs)
+    values = choices(f)
+    pages = max(1, -(-len(values) // CHOICES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
     buttons = []
-    for i, value in enumerate(choices(f)):
+    for i in range(page * CHOICES_PER_PAGE, min(len(values), (page + 1) * CHOICES_PER_PAGE)):
+        value = values[i]
         text = display_value(lang, f, value) if f.type != "boolean" else t(lang, "btn_yes" if value else "btn_no")
         if value == current:
             text = "✅ " + text
         buttons.append((text, cb.make(cb.SET, job.id, index, i)))
     per_row = 2 if f.type == "boolean" else 3
-    return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    if pages > 1:
+        nav: list[Button] = []
+        if page > 0:
+            nav.append((t(lang, "btn_prev"), cb.make(cb.PAGE, job.id, index, page - 1)))
+        nav.append((t(lang, "page", page=page + 1, pages=pages), cb.NOOP))
+        if page + 1 < pages:
+            nav.append((t(lang, "btn_next"), cb.make(cb.PAGE, job.id, index, page + 1)))
+        rows.append(nav)
+    return rows
 
 
-def wizard_step(lang: str, job: Job, model: ModelSpec, f: FieldSpec, step: int, total: int) -> Screen:
+def wizard_step(lang: str, job: Job, model: ModelSpec, f: FieldSpec, step: int, total: int, page: int = 0) -> Screen:
     name = label(lang, f.name)
     if f.type == "text":
         limit = t(lang, "ask_text_limit", max=f.max_length) if f.max_length else ""
@@ -225,7 +254,7 @@ def wizard_step(lang: str, job: Job, model: ModelSpec, f: FieldSpec, step: int, 
     else:
         text = t(lang, "ask_task_ref", label=name)
     header = f"<b>{esc(model.name.get(lang))}</b> · " + t(lang, "step", n=step, total=total)
-    rows = _choice_rows(lang, job, model, f)
+    rows = _choice_rows(lang, job, model, f, page)
     index = model.fields.index(f)
     if f.is_media and f.multiple:
         rows.append([(t(lang, "btn_done"), cb.make(cb.DONE, job.id, index))])
@@ -235,11 +264,11 @@ def wizard_step(lang: str, job: Job, model: ModelSpec, f: FieldSpec, step: int, 
     return Screen(header + text, rows)
 
 
-def option_picker(lang: str, job: Job, model: ModelSpec, f: FieldSpec) -> Screen:
+def option_picker(lang: str, job: Job, model: ModelSpec, f: FieldSpec, page: int = 0) -> Screen:
     """Change one option from the confirmation screen."""
     screen = wizard_step(lang, job, model, f, 1, 1)
     body = screen.text.split("\n\n", 1)[-1]
-    rows = _choice_rows(lang, job, model, f)
+    rows = _choice_rows(lang, job, model, f, page)
     if not f.required:
         rows.append([(t(lang, "btn_skip"), cb.make(cb.SET, job.id, model.fields.index(f), "d"))])
     rows.append([(t(lang, "btn_back"), cb.make(cb.REVIEW, job.id))])
@@ -307,6 +336,16 @@ def _ledger_line(lang: str, entry: dict[str, Any]) -> str:
 
 def help_screen(lang: str, free_count: int, limit: int) -> Screen:
     return Screen(t(lang, "help", free_count=free_count, limit=limit), [[(t(lang, "btn_menu"), cb.HOME)]])
+
+
+def result_actions(lang: str, job: Job, model: ModelSpec, chains: list[Chain]) -> list[list[Button]]:
+    rows: list[list[Button]] = [[(t(lang, "btn_repeat"), cb.make(cb.REPEAT, job.id))]]
+    if any(f.name in ("prompt", "text") and f.type == "text" for f in model.fields):
+        rows[0].append((t(lang, "btn_reprompt"), cb.make(cb.REPROMPT, job.id)))
+    buttons = [(t(lang, f"chain_{c.key}"), cb.make(cb.CHAIN, job.id, c.key)) for c in chains]
+    rows += [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(t(lang, "btn_menu"), cb.HOME)])
+    return rows
 
 
 def notice(lang: str, key: str) -> Screen:

@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import pytest
 
-from shared.catalog import load_catalog, load_pricing_truth, parse_pricing_truth
+from shared.catalog import load_catalog, load_pricing_truth
 from shared.domain.free_tier import FreeTierError, compute_free_tier, resolve_free_tier
-from shared.domain.pricing import format_rub, price_table, rub_kopecks, rub_to_kopecks
+from shared.domain.pricing import PricingError, format_rub, parse_pricing_truth, price_table, rub_kopecks, rub_to_kopecks
 from shared.domain.startup import StartupError, validate_startup
 
 
@@ -46,7 +46,7 @@ def test_free_tier_skips_disabled_models():
 
 
 def test_free_tier_of_the_real_pricing_truth():
-    prices = price_table(load_pricing_truth(), Decimal("95"), Decimal("2"))
+    prices = price_table(load_pricing_truth().base, Decimal("95"), Decimal("2"))
     tier = compute_free_tier(prices, set(prices))
     # 0.02 USD ties: google/imagen4 and google/imagen4-fast win by id over nano-banana and grok.
     assert tier == ["z-image", "recraft/remove-background", "infinitalk/from-audio", "google/imagen4", "google/imagen4-fast"]
@@ -65,8 +65,8 @@ def test_override_must_be_exactly_five_known_ids():
 
 
 def test_pricing_truth_parser_rejects_garbage_and_duplicates():
-    assert parse_pricing_truth("# c\nz-image: 0.0040 USD\n") == {"z-image": Decimal("0.0040")}
-    with pytest.raises(ValueError, match="line 1"):
+    assert parse_pricing_truth("# c\nz-image: 0.0040 USD\n").base == {"z-image": Decimal("0.0040")}
+    with pytest.raises(PricingError, match="line 1"):
         parse_pricing_truth("z-image 0.004\n")
     with pytest.raises(ValueError, match="duplicate"):
         parse_pricing_truth("a: 1 USD\na: 2 USD\n")
@@ -79,7 +79,7 @@ def test_startup_validation_passes_on_the_shipped_catalog():
 
 def test_startup_validation_names_unpriced_models_and_bad_override():
     truth = load_pricing_truth()
-    truth.pop("z-image")
+    truth.base.pop("z-image")
     with pytest.raises(StartupError, match="without a price.*z-image"):
         validate_startup(load_catalog(), truth, Decimal("95"), Decimal("2"), [])
     with pytest.raises(StartupError, match="FREE_TIER_MODEL_IDS"):

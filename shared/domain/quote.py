@@ -1,0 +1,107 @@
+"""The exact price of one run of a model with the chosen options (what the confirmation shows and the worker charges)."""
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from shared.catalog import ModelSpec
+from shared.domain.pricing import PricingError, PricingTruth, option_text, pick_rule, rub_kopecks, run_usd
+from shared.domain.validation import effective_value
+
+OUTPUT_SIZES = ("2K", "4K", "8K")
+
+
+def _output_size(model: ModelSpec, inputs: dict[str, Any], media: dict[str, list[dict]]) -> str | None:
+    """Upscalers are priced by the output's long side; an unknown input size prices as the largest."""
+    if not any(f.name == "upscale_factor" for f in model.fields):
+        return None
+    factor = int(effective_value(model.field("upscale_factor"), inputs) or 1)
+    source = next((files[0] for files in media.values() if files), {})
+    side = max(source.get("width") or 0, source.get("height") or 0)
+    if not side:
+        return "8K"
+    out = side * factor
+    return "2K" if out <= 2048 else "4K" if out <= 4096 else "8K"
+
+
+def options_and_quantities(model: ModelSpec, inputs: dict[str, Any],
+                           media: dict[str, list[dict]] | None = None) -> tuple[dict[str, str], dict[str, Decimal]]:
+    media = media or {}
+    options: dict[str, str] = {}
+    quantities: dict[str, Decimal] = {}
+    for f in model.fields:
+        value = effective_value(f, inputs)
+        if value is None:
+            continue
+        if f.type in ("enum", "boolean", "number"):
+            options[f.name] = option_text(value)
+        if f.type == "number" or (f.type == "enum" and option_text(value).replace(".", "", 1).isdigit()):
+            quantities[f.name] = Decimal(option_text(value))
+        if f.type == "text":
+            quantities[f.name] = Decimal(len(str(value)))
+        if f.is_media and media.get(f.name):
+            quantities[f.name] = Decimal(str(sum(m.get("duration_s") or 0 for m in media[f.name])))
+    size = _output_size(model, inputs, media)
+    if size:
+        options["output_size"] = size
+    return options, quantities
+
+
+def quote_usd(model: ModelSpec, truth: PricingTruth, inputs: dict[str, Any],
+              media: dict[str, list[dict]] | None = None) -> Decimal:
+    options, quantities = options_and_quantities(model, inputs, media)
+    return run_usd(truth.base[model.id], truth.rules.get(model.id, []), options, quantities)
+
+
+def quote_kopecks(model: ModelSpec, truth: PricingTruth, inputs: dict[str, Any], media: dict[str, list[dict]] | None,
+                  fx_rate: Decimal, markup: Decimal) -> int:
+    return rub_kopecks(quote_usd(model, truth, inputs, media), fx_rate, markup)
+
+
+def condition_values(model: ModelSpec, name: str) -> list[str]:
+    if name == "output_size":
+        return list(OUTPUT_SIZES)
+    f = model.field(name)
+    if f.type == "enum":
+        return list(f.values)
+    if f.type == "boolean":
+        return ["true", "false"]
+    raise PricingError(f"{model.id}: price condition on {name}, which is not an option")
+
+
+def coverage_problems(model: ModelSpec, truth: PricingTruth) -> list[str]:
+    """Every allowed combination of the priced options must have a price line."""
+    rules = truth.rules.get(model.id, [])
+    if not rules:
+        return []
+    problems = []
+    names = sorted({k for r in rules for k in r.conditions})
+    try:
+        values = [condition_values(model, n) for n in names]
+    except (PricingError, KeyError) as err:
+        return [f"{model.id}: {err}"]
+    for combo in itertools.product(*values):
+        options = dict(zip(names, combo))
+        if model.is_forbidden(options):
+            continue
+        if pick_rule(rules, options) is None:
+            problems.append(f"{model.id}: no price for " + ", ".join(f"{k}={v}" for k, v in options.items()))
+    for rule in rules:
+        for name in rule.quantity:
+            if not any(f.name == name for f in model.fields):
+                problems.append(f"{model.id}: priced per {rule.unit} of unknown field {name}")
+    return problems
+
+
+def min_run_kopecks(model: ModelSpec, truth: PricingTruth, fx_rate: Decimal, markup: Decimal) -> tuple[int, str | None]:
+    """The cheapest price line (per run, or per unit), and its unit — for catalog labels."""
+    rules = truth.rules.get(model.id, [])
+    if not rules:
+        return rub_kopecks(truth.base[model.id], fx_rate, markup), None
+    cheapest = min(rules, key=lambda r: r.usd)
+    if cheapest.unit == "1000 characters":
+        return rub_kopecks(cheapest.usd, fx_rate, markup), "1000 characters"
+    if cheapest.unit == "second":
+        return rub_kopecks(cheapest.usd, fx_rate, markup), "second"
+    return rub_kopecks(cheapest.usd, fx_rate, markup), None
