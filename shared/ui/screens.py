@@ -148,8 +148,10 @@ def _field_detail(lang: str, f: FieldSpec) -> str:
 
 
 def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
-    inputs = "\n".join(t(lang, "input_line", label=label(lang, f.name), detail=esc(_field_detail(lang, f)))
-                       for f in model.options)
+    inputs = "\n".join([t(lang, "input_line", label=label(lang, f.name), detail=esc(_field_detail(lang, f)))
+                        for f in model.options]
+                       + [t(lang, "fixed_line", label=label(lang, f.name), value=display_value(lang, f, f.value))
+                          for f in model.fields if f.ui == "fixed"])
     if offer.is_free:
         price_line = t(lang, "card_free", left=offer.free_left, limit=offer.limit)
     elif offer.free_left == 0:
@@ -244,6 +246,8 @@ def wizard_step(lang: str, job: Job, model: ModelSpec, f: FieldSpec, step: int, 
         text = t(lang, "ask_enum", label=name)
     elif f.type == "boolean":
         text = t(lang, "ask_boolean", label=name)
+    elif f.type == "number" and (f.min is None or f.max is None):
+        text = t(lang, "ask_number_free", label=name)
     elif f.type == "number":
         text = t(lang, "ask_number", label=name, min=_num(f.min), max=_num(f.max))
     elif f.is_media:

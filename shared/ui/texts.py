@@ -81,6 +81,8 @@ RU: dict[str, str] = {
     "ask_enum": "<b>{label}</b>\nВыберите вариант:",
     "ask_boolean": "<b>{label}</b>\nВключить?",
     "ask_number": "<b>{label}</b>\nВыберите значение или отправьте число от {min} до {max}.",
+    "ask_number_free": "<b>{label}</b>\nОтправьте целое число.",
+    "fixed_line": "🔒 {label}: {value} (всегда)",
     "ask_media": "📎 <b>{label}</b>\nОтправьте {what}{count}.",
     "ask_media_count": " (до {max} шт.), затем нажмите «Готово»",
     "ask_url": "🔗 <b>{label}</b>\nОтправьте ссылку, она должна начинаться с {prefix}",
@@ -273,6 +275,8 @@ EN: dict[str, str] = {
     "ask_enum": "<b>{label}</b>\nChoose an option:",
     "ask_boolean": "<b>{label}</b>\nTurn it on?",
     "ask_number": "<b>{label}</b>\nChoose a value or send a number from {min} to {max}.",
+    "ask_number_free": "<b>{label}</b>\nSend a whole number.",
+    "fixed_line": "🔒 {label}: {value} (always)",
     "ask_media": "📎 <b>{label}</b>\nSend {what}{count}.",
     "ask_media_count": " (up to {max}), then tap “Done”",
     "ask_url": "🔗 <b>{label}</b>\nSend a link starting with {prefix}",
@@ -435,6 +439,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "video_url": ("Ссылка на видео Sora", "Sora video link"),
     "video_urls": ("Видео", "Videos"),
     "task_id": ("Исходное видео", "Source video"),
+    "nsfw_checker": ("Фильтр недопустимого контента", "Content filter"),
 }
 
 TEXTS = {"ru": RU, "en": EN}
