@@ -221,9 +221,11 @@ def test_user_media_get_file_and_album(sim, client, receiver):
     assert photo_update.message.caption == "мой кот"
     assert (photo_update.message.photo[-1].width, photo_update.message.photo[-1].height) == (640, 480)
     assert doc_update.message.document.file_size == 25 * 1024 * 1024
+    voice_bytes, _ = client.file_bytes(voice_update.message.voice.file_id)  # a real OGG/Opus file
+    assert voice_bytes.startswith(b"OggS")
     assert receiver.updates[2][1]["message"]["voice"] == {
         "file_id": voice_update.message.voice.file_id, "file_unique_id": voice_update.message.voice.file_unique_id,
-        "duration": 4, "mime_type": "audio/ogg", "file_size": 2048}
+        "duration": 4, "mime_type": "audio/ogg", "file_size": len(voice_bytes)}
     assert {u.message.media_group_id for u in album_updates} == {album["media_group_id"]}
     assert [u.message.caption for u in album_updates] == ["трое", None, None]
 

@@ -71,6 +71,8 @@ def uploaded_file(key):
 
 
 def _serve(key):
+    """The stored bytes with their type; Flask answers HEAD on GET routes with the same
+    headers (Content-Type, Content-Length) and no body."""
     found = sim().get_file(key)
     if found is None:
         abort(404)

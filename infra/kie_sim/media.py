@@ -1,28 +1,61 @@
-"""Result files the simulator serves for finished tasks."""
+"""Result files the simulator serves for finished tasks.
+
+Real, small files from infra.media_samples, encoded once per process and shared by every task
+(the prompt does not change them); images are drawn per task with the prompt's first words:
+
+    video  0.mp4  video/mp4   2 s, 320x180, H.264; plus an AAC tone track when the request has
+                              sound/generate_audio true or an audio_url (the audio drives the video)
+    audio  0.mp3  audio/mpeg  1 s tone; elevenlabs/sound-effect-v2 honours output_format by its
+                              prefix: pcm_<rate> -> 0.wav audio/wav (16-bit mono at that rate),
+                              opus_* -> 0.ogg audio/ogg (Opus), mp3_*/ulaw/alaw -> 0.mp3
+    image  <n>.png image/png, or <n>.jpg image/jpeg when output_format is jpeg/jpg
+
+`result_size_bytes` pads every kind in a way players ignore (see media_samples.pad).
+"""
 import hashlib
 import io
 
-from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+from PIL import Image, ImageDraw
+
+from infra import media_samples
 
 IMAGE_SIZE = 512
-# Placeholders until real media is produced: an ISO-BMFF `ftyp` box and an ID3 header.
-_MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
-_MP3_HEAD = b"ID3\x03\x00\x00\x00\x00\x00\x00"
+VIDEO_SECONDS = 2.0
+VIDEO_SIZE = (320, 180)
+AUDIO_SECONDS = 1.0
 
 
 def result_files(model, spec, payload, task_id, size_bytes=0):
     """List of (file name, bytes, content type) for one successful task."""
     output = spec.get("output", "image")
     if output == "video":
-        return [("0.mp4", _pad(_MP4_HEAD, size_bytes), "video/mp4")]
+        data = media_samples.mp4(VIDEO_SECONDS, _wants_sound(payload), *VIDEO_SIZE)
+        return [("0.mp4", media_samples.pad(data, "mp4", size_bytes), "video/mp4")]
     if output == "audio":
-        return [("0.mp3", _pad(_MP3_HEAD, size_bytes), "audio/mpeg")]
+        ext, data = audio_result(payload)
+        return [(f"0.{ext}", media_samples.pad(data, ext, size_bytes), media_samples.MIME[ext])]
     fmt = "JPEG" if payload.get("output_format") in ("jpeg", "jpg") else "PNG"
     prompt = str(payload.get("prompt") or model)
     return [
         _image_file(i, fmt, prompt, f"{task_id}/{i}", size_bytes)
         for i in range(image_count(model, payload))
     ]
+
+
+def _wants_sound(payload):
+    return payload.get("sound") is True or payload.get("generate_audio") is True \
+        or bool(payload.get("audio_url"))
+
+
+def audio_result(payload):
+    """(extension, bytes) of an audio result, by output_format's prefix (sound-effect-v2)."""
+    fmt = str(payload.get("output_format") or "mp3")
+    if fmt.startswith("pcm"):
+        rate = fmt.rpartition("_")[2]
+        return "wav", media_samples.wav(AUDIO_SECONDS, int(rate) if rate.isdigit() else 16000)
+    if fmt.startswith("opus"):
+        return "ogg", media_samples.ogg_opus(AUDIO_SECONDS)
+    return "mp3", media_samples.mp3(AUDIO_SECONDS)
 
 
 def image_count(model, payload):
@@ -35,8 +68,8 @@ def image_count(model, payload):
 def _image_file(index, fmt, prompt, seed, size_bytes):
     image = draw_image(prompt, seed)
     if fmt == "JPEG":
-        return (f"{index}.jpg", _pad(_encode(image, "JPEG"), size_bytes), "image/jpeg")
-    return (f"{index}.png", _png_of_size(image, size_bytes), "image/png")
+        return (f"{index}.jpg", media_samples.pad(_encode(image, "JPEG"), "jpeg", size_bytes), "image/jpeg")
+    return (f"{index}.png", media_samples.pad(_encode(image, "PNG"), "png", size_bytes), "image/png")
 
 
 def draw_image(prompt, seed):
@@ -46,39 +79,11 @@ def draw_image(prompt, seed):
     blue = Image.new("L", ramp.size, tint)
     image = Image.merge("RGB", (ramp, ramp.rotate(90), blue))
     caption = " ".join(prompt.split()[:5])[:60]
-    ImageDraw.Draw(image).text((24, 24), caption, fill="white", font=_font())
+    ImageDraw.Draw(image).text((24, 24), caption, fill="white", font=media_samples.font(24))
     return image
 
 
-def _font():
-    # DejaVu (Debian's fonts-dejavu-core) draws Cyrillic prompts; Pillow's bundled font is Latin-only.
-    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",):
-        try:
-            return ImageFont.truetype(path, 24)
-        except OSError:
-            continue
-    try:
-        return ImageFont.load_default(size=24)
-    except TypeError:
-        return ImageFont.load_default()
-
-
-def _encode(image, fmt, pnginfo=None):
+def _encode(image, fmt):
     buf = io.BytesIO()
-    image.save(buf, fmt, pnginfo=pnginfo) if pnginfo else image.save(buf, fmt)
+    image.save(buf, fmt)
     return buf.getvalue()
-
-
-def _png_of_size(image, size_bytes):
-    """PNG padded with a private ancillary chunk so it stays a valid image."""
-    data = _encode(image, "PNG")
-    missing = size_bytes - len(data) - 12  # 12 = chunk length + type + CRC
-    if missing <= 0:
-        return data
-    info = PngImagePlugin.PngInfo()
-    info.add(b"siMp", b"\0" * missing)
-    return _encode(image, "PNG", pnginfo=info)
-
-
-def _pad(data, size_bytes):
-    return data + b"\0" * max(0, size_bytes - len(data))

@@ -13,14 +13,15 @@ from .webhook import REGISTERED, deliver, require_webhook
 
 bp = Blueprint("control", __name__, url_prefix="/sim")
 
-# What a fabricated user file looks like unless the request says otherwise.
+# What a fabricated user file looks like unless the request says otherwise. Without content_b64
+# the bytes are a real file of that kind and `duration` long (see media.fabricate); `size_bytes`
+# pads it (never shrinks it), and above getFile's 20 MB only the size is kept.
 USER_FILES = {
-    "document": {"file_name": "document.pdf", "size_bytes": 2048},
-    "audio": {"file_name": "audio.mp3", "duration": 30, "size_bytes": 4096},
-    "voice": {"duration": 3, "size_bytes": 2048, "mime_type": "audio/ogg"},
-    "video": {"file_name": "video.mp4", "width": 640, "height": 360, "duration": 5, "size_bytes": 8192},
-    "animation": {"file_name": "animation.mp4", "width": 320, "height": 240, "duration": 2,
-                  "size_bytes": 4096},
+    "document": {"file_name": "document.pdf"},
+    "audio": {"file_name": "audio.mp3", "duration": 3},
+    "voice": {"duration": 3, "mime_type": "audio/ogg"},
+    "video": {"file_name": "video.mp4", "width": 640, "height": 360, "duration": 3},
+    "animation": {"file_name": "animation.mp4", "width": 320, "height": 240, "duration": 2},
 }
 
 
@@ -81,20 +82,25 @@ def fabricate_photo(sim, options):
     width, height = int(options.get("width", 800)), int(options.get("height", 600))
     png = media.make_png(width, height, seed=sim.counters["file"])
     size = options.get("size_bytes")
-    content = media.pad(png, int(size)) if size and int(size) <= media.GETFILE_LIMIT else png
+    content = media.pad(png, int(size), "png") if size and int(size) <= media.GETFILE_LIMIT else png
     return filestore.store_photo(sim, content, file_size=int(size) if size else None)
 
 
 def fabricate_file(sim, kind, options):
     options = {**USER_FILES[kind], **options}
+    mime_type = options.get("mime_type")
     if options.get("content_b64"):
         content = base64.b64decode(options["content_b64"])
         size = len(content)
-    else:
-        size = int(options["size_bytes"])
+    elif int(options.get("size_bytes") or 0) > media.GETFILE_LIMIT:
         # Files over getFile's limit can't be downloaded anyway: keep only their size.
-        content = media.fabricate(kind, size) if size <= media.GETFILE_LIMIT else None
-    return filestore.store_file(sim, kind, content, options.get("file_name"), options.get("mime_type"),
+        content, size = None, int(options["size_bytes"])
+    else:
+        content, mime_type = media.fabricate(
+            kind, int(options.get("size_bytes") or 0), options.get("duration"), options.get("width"),
+            options.get("height"), options.get("file_name"), mime_type)
+        size = len(content)
+    return filestore.store_file(sim, kind, content, options.get("file_name"), mime_type,
                                 options, file_size=size)
 
 

@@ -5,7 +5,9 @@ import os
 from urllib.parse import urlsplit
 
 import httpx
-from PIL import Image, ImageDraw
+from PIL import Image
+
+from infra import media_samples
 
 from .errors import bad_request
 
@@ -24,9 +26,13 @@ KIND_DIRS = {"photo": "photos", "video": "videos", "audio": "music", "document":
              "voice": "voice", "animation": "animations", "video_note": "video_notes"}
 DEFAULT_MIME = {"photo": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg",
                 "voice": "audio/ogg", "animation": "video/mp4", "document": "application/octet-stream"}
-_MAGIC = {"video": b"\x00\x00\x00\x18ftypmp42", "animation": b"\x00\x00\x00\x18ftypmp42",
-          "audio": b"ID3\x04\x00\x00\x00\x00\x00\x00", "voice": b"OggS\x00\x02",
-          "document": b"%PDF-1.4\n"}
+# A fabricated user file is encoded for at most this long (the Bot API object still reports
+# the `duration` asked for), so a test asking for an hour-long audio stays fast.
+MAX_REAL_SECONDS = 300
+# Fabricated documents: real files for these extensions, placeholder bytes for the rest.
+DOCUMENT_SAMPLES = {".pdf": "pdf", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".mp3": "mp3",
+                    ".ogg": "ogg", ".oga": "ogg", ".opus": "ogg", ".wav": "wav", ".mp4": "mp4",
+                    ".txt": "txt"}
 
 
 def url_limit(kind):
@@ -79,22 +85,49 @@ def image_size(content):
 
 def make_png(width, height, seed=0):
     """A real, small, recognisable PNG of the given size."""
-    color = ((seed * 67) % 200 + 40, (seed * 131) % 200 + 40, (seed * 29) % 200 + 40)
-    image = Image.new("RGB", (width, height), color)
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([width // 4, height // 4, width * 3 // 4, height * 3 // 4], outline=(255, 255, 255))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
+    return media_samples.png(width, height, f"#{seed}")
 
 
-def pad(content, size):
-    """Grow content to `size` bytes (trailing bytes after a PNG's IEND are ignored by readers)."""
-    return content + b"\x00" * max(0, size - len(content))
+def pad(content, size, fmt=None):
+    """Grow content to `size` bytes in a way readers of `fmt` ignore (see media_samples.pad)."""
+    return media_samples.pad(content, fmt, size)
 
 
-def fabricate(kind, size):
-    return pad(_MAGIC.get(kind, b""), size)
+def fabricate(kind, size=None, duration=3, width=640, height=360, file_name=None, mime_type=None):
+    """A real file a simulated user sends: (content, mime_type), padded to `size` if that is larger.
+
+    voice -> OGG/Opus (audio/ogg); audio -> MP3 (audio/mpeg); video -> H.264+AAC MP4 and
+    animation -> silent MP4 (video/mp4) of `duration` seconds (at most MAX_REAL_SECONDS encoded)
+    and width x height; document -> by the file name's extension (DOCUMENT_SAMPLES, default PDF;
+    zero bytes for other types). An audio named .ogg/.oga/.opus/.wav is OGG/Opus or WAV.
+    """
+    seconds = min(max(float(duration or 0), 0.1), MAX_REAL_SECONDS)
+    width, height = int(width or 640), int(height or 360)
+    fmt = _sample_format(kind, file_name, mime_type)
+    make = {
+        "png": lambda: media_samples.png(width, height, file_name or ""),
+        "jpeg": lambda: media_samples.jpeg(width, height, file_name or ""),
+        "pdf": lambda: media_samples.pdf(file_name or "document"),
+        "txt": lambda: f"{file_name}: sent in the Telegram simulator\n".encode(),
+        "mp4": lambda: media_samples.mp4(seconds, kind != "animation", width, height),
+        "mp3": lambda: media_samples.mp3(seconds),
+        "ogg": lambda: media_samples.ogg_opus(seconds),
+        "wav": lambda: media_samples.wav(seconds),
+    }.get(fmt)
+    content = make() if make else b""
+    mime = mime_type or (media_samples.MIME.get(fmt) if kind != "document" else None) \
+        or guess_mime(file_name, kind)
+    return pad(content, size or 0, fmt), mime
+
+
+def _sample_format(kind, file_name, mime_type):
+    ext = os.path.splitext(file_name or "")[1].lower() or mimetypes.guess_extension(mime_type or "") or ""
+    by_ext = DOCUMENT_SAMPLES.get(ext)
+    if kind == "document":
+        return by_ext if ext else "pdf"
+    if kind == "audio":
+        return by_ext if by_ext in ("mp3", "ogg", "wav") else "mp3"
+    return {"voice": "ogg", "video": "mp4", "animation": "mp4"}.get(kind)
 
 
 def thumbnail_jpeg(content, side):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from typing import Any
 
 from telegram import Bot, Message
@@ -68,7 +69,8 @@ def probe(file: IncomingFile, data: bytes) -> dict[str, Any]:
 
             info = mutagen.File(io.BytesIO(data))
             if info is not None and info.info is not None:
-                meta["duration_s"] = float(info.info.length)
+                # Encoders pad a few frames (a 5 s MP3 reads 5.07 s): floor to 0.1 s so nobody pays a padding second.
+                meta["duration_s"] = math.floor(float(info.info.length) * 10) / 10
         except Exception:
             log.warning("could not read media duration")
     return meta
