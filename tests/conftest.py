@@ -43,5 +43,26 @@ def store(stack):
     return runtime.run(connect())
 
 
+@pytest.fixture
+def db(clean_stack):
+    """The store the functions use: the stack's own project."""
+    from shared.storage.firestore import FirestoreStore
+
+    async def connect():
+        return FirestoreStore.connect(clean_stack.project)
+
+    return runtime.run(connect())
+
+
+@pytest.fixture
+def kie(clean_stack):
+    """HTTP client for the KIE simulator's API and its /sim controls."""
+    import httpx
+
+    client = httpx.Client(base_url=clean_stack.url("kie"), timeout=10)
+    yield client
+    client.close()
+
+
 def run(coro):
     return runtime.run(coro, timeout=60)

@@ -7,26 +7,8 @@ import time
 import httpx
 import pytest
 
-from shared.storage.firestore import FirestoreStore
 from tests.conftest import run
 from tests.helpers import TgUser, buttons, text_of
-
-
-@pytest.fixture
-def db(clean_stack):
-    async def connect():
-        return FirestoreStore.connect(clean_stack.project)
-
-    return run(connect())
-
-
-@pytest.fixture
-def kie(clean_stack):
-    from infra.kie_sim.server import KieSimulator  # noqa: F401  (only for the type of the API)
-
-    client = httpx.Client(base_url=clean_stack.url("kie"), timeout=10)
-    yield client
-    client.close()
 
 
 def user(stack, user_id=5001, lang="ru") -> TgUser:

@@ -5,7 +5,6 @@ import functions_framework
 import pytest
 
 from infra.stack import TELEGRAM_WEBHOOK_SECRET
-from shared.storage.firestore import FirestoreStore
 from tests.conftest import run
 
 
@@ -15,14 +14,6 @@ def client_for(clean_stack):
         return functions_framework.create_app(target, "main.py").test_client()
 
     return make
-
-
-@pytest.fixture
-def db(clean_stack):
-    async def connect():
-        return FirestoreStore.connect(clean_stack.project)
-
-    return run(connect())
 
 
 def test_health_check_reads_firestore(client_for):

@@ -3,32 +3,15 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
 from shared.catalog import load_catalog
-from shared.storage.firestore import FirestoreStore
 from shared.ui import callbacks as cb
 from tests.conftest import run
 from tests.helpers import TgUser, buttons, text_of
 from tests.test_all_models import kopecks
 
 CATALOG = load_catalog()
-
-
-@pytest.fixture
-def db(clean_stack):
-    async def connect():
-        return FirestoreStore.connect(clean_stack.project)
-
-    return run(connect())
-
-
-@pytest.fixture
-def kie(clean_stack):
-    client = httpx.Client(base_url=clean_stack.url("kie"), timeout=10)
-    yield client
-    client.close()
 
 
 def funded_user(stack, db, uid, amount=1_000_000) -> TgUser:
