@@ -46,11 +46,24 @@ class Settings(BaseSettings):
     free_daily_limit: int = Field(default=5, ge=0)
     free_tier_model_ids: Annotated[list[str], NoDecode] = []
 
+    # Money: Telegram Stars top-ups, referrals, spending safety.
+    stars_per_100_rub: Decimal = Field(default=Decimal("70"), gt=0)
+    topup_packs_rub: Annotated[list[int], NoDecode] = [100, 300, 500, 1000, 3000]
+    topup_min_rub: int = Field(default=50, gt=0)
+    topup_max_rub: int = Field(default=25000, gt=0)
+    referral_welcome_rub: Decimal = Field(default=Decimal("20"), ge=0)
+    referral_percent: Decimal = Field(default=Decimal("10"), ge=0, le=100)
+    confirm_above_rub: Decimal = Field(default=Decimal("150"), ge=0)
+    low_balance_rub: Decimal = Field(default=Decimal("50"), ge=0)
+    paysupport_text: str = ""  # replaces the built-in /paysupport text when set
+    terms_text: str = ""  # replaces the built-in /terms text when set
+
     # Fallback polling of KIE when no callback arrives: delays between polls, then TIMEOUT.
     poll_delays_seconds: Annotated[list[int], NoDecode] = [20, 30, 60, 120, 240, 480]
     log_level: str = "INFO"
 
-    _split_ids = field_validator("admin_ids", "free_tier_model_ids", "poll_delays_seconds", mode="before")(
+    _split_ids = field_validator("admin_ids", "free_tier_model_ids", "poll_delays_seconds", "topup_packs_rub",
+                                 mode="before")(
         staticmethod(_csv)
     )
 

@@ -112,11 +112,11 @@ def test_failed_generation_refunds_once_and_shows_the_code(clean_stack, db, kie)
     u.press("Создать")
     u.send("банан")
     u.press("Запустить")
-    failure = u.wait_for(lambda r: "не удалась" in text_of(r))
+    failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"))
     text = text_of(failure)
     assert "3,80 ₽ возвращены" in text and "RQ-" in text
     time.sleep(1.5)  # let the duplicate callbacks land
-    failures = [r for r in u.bot_messages() if "не удалась" in text_of(r)]
+    failures = [r for r in u.bot_messages() if text_of(r).startswith("❌ Генерация не удалась")]
     assert len(failures) == 1, "the user is told once"
     entries = ledger(db, u.id)
     assert [e["kind"] for e in entries] == ["adjust", "charge", "refund"]
@@ -215,7 +215,7 @@ def test_provider_error_on_submit_is_retried_then_refunded(clean_stack, db, kie)
     u.press("Создать")
     u.send("банан 2")
     u.press("Запустить")
-    failure = u.wait_for(lambda r: "не удалась" in text_of(r))
+    failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"))
     assert "отклонил" in text_of(failure) and "возвращены" in text_of(failure)
     kinds = [e["kind"] for e in ledger(db, u.id)]
     assert kinds == ["adjust", "charge", "charge", "refund"]
@@ -242,7 +242,7 @@ def test_generation_that_never_finishes_times_out_and_refunds(fast_polls, db, ki
     u = user(fast_polls, 5012)
     kie.post("/sim/config", json={"latency_ms": 600000})
     run_nano_banana(u, db)
-    failure = u.wait_for(lambda r: "не удалась" in text_of(r), timeout=30)
+    failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"), timeout=30)
     assert "слишком много времени" in text_of(failure) and "RQ-" in text_of(failure)
     entries = ledger(db, u.id)
     assert [e["kind"] for e in entries] == ["adjust", "charge", "refund"]

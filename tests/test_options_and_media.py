@@ -46,6 +46,7 @@ def test_kling_price_follows_duration_and_sound_and_is_charged_exactly(clean_sta
     shown = kopecks(u.last_text())
     assert shown == 20900
     u.press("Запустить")
+    u.press("Да, запустить")  # above CONFIRM_ABOVE_RUB: a second tap
     u.wait_for(lambda r: "video" in r["message"], timeout=30)
     entries = run(db.ledger_for(u.id))
     charge = [e for e in entries if e["kind"] == "charge"]

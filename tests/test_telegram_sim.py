@@ -1,6 +1,7 @@
 """The Telegram simulator, driven by the real python-telegram-bot library and over plain HTTP."""
 import asyncio
 import io
+import json
 import threading
 import time
 
@@ -8,7 +9,8 @@ import httpx
 import pytest
 from flask import Flask, Response, request
 from PIL import Image
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram import (Bot, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto,
+                      LabeledPrice, Update)
 from telegram.error import BadRequest, InvalidToken, RetryAfter
 from werkzeug.serving import make_server
 
@@ -29,6 +31,7 @@ class Receiver:
     def __init__(self):
         self.updates = []  # (headers, json)
         self.status = 200
+        self.on_update = None  # a bot's handler: on_update(update_json) -> optional reply method (dict)
         self.png = make_png(320, 200)
         app = Flask("receiver")
         app.add_url_rule("/hook", "hook", self.hook, methods=["POST"])
@@ -40,6 +43,9 @@ class Receiver:
 
     def hook(self):
         self.updates.append((dict(request.headers), request.get_json()))
+        reply = self.on_update(request.get_json()) if self.on_update else None
+        if reply:  # Telegram runs a method returned in the webhook response
+            return Response(json.dumps(reply), status=self.status, mimetype="application/json")
         return Response("ok", status=self.status)
 
     def files(self, name):
@@ -69,6 +75,7 @@ def client(sim, receiver):
     sim.reset(everything=True)
     receiver.updates.clear()
     receiver.status = 200
+    receiver.on_update = None
     httpx.post(f"{sim.api_url}/setWebhook", json={"url": f"{receiver.url}/hook", "secret_token": SECRET})
     sim_client = SimClient(sim.base_url)
     yield sim_client
@@ -316,6 +323,157 @@ def test_fail_methods_and_flood_limit(sim, client):
     assert statuses == [200, 200, 429, 429]
     body = httpx.post(f"{sim.api_url}/sendMessage", data={"chat_id": USER, "text": "x"}).json()
     assert body["parameters"]["retry_after"] >= 1
+
+
+# --- Telegram Stars payments ----------------------------------------------------------------
+
+PAY_BUTTON = InlineKeyboardMarkup([[InlineKeyboardButton("Оплатить 100 ⭐", pay=True)]])
+
+
+def send_stars_invoice(sim, amount=100, payload="topup:100"):
+    async def action(bot):
+        return await bot.send_invoice(USER, f"{amount} ⭐ на баланс", "Пополнение баланса AI Studio", payload,
+                                      "XTR", [LabeledPrice(f"{amount} звёзд", amount)], reply_markup=PAY_BUTTON)
+    return with_bot(sim, action)
+
+
+def test_stars_payment_refund_and_transactions(sim, client, receiver):
+    client.send_text(USER, "/buy", language_code="ru")
+    invoice_message = send_stars_invoice(sim)
+    invoice = invoice_message.invoice
+    assert (invoice.title, invoice.currency, invoice.total_amount, invoice.start_parameter) == (
+        "100 ⭐ на баланс", "XTR", 100, "")
+    assert invoice_message.reply_markup.inline_keyboard[0][0].pay is True
+    stored = client.messages(USER)["messages"][-1]
+    assert "payload" not in json.dumps(stored["message"]) and stored["invoice_private"]["payload"] == "topup:100"
+
+    def bot(update_json):  # the bot answers inside the webhook request, as PTB handlers do
+        update = Update.de_json(update_json, None)
+        if update.pre_checkout_query:
+            assert update.pre_checkout_query.invoice_payload == "topup:100"
+            with_bot(sim, lambda b: b.answer_pre_checkout_query(update.pre_checkout_query.id, ok=True))
+
+    receiver.on_update = bot
+    result = client.pay(USER, invoice_message.message_id)
+    checkout, payment = result["pre_checkout"], result["payment"]
+    assert checkout["answered"] and checkout["ok"] and checkout["error_message"] is None
+    assert checkout["webhook_status"] == 200 and not checkout["timed_out"]
+    assert payment["charge_id"].startswith("stx") and payment["webhook_status"] == 200
+    query = Update.de_json(receiver.updates[-2][1], None).pre_checkout_query
+    assert (query.id, query.from_user.id, query.currency, query.total_amount) == (
+        checkout["pre_checkout_query_id"], USER, "XTR", 100)
+    paid = Update.de_json(receiver.updates[-1][1], None).message
+    assert paid.from_user.id == USER and paid.chat.id == USER and paid.message_id == payment["message_id"]
+    sp = paid.successful_payment
+    assert (sp.currency, sp.total_amount, sp.invoice_payload, sp.provider_payment_charge_id) == (
+        "XTR", 100, "topup:100", "")
+    assert sp.telegram_payment_charge_id == payment["charge_id"]
+    with pytest.raises(SimError) as info:  # a private-chat invoice is paid once
+        client.pay(USER, invoice_message.message_id)
+    assert info.value.status == 409
+
+    second = client.pay(USER, send_stars_invoice(sim, 50, "topup:50").message_id, skip_precheckout=True)
+    assert second["pre_checkout"] is None and second["payment"]["charge_id"] != payment["charge_id"]
+
+    async def refund(bot):
+        with pytest.raises(BadRequest, match="(?i)query_id_invalid"):  # already answered
+            await bot.answer_pre_checkout_query(query.id, ok=True)
+        assert await bot.refund_star_payment(USER, payment["charge_id"]) is True
+        errors = []
+        for user_id, charge_id in ((USER, payment["charge_id"]), (USER + 1, second["payment"]["charge_id"]),
+                                   (USER, "stxNOPE")):
+            with pytest.raises(BadRequest) as error:
+                await bot.refund_star_payment(user_id, charge_id)
+            errors.append(error.value.message.upper())  # PTB capitalizes
+        return errors, await bot.get_star_transactions(), await bot.get_my_star_balance()
+
+    errors, transactions, balance = with_bot(sim, refund)
+    assert errors == ["CHARGE_ALREADY_REFUNDED", "CHARGE_NOT_FOUND", "CHARGE_NOT_FOUND"]
+    payments = {p["telegram_payment_charge_id"]: p for p in client.payments()}
+    assert payments[payment["charge_id"]]["refunded"] and not payments[second["payment"]["charge_id"]]["refunded"]
+    assert payments[payment["charge_id"]]["invoice_payload"] == "topup:100"
+    assert [(t.amount, t.source is not None) for t in transactions.transactions] == [(100, True), (50, True), (100, False)]
+    assert transactions.transactions[0].source.invoice_payload == "topup:100"
+    assert balance.amount == 50
+
+
+def test_stars_payment_declined_or_unanswered(sim, client, receiver):
+    client.send_text(USER, "/buy")
+    declined = send_stars_invoice(sim)
+    receiver.on_update = lambda update: {  # an answer in the webhook response body counts too
+        "method": "answerPreCheckoutQuery", "pre_checkout_query_id": update["pre_checkout_query"]["id"],
+        "ok": False, "error_message": "Товар закончился"} if "pre_checkout_query" in update else None
+    result = client.pay(USER, declined.message_id)
+    assert result["payment"] is None
+    assert result["pre_checkout"]["answered"] and result["pre_checkout"]["ok"] is False
+    assert result["pre_checkout"]["error_message"] == "Товар закончился"
+    assert "pre_checkout_query" in receiver.updates[-1][1] and client.payments() == []
+
+    client.configure(pre_checkout_timeout_s=0.3)
+    receiver.on_update = None  # the bot ignores the query
+    started = time.monotonic()
+    result = client.pay(USER, declined.message_id)
+    assert 0.25 < time.monotonic() - started < 3
+    assert result["payment"] is None and result["pre_checkout"]["timed_out"]
+    assert result["pre_checkout"]["answered"] is False and result["pre_checkout"]["ok"] is False
+    late = httpx.post(f"{sim.api_url}/answerPreCheckoutQuery",
+                      data={"pre_checkout_query_id": result["pre_checkout"]["pre_checkout_query_id"], "ok": "true"})
+    assert late.status_code == 400 and late.json()["description"] == "Bad Request: QUERY_ID_INVALID"
+    empty = httpx.post(f"{sim.api_url}/answerPreCheckoutQuery", json={"pre_checkout_query_id": "1", "ok": False})
+    assert empty.status_code == 400  # ok=false needs an error_message
+    assert client.payments() == [] and len(client.pre_checkout_queries()) == 2
+
+
+def test_invalid_invoices_links_and_scoped_commands(sim, client):
+    client.send_text(USER, "hi")
+    base = {"chat_id": USER, "title": "100 ⭐", "description": "Пополнение", "payload": "topup:100",
+            "currency": "XTR", "prices": [{"label": "100", "amount": 100}]}
+    cases = {
+        "two prices": {"prices": [{"label": "a", "amount": 50}, {"label": "b", "amount": 50}]},
+        "stars with provider": {"provider_token": "284685063:TEST:abc"},
+        "fiat without provider": {"currency": "USD"},
+        "zero": {"prices": [{"label": "0", "amount": 0}]},
+        "payload": {"payload": "x" * 129},
+        "no payload": {"payload": ""},
+        "title": {"title": "t" * 33},
+        "description": {"description": "d" * 256},
+        "markup": {"reply_markup": {"inline_keyboard": [[{"text": "Pay", "callback_data": "pay"}]]}},
+    }
+    errors = {name: httpx.post(f"{sim.api_url}/sendInvoice", json={**base, **change}).json()["description"]
+              for name, change in cases.items()}
+    assert errors == {
+        "two prices": "Bad Request: STARS_INVOICE_INVALID",
+        "stars with provider": "Bad Request: PAYMENT_PROVIDER_INVALID",
+        "fiat without provider": "Bad Request: PAYMENT_PROVIDER_INVALID",
+        "zero": "Bad Request: CURRENCY_TOTAL_AMOUNT_INVALID",
+        "payload": "Bad Request: INVOICE_PAYLOAD_INVALID",
+        "no payload": "Bad Request: INVOICE_PAYLOAD_INVALID",
+        "title": "Bad Request: INVOICE_TITLE_TOO_LONG",
+        "description": "Bad Request: INVOICE_DESCRIPTION_TOO_LONG",
+        "markup": "Bad Request: REPLY_MARKUP_BUY_EMPTY",
+    }
+    assert [m["from_bot"] for m in client.messages(USER)["messages"]] == [False]  # nothing was sent
+
+    async def action(bot):
+        with pytest.raises(BadRequest, match="(?i)stars_invoice_invalid"):
+            await bot.send_invoice(USER, "t", "d", "p", "XTR", [LabeledPrice("a", 1), LabeledPrice("b", 1)])
+        link = await bot.create_invoice_link("Подписка", "30 дней", "sub:1", "XTR", [LabeledPrice("m", 250)],
+                                             subscription_period=2592000)
+        await bot.set_my_commands([("start", "Start")])
+        await bot.set_my_commands([("start", "Начать"), ("balance", "Баланс")], language_code="ru")
+        await bot.set_my_commands([("admin", "Админка")], scope=BotCommandScopeChat(USER))
+        return link, [[c.command for c in await bot.get_my_commands(**kwargs)] for kwargs in (
+            {}, {"language_code": "ru"}, {"language_code": "de"}, {"scope": BotCommandScopeChat(USER)})]
+
+    link, commands = with_bot(sim, action)
+    assert commands == [["start"], ["start", "balance"], [], ["admin"]]
+    assert len(client.commands()) == 3
+    assert link.startswith("https://t.me/$")
+    paid = client.pay(USER, link=link, skip_precheckout=True)["payment"]
+    payment = client.payments()[0]
+    assert payment["telegram_payment_charge_id"] == paid["charge_id"] and payment["invoice_link"] == link
+    message = client.messages(USER)["messages"][-1]["message"]["successful_payment"]
+    assert message["is_recurring"] and message["subscription_expiration_date"] > time.time()
 
 
 # --- control API --------------------------------------------------------------------------

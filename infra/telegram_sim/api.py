@@ -19,11 +19,14 @@ JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "media", "command
                "suggested_tip_amounts"}
 INT_FIELDS = {"message_id", "reply_to_message_id", "message_thread_id", "width", "height", "duration",
               "length", "cache_time", "max_connections", "offset", "limit", "timeout", "user_id",
-              "from_chat_id", "total_amount"}
+              "from_chat_id", "total_amount", "subscription_period", "photo_size", "photo_width",
+              "photo_height", "max_tip_amount"}
 BOOL_FIELDS = {"show_alert", "drop_pending_updates", "disable_notification", "protect_content",
                "has_spoiler", "supports_streaming", "allow_sending_without_reply", "ok",
                "disable_web_page_preview", "is_flexible", "show_caption_above_media",
-               "disable_content_type_detection", "allow_paid_broadcast"}
+               "disable_content_type_detection", "allow_paid_broadcast", "need_name", "need_phone_number",
+               "need_email", "need_shipping_address", "send_phone_number_to_provider",
+               "send_email_to_provider"}
 _INT_RE = re.compile(r"-?\d+")
 
 

@@ -60,6 +60,16 @@ class SimClient:
     def send_album(self, user_id, photos=None, count=2, **options):
         return self._post(f"/users/{user_id}/album", {"photos": photos, "count": count, **options})
 
+    def pay(self, user_id, message_id=None, link=None, skip_precheckout=False, **options):
+        """Pay an invoice message (or an invoice link) as the user: returns
+        {"pre_checkout": {...} | None, "payment": {"charge_id", "message_id", ...} | None}."""
+        payload = {"skip_precheckout": skip_precheckout, **options}
+        if message_id is not None:
+            payload["message_id"] = message_id
+        if link is not None:
+            payload["link"] = link
+        return self._post(f"/users/{user_id}/pay", payload)
+
     def raw_update(self, update, secret=_UNSET):
         payload = {"update": update}
         if secret is not _UNSET:
@@ -79,6 +89,15 @@ class SimClient:
 
     def callback_answers(self):
         return self._get("/callback_answers")["callback_queries"]
+
+    def payments(self):
+        return self._get("/payments")["payments"]
+
+    def pre_checkout_queries(self):
+        return self._get("/pre_checkout_queries")["pre_checkout_queries"]
+
+    def commands(self):
+        return self._get("/commands")["commands"]
 
     def deliveries(self):
         return self._get("/deliveries")["deliveries"]

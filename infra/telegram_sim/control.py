@@ -1,6 +1,7 @@
 """/sim/ control API: act as Telegram users and inspect what the bot did."""
 import base64
 import copy
+import json
 import time
 
 from flask import Blueprint, Response, jsonify, request
@@ -180,6 +181,91 @@ def user_callback(user_id):
     return jsonify({**deliver(sim, update), "callback_query_id": query_id})
 
 
+def _invoice_to_pay(sim, user_id, options):
+    """(private invoice details, invoice message record or None) for an invoice message or link."""
+    link = options.get("link") or options.get("invoice_link")
+    with sim.lock:
+        if link:
+            slug = str(link).rsplit("$", 1)[-1]
+            invoice = sim.invoice_links.get(slug)
+            if invoice is None:
+                raise ControlError(404, f"no invoice link {link!r} (createInvoiceLink makes them)")
+            return copy.deepcopy(invoice), None
+        if options.get("message_id") is None:
+            raise ControlError(400, "give message_id (the invoice message) or link (from createInvoiceLink)")
+        record = sim.message_record(user_id, int(options["message_id"]))
+        if record is None or not record["from_bot"] or record["deleted"]:
+            raise ControlError(404, f"no bot message {options['message_id']} in chat {user_id}")
+        if not record.get("invoice_private"):
+            raise ControlError(400, f"message {options['message_id']} is not an invoice")
+        if record.get("paid_charge_id"):
+            raise ControlError(409, f"invoice message {options['message_id']} is already paid "
+                                    f"({record['paid_charge_id']})")
+        return copy.deepcopy(record["invoice_private"]), copy.deepcopy(record)
+
+
+def _delivery(entry):
+    return {key: entry.get(key) for key in ("update_id", "webhook_status", "elapsed_ms")}
+
+
+@bp.post("/users/<int:user_id>/pay")
+def user_pay(user_id):
+    """Pay an invoice as Telegram does: pre_checkout_query, wait for the bot's answer, then
+    (only if it said ok in time) a successful_payment message from the user."""
+    sim, options = state(), body()
+    require_webhook(sim)
+    invoice, record = _invoice_to_pay(sim, user_id, options)
+    user = sim.ensure_user(user_id, options.get("first_name"), options.get("username"),
+                           options.get("language_code"))
+    result = {"pre_checkout": None, "payment": None}
+    query_id = None
+    if not options.get("skip_precheckout"):
+        query = sim.add_pre_checkout_query(user_id, invoice)
+        query_id = query["pre_checkout_query_id"]
+        update = {"update_id": sim.take_update_id(), "pre_checkout_query": {
+            "id": query_id, "from": user, "currency": invoice["currency"],
+            "total_amount": invoice["total_amount"], "invoice_payload": invoice["payload"]}}
+        entry = deliver(sim, update)
+        query = sim.wait_pre_checkout_answer(query_id)  # usually answered inside the webhook call
+        result["pre_checkout"] = {**_delivery(entry), "pre_checkout_query_id": query_id,
+                                  "answered": query["answered"], "ok": bool(query["ok"]),
+                                  "error_message": query["error_message"],
+                                  "timed_out": not query["answered"]}
+        if not query["ok"]:
+            return jsonify(result)
+
+    payment = {"currency": invoice["currency"], "total_amount": invoice["total_amount"],
+               "invoice_payload": invoice["payload"], "telegram_payment_charge_id": None,
+               "provider_payment_charge_id": ""}
+    if invoice["currency"] != "XTR":
+        payment["provider_payment_charge_id"] = f"sim_provider_{sim.next_id('charge')}"
+    if invoice.get("subscription_period"):
+        payment.update(subscription_expiration_date=int(time.time()) + invoice["subscription_period"],
+                       is_recurring=True, is_first_recurring=True)
+    with sim.lock:
+        if record is not None:  # one payment per invoice message, even if two pays raced
+            live = sim.message_record(user_id, record["message_id"])
+            if live is None or live.get("paid_charge_id"):
+                raise ControlError(409, f"invoice message {record['message_id']} is gone or already paid")
+        charge_id = sim.add_payment({
+            "user_id": user_id, "user": user, "chat_id": user_id, "currency": invoice["currency"],
+            "total_amount": invoice["total_amount"], "invoice_payload": invoice["payload"],
+            "provider_payment_charge_id": payment["provider_payment_charge_id"],
+            "invoice_message_id": record["message_id"] if record else None,
+            "invoice_link": invoice.get("link"), "pre_checkout_query_id": query_id, "message_id": None})
+        payment["telegram_payment_charge_id"] = charge_id
+        if record is not None:
+            sim.messages[user_id][record["message_id"]]["paid_charge_id"] = charge_id
+        chat = copy.deepcopy(sim.chats[user_id])
+        message = sim.add_message(user_id, lambda message_id: {
+            "message_id": message_id, "from": user, "chat": chat, "date": int(time.time()),
+            "successful_payment": payment}, from_bot=False)
+        sim.payments[charge_id]["message_id"] = message["message_id"]
+    entry = deliver(sim, {"update_id": sim.take_update_id(), "message": message["message"]})
+    result["payment"] = {**_delivery(entry), "charge_id": charge_id, "message_id": message["message_id"]}
+    return jsonify(result)
+
+
 @bp.post("/users/<int:user_id>/block")
 def user_block(user_id):
     """{"blocked": true} makes sends to this user fail with 403 like a blocked bot."""
@@ -229,6 +315,26 @@ def calls():
 @bp.get("/callback_answers")
 def callback_answers():
     return jsonify(callback_queries=state().callback_list())
+
+
+@bp.get("/payments")
+def payments():
+    """Every payment (oldest first) with its refund status."""
+    return jsonify(payments=state().payment_list())
+
+
+@bp.get("/pre_checkout_queries")
+def pre_checkout_queries():
+    return jsonify(pre_checkout_queries=state().pre_checkout_list())
+
+
+@bp.get("/commands")
+def commands():
+    """setMyCommands as stored: one entry per (scope, language_code)."""
+    sim = state()
+    with sim.lock:
+        return jsonify(commands=[{"scope": json.loads(scope), "language_code": language, "commands": cmds}
+                                 for (scope, language), cmds in copy.deepcopy(sim.commands).items()])
 
 
 @bp.get("/deliveries")

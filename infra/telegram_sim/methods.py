@@ -15,7 +15,7 @@ CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "recor
 NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly "
                 "the same as a current content and reply markup of the message")
 STUBS = ("setMyDescription", "setMyShortDescription", "setMyName", "setChatMenuButton",
-         "answerPreCheckoutQuery", "answerShippingQuery", "refundStarPayment", "setMyDefaultAdministratorRights")
+         "answerShippingQuery", "setMyDefaultAdministratorRights")
 
 
 def method(name):
@@ -146,9 +146,25 @@ def get_updates(state, params, files):
     return []
 
 
+SCOPES = {"default": (), "all_private_chats": (), "all_group_chats": (), "all_chat_administrators": (),
+          "chat": ("chat_id",), "chat_administrators": ("chat_id",), "chat_member": ("chat_id", "user_id")}
+
+
 def _commands_key(params):
+    """Commands are kept per (scope, language_code), as Telegram does; no fallback between them."""
     scope = params.get("scope") or {"type": "default"}
-    return json.dumps(scope, sort_keys=True), params.get("language_code") or ""
+    if not isinstance(scope, dict) or scope.get("type") not in SCOPES:
+        raise bad_request("can't parse BotCommandScope JSON object")
+    for field in SCOPES[scope["type"]]:
+        if scope.get(field) in (None, ""):
+            raise bad_request(f'can\'t parse BotCommandScope JSON object: Field "{field}" must be present')
+    scope = {key: scope[key] for key in ("type", *SCOPES[scope["type"]])}
+    if "chat_id" in scope and str(scope["chat_id"]).lstrip("-").isdigit():
+        scope["chat_id"] = int(scope["chat_id"])
+    language = params.get("language_code") or ""
+    if language and not re.fullmatch(r"[a-z]{2}", str(language)):
+        raise bad_request("invalid language code specified")
+    return json.dumps(scope, sort_keys=True), language
 
 
 @method("setMyCommands")
@@ -251,25 +267,6 @@ def send_chat_action(state, params, files):
     return True
 
 
-@method("sendInvoice")
-def send_invoice(state, params, files):
-    chat = state.chat(params.get("chat_id"))
-    prices = params.get("prices") or []
-    if not params.get("title") or not params.get("currency") or not prices:
-        raise bad_request("invoice title, currency and prices are required")
-    markup, _ = validate.reply_markup(params.get("reply_markup"))
-    invoice = {"title": params["title"], "description": params.get("description", ""),
-               "start_parameter": params.get("start_parameter", ""), "currency": params["currency"],
-               "total_amount": sum(int(p.get("amount", 0)) for p in prices)}
-    state.check_flood(chat["id"])
-    return _post(state, chat, {"invoice": invoice, "reply_markup": markup})
-
-
-@method("createInvoiceLink")
-def create_invoice_link(state, params, files):
-    return f"https://t.me/$sim_invoice_{state.next_id('invoice')}"
-
-
 # --- editing and deleting ------------------------------------------------------
 
 @method("editMessageText")
@@ -365,3 +362,6 @@ def get_file(state, params, files):
     if record["file_size"] > media.GETFILE_LIMIT:
         raise bad_request("file is too big")
     return filestore.file_info(record)
+
+
+from . import payments  # noqa: E402,F401  (registers sendInvoice, answerPreCheckoutQuery, ...)

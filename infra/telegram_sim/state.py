@@ -1,6 +1,7 @@
 """Everything the simulator remembers, behind one lock."""
 import copy
 import math
+import secrets
 import threading
 import time
 
@@ -13,8 +14,11 @@ DEFAULT_CONFIG = {
     "flood_limit_per_chat": False,  # False/0 = off, True = 1 msg/s, a number = msgs/s
     "flood_burst": 3,  # messages a chat may send at once before the rate applies
     "webhook_timeout_s": 60.0,
+    "pre_checkout_timeout_s": 10.0,  # Telegram drops a pre-checkout query the bot has not answered by then
 }
 FIRST_CALLBACK_ID = 4_000_000_000_000_000_000  # Telegram's query ids are long digit strings
+FIRST_PRE_CHECKOUT_ID = 5_000_000_000_000_000_000
+QUERY_ID_INVALID = "QUERY_ID_INVALID"
 
 
 class SimState:
@@ -25,6 +29,7 @@ class SimState:
         self.first_update_id = first_update_id
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)  # woken on every message change
+        self.answered = threading.Condition(self.lock)  # woken when a pre-checkout query is answered
         self.reset(everything=True)
 
     # --- lifecycle -------------------------------------------------------
@@ -45,8 +50,12 @@ class SimState:
             self.files, self.files_by_path = {}, {}
             self.calls, self.deliveries = [], []
             self.callback_queries = {}
+            self.invoice_links = {}  # slug -> invoice (with its payload) made by createInvoiceLink
+            self.pre_checkout_queries = {}  # query id -> query, its answer and deadline
+            self.payments = {}  # telegram_payment_charge_id -> payment record, oldest first
             self.flood = {}
-            self.counters = {"file": 0, "callback": 0, "media_group": 0, "call": 0, "invoice": 0}
+            self.counters = {"file": 0, "callback": 0, "media_group": 0, "call": 0, "invoice": 0,
+                             "pre_checkout": 0, "charge": 0, "star_event": 0}
             self.rev = 0
             self.changed.notify_all()
 
@@ -270,3 +279,69 @@ class SimState:
                 self.webhook["last_error_date"] = int(time.time())
                 self.webhook["last_error_message"] = entry.get("error") or f"Wrong response from the webhook: {status}"
 
+
+
+    # --- payments ----------------------------------------------------------------
+
+    def add_pre_checkout_query(self, user_id, invoice):
+        """A pending pre-checkout query for `invoice`; the bot must answer before its deadline."""
+        with self.lock:
+            query_id = str(FIRST_PRE_CHECKOUT_ID + self.next_id("pre_checkout"))
+            timeout = float(self.config["pre_checkout_timeout_s"])
+            self.pre_checkout_queries[query_id] = {
+                "pre_checkout_query_id": query_id, "user_id": user_id, "currency": invoice["currency"],
+                "total_amount": invoice["total_amount"], "invoice_payload": invoice["payload"],
+                "created_at": time.time(), "timeout_s": timeout, "deadline": time.monotonic() + timeout,
+                "answered": False, "ok": None, "error_message": None, "late_answers": 0}
+            return copy.deepcopy(self.pre_checkout_queries[query_id])
+
+    def answer_pre_checkout_query(self, query_id, ok, error_message):
+        with self.lock:
+            query = self.pre_checkout_queries.get(query_id)
+            if query is None or query["answered"]:
+                raise bad_request(QUERY_ID_INVALID)
+            if time.monotonic() > query["deadline"]:
+                query["late_answers"] += 1  # Telegram has already told the user the bot did not answer
+                raise bad_request(QUERY_ID_INVALID)
+            query.update(answered=True, answered_at=time.time(), ok=bool(ok),
+                         error_message=None if ok else error_message)
+            self.answered.notify_all()
+
+    def wait_pre_checkout_answer(self, query_id):
+        """The query once answered or past its deadline."""
+        with self.lock:
+            query = self.pre_checkout_queries[query_id]
+            while not query["answered"]:
+                remaining = query["deadline"] - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.answered.wait(remaining)
+            return copy.deepcopy(query)
+
+    def add_payment(self, record):
+        """Store a completed payment under a fresh charge id; returns the charge id."""
+        with self.lock:
+            n = self.next_id("charge")
+            charge_id = f"stxSIM{n:06d}{secrets.token_hex(12)}"
+            self.payments[charge_id] = {"telegram_payment_charge_id": charge_id, **record,
+                                        "date": int(time.time()), "seq": self.next_id("star_event"),
+                                        "refunded": False, "refunded_at": None, "refund_seq": None}
+            return charge_id
+
+    def refund_payment(self, user_id, charge_id):
+        with self.lock:
+            payment = self.payments.get(charge_id)
+            if payment is None or payment["user_id"] != user_id:
+                raise bad_request("CHARGE_NOT_FOUND")
+            if payment["refunded"]:
+                raise bad_request("CHARGE_ALREADY_REFUNDED")
+            payment.update(refunded=True, refunded_at=int(time.time()), refund_seq=self.next_id("star_event"))
+
+    def payment_list(self):
+        with self.lock:
+            return copy.deepcopy(list(self.payments.values()))
+
+    def pre_checkout_list(self):
+        with self.lock:
+            return [{k: v for k, v in q.items() if k != "deadline"} for q in
+                    copy.deepcopy(list(self.pre_checkout_queries.values()))]

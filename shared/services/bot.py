@@ -1,6 +1,7 @@
 """Telegram handlers: parse the update, call the store, render a screen, reply. No state in memory."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -8,11 +9,17 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram import BotCommand, LabeledPrice
+from telegram.error import TelegramError
+from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler,
+                          PreCheckoutQueryHandler, filters)
 
 from shared.catalog import FieldSpec, ModelSpec
-from shared.domain.chains import chain
+from shared.domain.chains import chain, chains_for
 from shared.domain.jobs import ErrorCode, Job, JobState, new_job_id, new_request_id
+from shared.domain.clock import utcnow
+from shared.domain.money import (REF_PREFIX, invoice_id_from, invoice_payload, parse_rub_amount, precheckout_problem,
+                                 referral_code, referrer_from_payload, rub_for_stars, stars_for)
 from shared.domain.pricing import format_rub, rub_to_kopecks
 from shared.domain.quote import min_run_kopecks, quote_kopecks
 from shared.domain.validation import InputProblem, InvalidInput, build_payload, check_value, missing_asked_field
@@ -21,9 +28,9 @@ from shared.clients.kie import KieError
 from shared.domain.media import check_file, check_size
 from shared.services import delivery, generation, media_input
 from shared.services.keyboards import keyboard
-from shared.storage.firestore import Profile, User
+from shared.storage.firestore import JOBS, LEDGER, Profile, User, lang_of
 from shared.ui import callbacks as cb
-from shared.ui import screens
+from shared.ui import account, screens
 from shared.ui.screens import Offer, Screen
 from shared.ui.texts import t
 
@@ -39,12 +46,16 @@ class Handlers:
         self.c = c
 
     # --- helpers -------------------------------------------------------------
-    async def _user(self, update: Update) -> tuple[User, bool]:
+    async def _user(self, update: Update, args: list[str] | None = None) -> tuple[User, bool]:
         tg = update.effective_user
         chat = update.effective_chat
         profile = Profile(user_id=tg.id, chat_id=chat.id if chat else tg.id, username=tg.username,
                           first_name=tg.first_name, language_code=tg.language_code)
-        return await self.c.store.touch_user(profile, rub_to_kopecks(self.c.settings.start_bonus_rub))
+        text = update.effective_message.text if update.effective_message else None
+        referrer = referrer_from_payload(args[0]) if args and text and text.startswith("/start") else None
+        s = self.c.settings
+        return await self.c.store.touch_user(profile, rub_to_kopecks(s.start_bonus_rub), referrer,
+                                             rub_to_kopecks(s.referral_welcome_rub))
 
     async def _offers(self, user_id: int, models: list[ModelSpec]) -> dict[str, Offer]:
         """Catalog prices: exact for flat-priced models, 'from' or per unit where options change the price."""
@@ -99,13 +110,17 @@ class Handlers:
                 return
             if update.callback_query:
                 await update.callback_query.answer()  # always, and first
-            user, created = await self._user(update)
+            user, created = await self._user(update, context.args if isinstance(context.args, list) else None)
             if user.banned:
                 await update.effective_chat.send_message(t(user.language, "banned"))
                 return
             if created and self.c.settings.start_bonus_rub > 0:
                 amount = format_rub(rub_to_kopecks(self.c.settings.start_bonus_rub))
                 await update.effective_chat.send_message(t(user.language, "bonus_granted", amount=amount),
+                                                         parse_mode=ParseMode.HTML)
+            if created and user.referrer_id and self.c.settings.referral_welcome_rub > 0:
+                amount = format_rub(rub_to_kopecks(self.c.settings.referral_welcome_rub))
+                await update.effective_chat.send_message(t(user.language, "referral_welcome", amount=amount),
                                                          parse_mode=ParseMode.HTML)
             await handler(update, user)
 
@@ -137,7 +152,9 @@ class Handlers:
             cb.HOME: self._home, cb.HELP: self._help, cb.BALANCE: self._balance, cb.SEARCH: self._search_prompt,
             cb.CATALOG: self._catalog, cb.MODEL: self._card, cb.START: self._begin, cb.SET: self._set_choice,
             cb.EDIT: self._edit, cb.REVIEW: self._review, cb.CONFIRM: self._confirm, cb.CANCEL: self._cancel,
-            cb.DONE: self._done_files, cb.PAGE: self._page, cb.REPEAT: self._repeat, cb.REPROMPT: self._reprompt, cb.CHAIN: self._chain,
+            cb.DONE: self._done_files, cb.PAGE: self._page, cb.REPEAT: self._repeat, cb.TOPUP: self._topup, cb.LEDGER: self._ledger,
+            cb.HISTORY: self._history, cb.HISTORY_ITEM: self._history_item, cb.REFERRAL: self._referral,
+            cb.RUN_EXPENSIVE: self._confirm_expensive, cb.REPROMPT: self._reprompt, cb.CHAIN: self._chain,
         }.get(data.verb)
         if route is not None:
             await route(update, user, *data.args)
@@ -151,9 +168,174 @@ class Handlers:
                                                    len(free), self.c.settings.free_daily_limit, welcome=False))
 
     async def _balance(self, update: Update, user: User) -> None:
-        entries = await self.c.store.ledger_for(user.user_id)
-        entries.sort(key=lambda e: e["created_at"], reverse=True)
-        await self._show(update, screens.balance_screen(user.language, user.balance_kopecks, entries[:5]))
+        recent = await self.c.store.page(LEDGER, user.user_id, 5)
+        await self._show(update, account.balance_screen(user.language, user.balance_kopecks, recent,
+                                                        self._names(user.language)))
+
+    async def balance_cmd(self, update: Update, user: User) -> None:
+        """/balance."""
+        await self._balance(update, user)
+
+    def _names(self, lang: str) -> dict[str, str]:
+        return {m.id: m.name.get(lang) for m in self.c.catalog.models}
+
+    async def _topup(self, update: Update, user: User, amount: str | None = None) -> None:
+        s, lang = self.c.settings, user.language
+        if amount is None:
+            await self._show(update, account.topup_screen(lang, user.balance_kopecks, s.topup_packs_rub,
+                                                          s.stars_per_100_rub, s.topup_min_rub, s.topup_max_rub))
+        elif amount == "custom":
+            await self.c.store.set_user_fields(user.user_id, awaiting="topup_amount")
+            await update.effective_chat.send_message(t(lang, "topup_custom_prompt", min=s.topup_min_rub,
+                                                       max=s.topup_max_rub))
+        else:
+            await self._send_invoice(update, user, int(amount))
+
+    async def _send_invoice(self, update: Update, user: User, rub: int) -> None:
+        """A Stars invoice for `rub` roubles; the payload names our invoice document, checked at pre-checkout."""
+        s, lang = self.c.settings, user.language
+        if not s.topup_min_rub <= rub <= s.topup_max_rub:
+            await update.effective_chat.send_message(t(lang, "topup_bad_amount", min=s.topup_min_rub,
+                                                       max=s.topup_max_rub))
+            return
+        invoice_id, stars = new_job_id(), stars_for(rub, s.stars_per_100_rub)
+        await self.c.store.create_invoice(invoice_id, user.user_id, rub * 100, stars)
+        await update.effective_chat.send_invoice(
+            title=t(lang, "invoice_title"), description=t(lang, "invoice_description", rub=rub),
+            payload=invoice_payload(invoice_id), currency="XTR",
+            prices=[LabeledPrice(t(lang, "invoice_label", rub=rub), stars)])
+
+    async def precheckout(self, update: Update, context: Ctx) -> None:
+        """Telegram waits at most 10 s for this answer: two reads, no writes."""
+        query = update.pre_checkout_query
+        invoice_id = invoice_id_from(query.invoice_payload)
+        invoice = await self.c.store.get_invoice(invoice_id) if invoice_id else None
+        problem = precheckout_problem(invoice, query.from_user.id, query.currency, query.total_amount, utcnow())
+        if problem:
+            log.warning("pre-checkout refused: %s", problem, extra={"user": mask_user(query.from_user.id)})
+            await query.answer(ok=False, error_message=t(lang_of(query.from_user.language_code), problem))
+        else:
+            await query.answer(ok=True)
+
+    async def paid(self, update: Update, user: User) -> None:
+        """successful_payment: credit once, keyed by Telegram's charge id."""
+        payment = update.effective_message.successful_payment
+        s = self.c.settings
+        amount = await self.c.store.credit_topup(
+            user.user_id, payment.telegram_payment_charge_id, invoice_id_from(payment.invoice_payload),
+            rub_for_stars(payment.total_amount, s.stars_per_100_rub), payment.total_amount, s.referral_percent)
+        if amount is None:
+            log.info("repeated successful_payment ignored", extra={"user": mask_user(user.user_id)})
+            return
+        fresh = await self.c.store.get_user(user.user_id)
+        await update.effective_chat.send_message(
+            t(user.language, "topup_done", amount=format_rub(amount), balance=format_rub(fresh.balance_kopecks),
+              charge=screens.esc(payment.telegram_payment_charge_id)),
+            parse_mode=ParseMode.HTML, reply_markup=keyboard(account.account_rows(user.language)))
+        log.info("top-up credited", extra={"user": mask_user(user.user_id)})
+
+    async def paysupport(self, update: Update, user: User) -> None:
+        """/paysupport (Telegram requires it for Stars sellers)."""
+        text = self.c.settings.paysupport_text or t(user.language, "paysupport")
+        await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
+
+    async def terms(self, update: Update, user: User) -> None:
+        """/terms."""
+        text = self.c.settings.terms_text or t(user.language, "terms")
+        await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
+
+    async def refund(self, update: Update, user: User) -> None:
+        """/refund <charge id> (admins): take the top-up back off the balance, then return the Stars."""
+        lang = user.language
+        if user.user_id not in self.c.settings.admin_ids:
+            log.warning("non-admin tried /refund", extra={"user": mask_user(user.user_id)})
+            await self.unknown_command(update, user)
+            return
+        words = (update.effective_message.text or "").split()
+        if len(words) != 2:
+            await update.effective_chat.send_message(t(lang, "refund_usage"))
+            return
+        charge = words[1]
+        status, entry = await self.c.store.debit_payment_refund(charge)
+        if status != "debited":
+            owner = await self.c.store.get_user(entry["user_id"]) if entry else None
+            await update.effective_chat.send_message(t(
+                lang, f"refund_{status}", charge=charge, user=entry["user_id"] if entry else "",
+                balance=format_rub(owner.balance_kopecks if owner else 0),
+                amount=format_rub(entry["amount_kopecks"] if entry else 0)))
+            return
+        try:
+            await self.c.bot.refund_star_payment(entry["user_id"], charge)
+        except TelegramError as err:
+            await self.c.store.adjust_balance(entry["user_id"], entry["amount_kopecks"], "adjust",
+                                              f"payrefund_revert_{charge}", ref=charge, note=f"refund refused: {err}")
+            await update.effective_chat.send_message(t(lang, "refund_failed", error=str(err)))
+            return
+        await update.effective_chat.send_message(t(lang, "refund_done", amount=format_rub(entry["amount_kopecks"]),
+                                                   user=entry["user_id"]))
+
+    async def _cursor_page(self, collection: str, user: User, direction: str, ms: str,
+                           states: list[str] | None = None) -> tuple[list[dict], bool, bool]:
+        """One page of newest-first rows around a time cursor, and whether newer/older pages exist."""
+        cursor = account.time_of(ms)
+        size = account.PAGE + 1
+        if direction == "p" and cursor:
+            rows = await self.c.store.page(collection, user.user_id, size, after=cursor, states=states)
+            return rows[-account.PAGE:], len(rows) > account.PAGE, True
+        rows = await self.c.store.page(collection, user.user_id, size, before=cursor, states=states)
+        return rows[:account.PAGE], cursor is not None, len(rows) > account.PAGE
+
+    async def ledger_cmd(self, update: Update, user: User) -> None:
+        await self._ledger(update, user)
+
+    async def _ledger(self, update: Update, user: User, direction: str = "n", ms: str = "0") -> None:
+        rows, newer, older = await self._cursor_page(LEDGER, user, direction, ms)
+        total = await self.c.store.count(LEDGER, user.user_id)
+        await self._show(update, account.ledger_screen(user.language, rows, total, self._names(user.language),
+                                                       newer, older))
+
+    async def history_cmd(self, update: Update, user: User) -> None:
+        """/history."""
+        await self._history(update, user)
+
+    async def _history(self, update: Update, user: User, direction: str = "n", ms: str = "0") -> None:
+        rows, newer, older = await self._cursor_page(JOBS, user, direction, ms, account.HISTORY_STATES)
+        total = await self.c.store.count(JOBS, user.user_id, account.HISTORY_STATES)
+        await self._show(update, account.history_screen(user.language, rows, total, self._names(user.language),
+                                                        newer, older))
+
+    async def _history_item(self, update: Update, user: User, job_id: str) -> None:
+        """Send a past result again by Telegram file id: no new charge, no provider call."""
+        job = await self.c.store.get_job(job_id)
+        if job is None or job.user_id != user.user_id:
+            await update.effective_chat.send_message(t(user.language, "stale"))
+            return
+        model = self.c.catalog.get(job.model_id)
+        name = model.name.get(user.language) if model else job.model_id
+        key = "result_caption_free" if job.is_free else "result_caption"
+        caption = t(user.language, key, name=screens.esc(name), price=format_rub(job.price_kopecks), rq=job.request_id)
+        actions = keyboard(screens.result_actions(user.language, job, model, chains_for(
+            model, {m.id for m in self.c.catalog.enabled()}))) if model else None
+        if not job.delivered_files:
+            await update.effective_chat.send_message(t(user.language, "history_resend_missing"),
+                                                     reply_markup=actions)
+            return
+        for i, item in enumerate(job.delivered_files):
+            last = i == len(job.delivered_files) - 1
+            send = getattr(update.effective_chat, f"send_{item['kind']}")
+            await send(item["file_id"], caption=caption if i == 0 else None, parse_mode=ParseMode.HTML,
+                       reply_markup=actions if last else None)
+
+    async def ref_cmd(self, update: Update, user: User) -> None:
+        """/ref."""
+        await self._referral(update, user)
+
+    async def _referral(self, update: Update, user: User) -> None:
+        s = self.c.settings
+        link = f"https://t.me/{self.c.bot.username}?start={REF_PREFIX}{referral_code(user.user_id)}"
+        await self._show(update, account.referral_screen(user.language, link, rub_to_kopecks(s.referral_welcome_rub),
+                                                         s.referral_percent, user.referrals_count,
+                                                         user.referral_income_kopecks))
 
     async def _search_prompt(self, update: Update, user: User) -> None:
         await self.c.store.set_user_fields(user.user_id, awaiting="search", draft_job_id=None)
@@ -320,7 +502,10 @@ class Handlers:
         value = [url] if field.multiple else url
         await self._draft_from(update, user, target, {field.name: value}, {field.name: [{**meta, "url": url}]}, [])
 
-    async def _confirm(self, update: Update, user: User, job_id: str) -> None:
+    async def _confirm_expensive(self, update: Update, user: User, job_id: str) -> None:
+        await self._confirm(update, user, job_id, expensive_ok=True)
+
+    async def _confirm(self, update: Update, user: User, job_id: str, expensive_ok: bool = False) -> None:
         """Validate everything, freeze the price, enqueue the worker. Nothing is charged here."""
         lang = user.language
         job = await self._job_for(update, job_id, lang)
@@ -339,6 +524,14 @@ class Handlers:
                 t(lang, "insufficient_funds", price=format_rub(offer.price), balance=format_rub(user.balance_kopecks)),
                 parse_mode=ParseMode.HTML)
             return
+        if offer.price <= 0 and not offer.is_free:
+            raise RuntimeError(f"non-positive price for {model.id}")  # a pricing bug must never run for free
+        if not offer.is_free and offer.price > rub_to_kopecks(self.c.settings.confirm_above_rub) and not expensive_ok:
+            await self._show(update, Screen(
+                t(lang, "expensive", name=screens.esc(model.name.get(lang)), price=format_rub(offer.price)),
+                [[(t(lang, "btn_yes_run", price=format_rub(offer.price)), cb.make(cb.RUN_EXPENSIVE, job.id))],
+                 [(t(lang, "btn_back"), cb.make(cb.REVIEW, job.id)), (t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))]]))
+            return
         confirmed = await self.c.store.confirm(job.id, offer.price, offer.is_free, new_request_id())
         if confirmed is None:
             await update.effective_chat.send_message(t(lang, "already_running"))
@@ -352,15 +545,28 @@ class Handlers:
             await self._show(update, Screen(t(lang, "not_started", rq=confirmed.request_id)))
             return
         eta = t(lang, f"eta_{model.output}")
-        status_id = await self._show(update, Screen(t(lang, "started", name=screens.esc(model.name.get(lang)), eta=eta,
-                                                      rq=confirmed.request_id)))
+        started = t(lang, "started", name=screens.esc(model.name.get(lang)), eta=eta, rq=confirmed.request_id)
+        left = user.balance_kopecks - (0 if offer.is_free else offer.price)
+        if not offer.is_free and left < rub_to_kopecks(self.c.settings.low_balance_rub):
+            started += "\n\n" + t(lang, "low_balance", balance=format_rub(left))
+        status_id = await self._show(update, Screen(started))
         await self.c.store.move(job.id, JobState.QUEUED, status_message_id=status_id)
         log.info("job confirmed", extra={"job_id": job.id, "request_id": confirmed.request_id,
                                          "user": mask_user(user.user_id), "model_id": model.id})
 
     # --- text ------------------------------------------------------------------
     async def text(self, update: Update, user: User) -> None:
-        """Free text: the wizard's current text step, else a model search."""
+        """Free text: a custom top-up amount, the wizard's current text step, else a model search."""
+        if user.awaiting == "topup_amount":
+            await self.c.store.set_user_fields(user.user_id, awaiting=None)
+            rub = parse_rub_amount(update.effective_message.text or "")
+            s = self.c.settings
+            if rub is None:
+                await update.effective_chat.send_message(t(user.language, "topup_bad_amount", min=s.topup_min_rub,
+                                                           max=s.topup_max_rub))
+                return
+            await self._send_invoice(update, user, rub)
+            return
         text = update.effective_message.text or ""
         job = await self.c.store.get_job(user.draft_job_id) if user.draft_job_id else None
         if job and job.state == JobState.AWAITING_INPUT and not user.awaiting:
@@ -481,6 +687,14 @@ def build_application(c: "Container") -> Application:
     h = Handlers(c)
     app.add_handler(CommandHandler("start", h.entry(h.start)))
     app.add_handler(CommandHandler("help", h.entry(h.help)))
+    app.add_handler(CommandHandler("balance", h.entry(h.balance_cmd)))
+    app.add_handler(CommandHandler("history", h.entry(h.history_cmd)))
+    app.add_handler(CommandHandler("ref", h.entry(h.ref_cmd)))
+    app.add_handler(CommandHandler("paysupport", h.entry(h.paysupport)))
+    app.add_handler(CommandHandler("terms", h.entry(h.terms)))
+    app.add_handler(CommandHandler("refund", h.entry(h.refund)))
+    app.add_handler(PreCheckoutQueryHandler(h.precheckout))
+    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, h.entry(h.paid)))
     app.add_handler(CallbackQueryHandler(h.entry(h.button)))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, h.entry(h.text)))
     app.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL | filters.AUDIO | filters.VOICE | filters.VIDEO,
@@ -502,4 +716,24 @@ class Webhook:
         if not self._ready:
             await self.app.initialize()
             self._ready = True
+            await register_commands(self.c)
         await self.app.process_update(Update.de_json(payload, self.app.bot))
+
+
+COMMANDS = ("start", "balance", "history", "ref", "help", "paysupport", "terms")
+
+
+async def register_commands(c: "Container") -> None:
+    """setMyCommands in Russian (default) and English, once per change of the list (1 read per cold start)."""
+    lists = {lang: [BotCommand(name, t(lang, f"cmd_{name}")) for name in COMMANDS] for lang in ("ru", "en")}
+    digest = hashlib.sha256(repr({k: [(b.command, b.description) for b in v] for k, v in lists.items()}).encode()).hexdigest()
+    try:
+        stored = await c.store.get_setting("bot_commands")
+        if stored and stored.get("digest") == digest:
+            return
+        await c.bot.set_my_commands(lists["ru"])
+        for lang, commands in lists.items():
+            await c.bot.set_my_commands(commands, language_code=lang)
+        await c.store.set_setting("bot_commands", {"digest": digest, "commands": [b.command for b in lists["ru"]]})
+    except TelegramError as err:  # never block an update on this; the next cold start tries again
+        log.warning("setMyCommands failed: %s", err)

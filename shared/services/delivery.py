@@ -297,6 +297,15 @@ class _Delivery:
     limits: Limits
     lang: str
     delivered: list[int] = field(default_factory=list)  # every message sent, in order
+    files: list[dict[str, str]] = field(default_factory=list)  # Telegram file ids, to re-send without a charge
+
+    def keep_file(self, message: Any) -> None:
+        for kind in ("photo", "video", "audio", "document"):
+            media = getattr(message, kind, None)
+            if media:
+                file_id = media[-1].file_id if isinstance(media, (list, tuple)) else media.file_id
+                self.files.append({"kind": kind, "file_id": file_id})
+                return
 
     @property
     def kind(self) -> str:
@@ -351,6 +360,7 @@ class _Delivery:
         if message is None:
             return None
         self.delivered.append(message.message_id)
+        self.keep_file(message)
         return message.message_id
 
     async def fetch(self, item: Probe, limit: int) -> bytes | None:
@@ -504,12 +514,15 @@ class _Delivery:
             return None
         ids = [m.message_id for m in messages]
         self.delivered.extend(ids)
+        for message in messages:
+            self.keep_file(message)
         return ids
 
 
 async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], caption: str,
                       reply_markup: InlineKeyboardMarkup | None = None, http: httpx.AsyncClient | None = None,
-                      *, lang: str = "ru", limits: Limits | None = None) -> list[int]:
+                      *, lang: str = "ru", limits: Limits | None = None,
+                      files: list[dict[str, str]] | None = None) -> list[int]:
     """Deliver result files the way Telegram users expect; returns the ids of the messages sent.
 
     One file carries `reply_markup` itself; several go as albums with the buttons on a follow-up
@@ -533,4 +546,6 @@ async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], capt
         log.warning("delivery stopped: %s", err)
     except (httpx.HTTPError, TelegramError, OSError) as err:  # a safety net: the ladder catches these itself
         log.exception("delivery failed: %s", err)
+    if files is not None:
+        files.extend(delivery.files)
     return list(delivery.delivered)

@@ -140,9 +140,11 @@ async def _deliver(c: "Container", job: Job) -> None:
     caption = t(job.lang, key, name=esc(name), price=format_rub(job.price_kopecks), rq=job.request_id)
     enabled = {m.id for m in c.catalog.enabled()}
     actions = keyboard(result_actions(job.lang, job, model, chains_for(model, enabled))) if model else None
+    files: list[dict[str, str]] = []
     sent = await delivery.send_result(c.bot, job.chat_id, model.output if model else "image", job.result_urls, caption,
-                                      reply_markup=actions, lang=job.lang)
-    await c.store.set_job_fields(job.id, delivered_at=utcnow() if sent else None, delivered_message_ids=sent)
+                                      reply_markup=actions, lang=job.lang, files=files)
+    await c.store.set_job_fields(job.id, delivered_at=utcnow() if sent else None, delivered_message_ids=sent,
+                                 delivered_files=files)
     await _close_status(c, job, t(job.lang, "status_done", name=esc(name), rq=job.request_id))
     await c.store.record_event(job, "success", model.category if model else "", _duration_ms(job))
     log.info("delivered %d file(s)", len(job.result_urls), extra=_ctx(job))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
@@ -16,7 +17,8 @@ from shared.domain.clock import moscow_day, utcnow
 from shared.domain.jobs import ErrorCode, Job, JobState, check_move
 
 USERS, LEDGER, JOBS, EVENTS = "users", "ledger", "jobs", "generation_events"
-UPDATES, FREE_USAGE, SETTINGS = "processed_updates", "free_usage", "settings"
+UPDATES, FREE_USAGE, SETTINGS, INVOICES = "processed_updates", "free_usage", "settings", "invoices"
+INVOICE_TTL = timedelta(hours=24)  # a pre-checkout for an older invoice is refused as stale
 
 UPDATE_TTL = timedelta(days=2)  # Telegram keeps undelivered updates for 24 h
 FREE_USAGE_TTL = timedelta(days=3)
@@ -44,6 +46,9 @@ class User:
     awaiting: str | None = None
     username: str | None = None
     first_name: str | None = None
+    referrer_id: int | None = None
+    referrals_count: int = 0
+    referral_income_kopecks: int = 0
 
     @classmethod
     def from_doc(cls, data: dict[str, Any]) -> "User":
@@ -91,13 +96,15 @@ class FirestoreStore:
         snap = await self.db.collection(USERS).document(str(user_id)).get()
         return User.from_doc(snap.to_dict()) if snap.exists else None
 
-    async def touch_user(self, profile: Profile, bonus_kopecks: int) -> tuple[User, bool]:
-        """Read the user (1 read); create on first contact with the start bonus; refresh last_seen rarely."""
+    async def touch_user(self, profile: Profile, bonus_kopecks: int, referrer_id: int | None = None,
+                         welcome_kopecks: int = 0) -> tuple[User, bool]:
+        """Read the user (1 read); create on first contact with the start bonus (and, when invited, the
+        welcome bonus); refresh last_seen rarely."""
         ref = self.db.collection(USERS).document(str(profile.user_id))
         snap = await ref.get()
         now = utcnow()
         if not snap.exists:
-            return await self._create_user(profile, bonus_kopecks), True
+            return await self._create_user(profile, bonus_kopecks, referrer_id, welcome_kopecks), True
         data = snap.to_dict()
         changes: dict[str, Any] = {}
         language = lang_of(profile.language_code) if profile.language_code else data.get("language", "ru")
@@ -113,26 +120,43 @@ class FirestoreStore:
             data.update(changes)
         return User.from_doc(data), False
 
-    async def _create_user(self, profile: Profile, bonus_kopecks: int) -> User:
+    async def _create_user(self, profile: Profile, bonus_kopecks: int, referrer_id: int | None,
+                           welcome_kopecks: int) -> User:
         ref = self.db.collection(USERS).document(str(profile.user_id))
         bonus_ref = self.db.collection(LEDGER).document(f"bonus_start_{profile.user_id}")
+        welcome_ref = self.db.collection(LEDGER).document(f"bonus_referral_{profile.user_id}")
+        if referrer_id == profile.user_id:
+            referrer_id = None  # nobody invites themselves
+        inviter_ref = self.db.collection(USERS).document(str(referrer_id)) if referrer_id else None
 
         @firestore.async_transactional
         async def create(tx: Any) -> dict[str, Any]:
             snap = await ref.get(transaction=tx)
+            inviter = await inviter_ref.get(transaction=tx) if inviter_ref else None
             if snap.exists:
-                return snap.to_dict()
+                return snap.to_dict()  # attribution happens only at the very first contact
             now = utcnow()
+            invited = bool(inviter and inviter.exists)
+            balance = bonus_kopecks
             doc = {
                 "user_id": profile.user_id, "chat_id": profile.chat_id, "username": profile.username,
                 "first_name": profile.first_name, "language": lang_of(profile.language_code),
-                "balance_kopecks": bonus_kopecks, "banned": False, "draft_job_id": None, "awaiting": None,
+                "balance_kopecks": 0, "banned": False, "draft_job_id": None, "awaiting": None,
+                "referrer_id": referrer_id if invited else None, "referrals_count": 0, "referral_income_kopecks": 0,
                 "created_at": now, "last_seen_at": now,
             }
-            tx.set(ref, doc)
             if bonus_kopecks > 0:
-                tx.set(bonus_ref, _ledger_doc(profile.user_id, "bonus", bonus_kopecks, bonus_kopecks,
+                tx.set(bonus_ref, _ledger_doc(profile.user_id, "bonus", bonus_kopecks, balance,
                                               ref="start_bonus", key=bonus_ref.id, now=now))
+            if invited:
+                tx.update(inviter_ref, {"referrals_count": firestore.Increment(1)})
+                if welcome_kopecks > 0:
+                    balance += welcome_kopecks
+                    tx.set(welcome_ref, _ledger_doc(profile.user_id, "bonus", welcome_kopecks, balance,
+                                                    ref=f"referral:{referrer_id}", key=welcome_ref.id, now=now,
+                                                    note="referral welcome"))
+            doc["balance_kopecks"] = balance
+            tx.set(ref, doc)
             return doc
 
         return User.from_doc(await create(self.db.transaction(max_attempts=TX_ATTEMPTS)))
@@ -164,11 +188,123 @@ class FirestoreStore:
         query = self.db.collection(LEDGER).where(filter=firestore.FieldFilter("user_id", "==", user_id))
         return [snap.to_dict() async for snap in query.stream()]
 
+    # --- payments ------------------------------------------------------------
+    async def create_invoice(self, invoice_id: str, user_id: int, amount_kopecks: int, stars: int) -> None:
+        now = utcnow()
+        await self.db.collection(INVOICES).document(invoice_id).set({
+            "user_id": user_id, "amount_kopecks": amount_kopecks, "stars": stars, "status": "open",
+            "created_at": now, "stale_at": now + INVOICE_TTL, "charge_id": None})
+
+    async def get_invoice(self, invoice_id: str) -> dict[str, Any] | None:
+        snap = await self.db.collection(INVOICES).document(invoice_id).get()
+        return snap.to_dict() if snap.exists else None
+
+    async def credit_topup(self, user_id: int, charge_id: str, invoice_id: str | None, fallback_kopecks: int,
+                           stars: int, referral_percent: Decimal) -> int | None:
+        """Credit a successful Stars payment once (keyed by Telegram's charge id) and pay the inviter
+        their share, in one transaction. Returns the amount credited, or None for a repeat."""
+        from shared.domain.money import referral_share
+
+        user_ref = self.db.collection(USERS).document(str(user_id))
+        entry_ref = self.db.collection(LEDGER).document(f"topup_{charge_id}")
+        invoice_ref = self.db.collection(INVOICES).document(invoice_id) if invoice_id else None
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> int | None:
+            entry = await entry_ref.get(transaction=tx)
+            user = await user_ref.get(transaction=tx)
+            invoice = await invoice_ref.get(transaction=tx) if invoice_ref else None
+            if entry.exists:
+                return None
+            data = user.to_dict() or {}
+            inviter_id = data.get("referrer_id")
+            inviter_ref = self.db.collection(USERS).document(str(inviter_id)) if inviter_id else None
+            inviter = await inviter_ref.get(transaction=tx) if inviter_ref else None
+            known = invoice is not None and invoice.exists and invoice.get("user_id") == user_id
+            amount = invoice.get("amount_kopecks") if known else fallback_kopecks  # the Stars are already paid
+            now = utcnow()
+            balance = data.get("balance_kopecks", 0) + amount
+            tx.update(user_ref, {"balance_kopecks": balance})
+            tx.set(entry_ref, _ledger_doc(user_id, "topup", amount, balance, ref=charge_id, key=entry_ref.id,
+                                          now=now, note=f"{stars} XTR"))
+            if known:
+                tx.update(invoice_ref, {"status": "paid", "charge_id": charge_id, "paid_at": now})
+            share = referral_share(amount, referral_percent)
+            if inviter is not None and inviter.exists and share > 0:
+                inviter_balance = inviter.get("balance_kopecks") + share
+                key = f"referral_{charge_id}"
+                tx.update(inviter_ref, {"balance_kopecks": inviter_balance,
+                                        "referral_income_kopecks": firestore.Increment(share)})
+                tx.set(self.db.collection(LEDGER).document(key),
+                       _ledger_doc(inviter_id, "referral", share, inviter_balance, ref=charge_id, key=key, now=now,
+                                   note=f"from {user_id}"))
+            return amount
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    async def debit_payment_refund(self, charge_id: str) -> tuple[str, dict[str, Any] | None]:
+        """Take a refunded top-up back off the balance once. ('debited'|'already'|'unknown'|'spent', top-up)."""
+        topup_ref = self.db.collection(LEDGER).document(f"topup_{charge_id}")
+        debit_ref = self.db.collection(LEDGER).document(f"payrefund_{charge_id}")
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> tuple[str, dict[str, Any] | None]:
+            topup = await topup_ref.get(transaction=tx)
+            debit = await debit_ref.get(transaction=tx)
+            if not topup.exists:
+                return "unknown", None
+            entry = topup.to_dict()
+            if debit.exists:
+                return "already", entry
+            user_ref = self.db.collection(USERS).document(str(entry["user_id"]))
+            user = await user_ref.get(transaction=tx)
+            balance = user.get("balance_kopecks")
+            if balance < entry["amount_kopecks"]:
+                return "spent", entry
+            balance -= entry["amount_kopecks"]
+            tx.update(user_ref, {"balance_kopecks": balance})
+            tx.set(debit_ref, _ledger_doc(entry["user_id"], "payment_refund", -entry["amount_kopecks"], balance,
+                                          ref=charge_id, key=debit_ref.id, now=utcnow()))
+            return "debited", entry
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    # --- pages ---------------------------------------------------------------
+    async def page(self, collection: str, user_id: int, size: int, before: datetime | None = None,
+                   after: datetime | None = None, states: list[str] | None = None) -> list[dict[str, Any]]:
+        """Newest first, `size` at most, older than `before` or newer than `after` (cursor paging:
+        a page costs `size` reads however deep it is)."""
+        query = self.db.collection(collection).where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        if states:
+            query = query.where(filter=firestore.FieldFilter("state", "in", states))
+        if after is not None:
+            query = query.order_by("created_at").start_after({"created_at": after}).limit(size)
+            rows = [{"id": snap.id, **snap.to_dict()} async for snap in query.stream()]
+            return list(reversed(rows))
+        query = query.order_by("created_at", direction=firestore.Query.DESCENDING)
+        if before is not None:
+            query = query.start_after({"created_at": before})
+        return [{"id": snap.id, **snap.to_dict()} async for snap in query.limit(size).stream()]
+
+    async def count(self, collection: str, user_id: int, states: list[str] | None = None) -> int:
+        query = self.db.collection(collection).where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        if states:
+            query = query.where(filter=firestore.FieldFilter("state", "in", states))
+        result = await query.count().get()
+        return int(result[0][0].value)
+
     # --- free tier -----------------------------------------------------------
     async def free_usage(self, user_id: int, day: str | None = None) -> dict[str, int]:
         day = day or moscow_day()
         snap = await self.db.collection(FREE_USAGE).document(f"{user_id}_{day}").get()
         return dict((snap.to_dict() or {}).get("counts", {})) if snap.exists else {}
+
+    async def get_setting(self, name: str) -> dict[str, Any] | None:
+        snap = await self.db.collection(SETTINGS).document(name).get()
+        return snap.to_dict() if snap.exists else None
+
+    async def set_setting(self, name: str, doc: dict[str, Any]) -> None:
+        await self.db.collection(SETTINGS).document(name).set({**doc, "updated_at": utcnow()})
 
     async def stored_free_tier(self) -> dict[str, Any] | None:
         snap = await self.db.collection(SETTINGS).document("free_tier").get()

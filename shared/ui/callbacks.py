@@ -18,6 +18,12 @@ DONE = "done"  # done:<job_id>:<field_index>   finish a multi-file step
 REPEAT = "rep"  # rep:<job_id>   run a finished job again with the same inputs
 REPROMPT = "rpe"  # rpe:<job_id>   the same, with a new prompt
 PAGE = "pg"  # pg:<job_id>:<field_index>:<page>   page through a long list of choices
+TOPUP = "tu"  # tu | tu:<rub> | tu:custom
+LEDGER = "lg"  # lg:n:<ms> older than | lg:p:<ms> newer than
+HISTORY = "gh"  # gh:n:<ms> | gh:p:<ms>
+HISTORY_ITEM = "gi"  # gi:<job_id>   re-send a past result
+REFERRAL = "refs"
+RUN_EXPENSIVE = "okx"  # okx:<job_id>   the second tap for a generation above CONFIRM_ABOVE_RUB
 CHAIN = "ch"  # ch:<job_id>:<chain key>   the result as input of another model
 
 

@@ -150,7 +150,80 @@ RU: dict[str, str] = {
     "not_started": "⚠️ Не удалось запустить генерацию. Ничего не списано, попробуйте ещё раз.\n🆘 Код ошибки: <code>{rq}</code>",
     "stale": "Эта форма устарела. Откройте модель заново.",
     "cancelled": "Отменено. Ничего не списано.",
-    "balance": "💰 <b>Баланс: {balance}</b>\n\n{history}\n\nПополнение через Telegram Stars появится в этом разделе.",
+    "btn_topup": "💳 Пополнить",
+    "btn_ledger": "📜 Все операции",
+    "btn_history": "🖼 Мои генерации",
+    "btn_referral": "👥 Пригласить друзей",
+    "btn_custom_amount": "✏️ Другая сумма",
+    "btn_share": "📤 Поделиться ссылкой",
+    "btn_yes_run": "✅ Да, запустить · {price}",
+    "topup": (
+        "💳 <b>Пополнение баланса</b>\nОплата через Telegram Stars ⭐ — прямо в Telegram.\n"
+        "Баланс: <b>{balance}</b>\n\nВыберите сумму или введите свою ({min}–{max} ₽):"
+    ),
+    "topup_pack": "{rub} ₽ · {stars} ⭐",
+    "topup_custom_prompt": "✏️ Напишите сумму пополнения в рублях, от {min} до {max}. Например: 750",
+    "topup_bad_amount": "⚠️ Нужна сумма от {min} до {max} ₽ целым числом. Например: 750",
+    "invoice_title": "Пополнение баланса",
+    "invoice_description": "{rub} ₽ на баланс AI Studio. Деньги можно тратить на любые модели.",
+    "invoice_label": "{rub} ₽ на баланс",
+    "precheckout_unknown": "Этот счёт не найден. Откройте «Пополнить» и создайте новый.",
+    "precheckout_stale": "Счёт устарел. Откройте «Пополнить» и создайте новый.",
+    "precheckout_paid": "Этот счёт уже оплачен.",
+    "precheckout_mismatch": "Сумма счёта не совпадает. Создайте новый счёт.",
+    "topup_done": "✅ <b>Баланс пополнен на {amount}</b>\nБаланс: <b>{balance}</b>\nКод платежа: <code>{charge}</code>",
+    "balance": "💰 <b>Баланс: {balance}</b>\n\n{history}",
+    "ledger_header": "📜 <b>Операции по балансу</b> · всего {count}\nНовые сверху.\n\n{lines}",
+    "ledger_empty": "📜 <b>Операции по балансу</b>\n\nОпераций пока нет.",
+    "ledger_charge": "{date} · генерация {model} · <code>{rq}</code> · <b>{amount}</b>",
+    "ledger_refund": "{date} · возврат за {model} ({reason}) · <code>{rq}</code> · <b>{amount}</b>",
+    "ledger_other": "{date} · {kind} · <b>{amount}</b>",
+    "kind_referral": "👥 доход от приглашённого",
+    "kind_payment_refund": "↩️ возврат платежа Stars",
+    "history_header": "🖼 <b>Мои генерации</b> · всего {count}\nНажмите на номер, чтобы получить результат ещё раз — бесплатно.\n\n{lines}",
+    "history_empty": "🖼 <b>Мои генерации</b>\n\nВы ещё ничего не создавали. Начните с бесплатных моделей: /start",
+    "history_line": "{n}. {icon} {date} · <b>{model}</b> · {prompt}{price}",
+    "history_free": "бесплатно",
+    "history_resend_missing": "Файл этой генерации больше недоступен. Можно повторить её 🔁.",
+    "state_succeeded": "✅",
+    "state_refunded": "↩️",
+    "state_failed": "⛔",
+    "state_running": "⏳",
+    "referral": (
+        "👥 <b>Приглашайте друзей</b>\n\n"
+        "Друг получит <b>{welcome}</b> на баланс при первом запуске, а вы — <b>{percent}%</b> от каждого его пополнения.\n\n"
+        "Ваша ссылка:\n<code>{link}</code>\n\n"
+        "Приглашено: <b>{count}</b>\nДоход: <b>{income}</b>"
+    ),
+    "referral_share_text": "Генерирую картинки, видео и музыку нейросетями в AI Studio — попробуй, тебе бонус {welcome}:",
+    "referral_welcome": "🎁 Вас пригласили в AI Studio: на баланс начислено <b>{amount}</b>.",
+    "expensive": "⚠️ <b>Дорогая генерация</b>\n{name}: <b>{price}</b>. Точно запустить?",
+    "low_balance": "💡 На балансе осталось <b>{balance}</b>. Пополнить: /balance",
+    "paysupport": (
+        "🆘 <b>Поддержка по платежам</b>\n\nЕсли оплата прошла, а баланс не пополнился, или нужен возврат Stars, "
+        "напишите нам и приложите код платежа из сообщения об оплате. Неудачные генерации возвращаются на баланс "
+        "автоматически. Отвечаем в течение 24 часов."
+    ),
+    "terms": (
+        "📄 <b>Условия</b>\n\n1. Баланс пополняется в рублях через Telegram Stars и тратится на генерации по цене, "
+        "показанной перед запуском.\n2. Если генерация не удалась, её стоимость автоматически возвращается на баланс.\n"
+        "3. Неизрасходованный баланс можно вернуть через /paysupport в течение 30 дней после оплаты.\n"
+        "4. Запрещено создавать незаконный контент; при нарушении доступ может быть ограничен.\n"
+        "5. Результаты генераций хранятся ограниченное время — сохраняйте их."
+    ),
+    "refund_usage": "Использование: /refund <код платежа>",
+    "refund_done": "↩️ Возврат выполнен: {amount} списаны с баланса пользователя {user}, Stars возвращены.",
+    "refund_unknown": "Платёж {charge} не найден.",
+    "refund_already": "Этот платёж уже возвращён.",
+    "refund_spent": "Возврат невозможен: у пользователя {user} на балансе {balance}, а платёж был на {amount}.",
+    "refund_failed": "Telegram отказал в возврате ({error}). Баланс пользователя восстановлен.",
+    "cmd_start": "Главное меню",
+    "cmd_balance": "Баланс и пополнение",
+    "cmd_history": "Мои генерации",
+    "cmd_ref": "Пригласить друзей",
+    "cmd_help": "Помощь",
+    "cmd_paysupport": "Поддержка по платежам",
+    "cmd_terms": "Условия",
     "balance_empty": "Операций пока нет.",
     "balance_history": "<b>Последние операции:</b>\n{lines}",
     "ledger_line": "{date} · {kind} · <b>{amount}</b>",
@@ -168,7 +241,8 @@ RU: dict[str, str] = {
         "🆓 <b>Бесплатно:</b> {free_count} моделей, по {limit} генераций в день каждая (сброс в 00:00 МСК).\n"
         "💸 <b>Возвраты:</b> если генерация не удалась, деньги или бесплатная попытка возвращаются автоматически.\n"
         "🆘 <b>Поддержка:</b> если что-то пошло не так, пришлите код ошибки вида <code>RQ-1a2b3c4d</code>.\n\n"
-        "Команды: /start — меню, /help — помощь."
+        "Команды: /start — меню, /balance — баланс и пополнение, /history — мои генерации, /ref — пригласить друзей, "
+        "/paysupport — поддержка по платежам, /terms — условия, /help — помощь."
     ),
     "search_prompt": "🔎 Напишите название модели, например: <i>Kling</i>, <i>Flux</i> или <i>видео</i>.",
     "search_results": "🔎 Найдено по запросу «{query}»: {count}",
@@ -344,7 +418,80 @@ EN: dict[str, str] = {
     "not_started": "⚠️ The generation could not be started. Nothing was charged; please try again.\n🆘 Error code: <code>{rq}</code>",
     "stale": "This form is out of date. Open the model again.",
     "cancelled": "Cancelled. Nothing was charged.",
-    "balance": "💰 <b>Balance: {balance}</b>\n\n{history}\n\nTop-ups with Telegram Stars will appear in this section.",
+    "btn_topup": "💳 Top up",
+    "btn_ledger": "📜 All operations",
+    "btn_history": "🖼 My generations",
+    "btn_referral": "👥 Invite friends",
+    "btn_custom_amount": "✏️ Other amount",
+    "btn_share": "📤 Share the link",
+    "btn_yes_run": "✅ Yes, run · {price}",
+    "topup": (
+        "💳 <b>Top up your balance</b>\nPay with Telegram Stars ⭐ right in Telegram.\n"
+        "Balance: <b>{balance}</b>\n\nChoose an amount or enter your own ({min}–{max} ₽):"
+    ),
+    "topup_pack": "{rub} ₽ · {stars} ⭐",
+    "topup_custom_prompt": "✏️ Send the amount in roubles, from {min} to {max}. For example: 750",
+    "topup_bad_amount": "⚠️ A whole amount from {min} to {max} ₽ is needed. For example: 750",
+    "invoice_title": "Balance top-up",
+    "invoice_description": "{rub} ₽ to your AI Studio balance, for any model.",
+    "invoice_label": "{rub} ₽ to balance",
+    "precheckout_unknown": "This invoice was not found. Open “Top up” and create a new one.",
+    "precheckout_stale": "This invoice has expired. Open “Top up” and create a new one.",
+    "precheckout_paid": "This invoice is already paid.",
+    "precheckout_mismatch": "The invoice amount does not match. Create a new invoice.",
+    "topup_done": "✅ <b>Balance topped up by {amount}</b>\nBalance: <b>{balance}</b>\nPayment code: <code>{charge}</code>",
+    "balance": "💰 <b>Balance: {balance}</b>\n\n{history}",
+    "ledger_header": "📜 <b>Balance operations</b> · {count} in total\nNewest first.\n\n{lines}",
+    "ledger_empty": "📜 <b>Balance operations</b>\n\nNo operations yet.",
+    "ledger_charge": "{date} · generation {model} · <code>{rq}</code> · <b>{amount}</b>",
+    "ledger_refund": "{date} · refund for {model} ({reason}) · <code>{rq}</code> · <b>{amount}</b>",
+    "ledger_other": "{date} · {kind} · <b>{amount}</b>",
+    "kind_referral": "👥 referral income",
+    "kind_payment_refund": "↩️ Stars payment refund",
+    "history_header": "🖼 <b>My generations</b> · {count} in total\nTap a number to get the result again — free.\n\n{lines}",
+    "history_empty": "🖼 <b>My generations</b>\n\nNothing yet. Start with the free models: /start",
+    "history_line": "{n}. {icon} {date} · <b>{model}</b> · {prompt}{price}",
+    "history_free": "free",
+    "history_resend_missing": "The file of this generation is no longer available. You can repeat it 🔁.",
+    "state_succeeded": "✅",
+    "state_refunded": "↩️",
+    "state_failed": "⛔",
+    "state_running": "⏳",
+    "referral": (
+        "👥 <b>Invite friends</b>\n\n"
+        "A friend gets <b>{welcome}</b> on their first start, and you get <b>{percent}%</b> of each of their top-ups.\n\n"
+        "Your link:\n<code>{link}</code>\n\n"
+        "Invited: <b>{count}</b>\nIncome: <b>{income}</b>"
+    ),
+    "referral_share_text": "I make images, video and music with AI in AI Studio — try it, you get a {welcome} bonus:",
+    "referral_welcome": "🎁 You were invited to AI Studio: <b>{amount}</b> added to your balance.",
+    "expensive": "⚠️ <b>Expensive generation</b>\n{name}: <b>{price}</b>. Run it?",
+    "low_balance": "💡 Your balance is down to <b>{balance}</b>. Top up: /balance",
+    "paysupport": (
+        "🆘 <b>Payment support</b>\n\nIf you paid and your balance did not grow, or you need a Stars refund, "
+        "write to us with the payment code from the payment message. Failed generations are refunded to your "
+        "balance automatically. We answer within 24 hours."
+    ),
+    "terms": (
+        "📄 <b>Terms</b>\n\n1. The balance is topped up in roubles with Telegram Stars and spent on generations at the "
+        "price shown before each run.\n2. If a generation fails, its cost goes back to your balance automatically.\n"
+        "3. Unspent balance can be refunded via /paysupport within 30 days of payment.\n"
+        "4. Illegal content is forbidden; access may be restricted for violations.\n"
+        "5. Results are kept for a limited time — save them."
+    ),
+    "refund_usage": "Usage: /refund <payment code>",
+    "refund_done": "↩️ Refunded: {amount} taken off user {user}'s balance, Stars returned.",
+    "refund_unknown": "Payment {charge} not found.",
+    "refund_already": "This payment was already refunded.",
+    "refund_spent": "Cannot refund: user {user} has {balance}, the payment was {amount}.",
+    "refund_failed": "Telegram refused the refund ({error}). The user's balance was restored.",
+    "cmd_start": "Main menu",
+    "cmd_balance": "Balance and top-up",
+    "cmd_history": "My generations",
+    "cmd_ref": "Invite friends",
+    "cmd_help": "Help",
+    "cmd_paysupport": "Payment support",
+    "cmd_terms": "Terms",
     "balance_empty": "No operations yet.",
     "balance_history": "<b>Recent operations:</b>\n{lines}",
     "ledger_line": "{date} · {kind} · <b>{amount}</b>",
@@ -362,7 +509,8 @@ EN: dict[str, str] = {
         "🆓 <b>Free:</b> {free_count} models, {limit} generations a day each (reset at 00:00 Moscow time).\n"
         "💸 <b>Refunds:</b> if a generation fails, the money or the free try comes back automatically.\n"
         "🆘 <b>Support:</b> if something goes wrong, send us the error code like <code>RQ-1a2b3c4d</code>.\n\n"
-        "Commands: /start — menu, /help — help."
+        "Commands: /start — menu, /balance — balance and top-up, /history — my generations, /ref — invite friends, "
+        "/paysupport — payment support, /terms — terms, /help — help."
     ),
     "search_prompt": "🔎 Type a model name, e.g. <i>Kling</i>, <i>Flux</i> or <i>video</i>.",
     "search_results": "🔎 Results for “{query}”: {count}",
