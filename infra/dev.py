@@ -5,6 +5,7 @@ import argparse
 import os
 import signal
 import subprocess
+import threading
 import sys
 import time
 
@@ -21,16 +22,20 @@ def run(no_chat: bool, user_id: str, lang: str) -> int:
         return 1
     stack = LocalStack(ports)
     chat = None
+    stop_schedule = threading.Event()
     try:
         print("Starting the local stack ...", flush=True)
         started = time.monotonic()
         stack.start()
+        schedule = threading.Thread(target=stack.run_schedule, args=(stop_schedule,), daemon=True)
+        schedule.start()
         print(
             f"\nAI Studio local stack is up ({time.monotonic() - started:.1f}s):\n"
             f"  webhook             {stack.webhook_url}\n"
             f"  Telegram simulator  {stack.url('telegram')}\n"
             f"  KIE simulator       {stack.url('kie')}\n"
             f"  Firestore emulator  {stack.url('firestore')}\n"
+            f"  scheduled functions sweep every 60 s, free tier every 10 min, housekeeping hourly\n"
             f"  logs in             {stack.log_dir.relative_to(ROOT)}/\n"
             + ("Use another terminal to talk to it" if no_chat else f"Talking to the bot as user {user_id} below")
             + "; Ctrl-C stops everything.\n",
@@ -57,6 +62,7 @@ def run(no_chat: bool, user_id: str, lang: str) -> int:
             except (subprocess.TimeoutExpired, KeyboardInterrupt):
                 chat.kill()
         print("\nStopping the local stack ...", flush=True)
+        stop_schedule.set()
         stack.stop()
         print("Stopped.")
     return 0

@@ -5,7 +5,7 @@ Processes, each in its own process group and logging to <log_dir>/<name>.log:
   tasks      - gcloud-tasks-emulator, from its own venv .venv-tasks
   kie        - python -m infra.kie_sim
   telegram   - python -m infra.telegram_sim
-  webhook, worker, callback, scheduler - functions-framework targets from main.py
+  webhook, worker, callback, scheduler, sweep, housekeeping - functions-framework targets from main.py
 """
 from __future__ import annotations
 
@@ -55,7 +55,10 @@ FUNCTIONS = {
     "worker": "generation_worker",
     "callback": "kie_callback",
     "scheduler": "free_tier_refresh",
+    "sweep": "reconciliation_sweep",
+    "housekeeping": "housekeeping",
 }
+SCHEDULE_S = {"sweep": 60, "scheduler": 600, "housekeeping": 3600}  # the local stand-in for Cloud Scheduler
 
 
 class StackError(RuntimeError):
@@ -72,10 +75,12 @@ class StackPorts:
     worker: int
     callback: int
     scheduler: int
+    sweep: int
+    housekeeping: int
 
     @classmethod
     def default(cls) -> StackPorts:
-        return cls(8681, 8682, 8690, 8691, 8701, 8702, 8703, 8704)
+        return cls(8681, 8682, 8690, 8691, 8701, 8702, 8703, 8704, 8705, 8706)
 
     @classmethod
     def free(cls) -> StackPorts:
@@ -195,6 +200,11 @@ class LocalStack:
     def queue_path(self) -> str:
         return f"projects/{self.project}/locations/{TASKS_LOCATION}/queues/{TASKS_QUEUE}"
 
+    @property
+    def pricing_truth_path(self) -> Path:
+        """A copy of the shipped pricing truth the functions read (tests edit it to change prices)."""
+        return self.log_dir / "pricing_source_truth.txt"
+
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
 
@@ -219,6 +229,8 @@ class LocalStack:
             "CALLBACK_URL": self.url("callback") + "/",
             "POLL_DELAYS_SECONDS": POLL_DELAYS_SECONDS,
             "ADMIN_IDS": ADMIN_IDS,
+            "SETTINGS_CACHE_SECONDS": "1",  # admin switches and the free tier show up within a second locally
+            "PRICING_TRUTH_PATH": str(self.pricing_truth_path),
             "PYTHONUNBUFFERED": "1",
         }
         env.update({k: str(v) for k, v in self.extra_env.items()})
@@ -255,6 +267,7 @@ class LocalStack:
         check_firestore_emulator()
         tasks_exe = ensure_tasks_emulator_venv()
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "shared" / "catalog" / "pricing_source_truth.txt", self.pricing_truth_path)
         if not self._atexit_registered:
             atexit.register(self.stop)
             self._atexit_registered = True
@@ -288,12 +301,29 @@ class LocalStack:
             self._spawn(name, self._function_cmd(name), env=self.env(), mode=mode)
         # The webhook answers GET with 200 when healthy; the others just have to answer.
         self._wait_ready("webhook", lambda: _answers(self.webhook_url, want_status=200))
-        for name in ("worker", "callback", "scheduler"):
-            self._wait_ready(name, lambda name=name: _answers(self.url(name) + "/"))
+        for name in FUNCTIONS:
+            if name != "webhook":
+                self._wait_ready(name, lambda name=name: _answers(self.url(name) + "/"))
 
     def _function_cmd(self, name: str) -> list[str]:
         return [str(VENV_BIN / "functions-framework"), "--source", str(ROOT / "main.py"),
                 "--target", FUNCTIONS[name], "--host", "127.0.0.1", "--port", str(getattr(self.ports, name))]
+
+    def call_scheduled(self, name: str) -> httpx.Response:
+        """What Cloud Scheduler does: POST to a scheduled function."""
+        return httpx.post(self.url(name) + "/", timeout=120)
+
+    def run_schedule(self, stop: threading.Event) -> None:
+        """Call the scheduled functions on their intervals until `stop` is set (used by ./dev run)."""
+        last = {name: 0.0 for name in SCHEDULE_S}
+        while not stop.wait(1.0):
+            for name, every in SCHEDULE_S.items():
+                if time.monotonic() - last[name] >= every:
+                    last[name] = time.monotonic()
+                    try:
+                        self.call_scheduled(name)
+                    except httpx.HTTPError:
+                        pass  # the function's own log says why; the next tick tries again
 
     def restart_functions(self, extra_env: dict | None = None) -> None:
         """Restart only the four functions; a given extra_env replaces the stack's extra_env."""

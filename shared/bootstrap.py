@@ -5,10 +5,11 @@ import logging
 import threading
 import time
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared import logs
-from shared.catalog import Catalog, load_catalog, load_pricing_truth
+from shared.catalog import Catalog, ModelSpec, load_catalog, load_pricing_truth
 from shared.config import ConfigError, Settings, get_settings
 from shared.domain.startup import PricingState, StartupError, validate_startup
 
@@ -16,11 +17,11 @@ if TYPE_CHECKING:
     from telegram import Bot
 
     from shared.clients.kie import KieClient
+    from shared.domain.pricing import PricingTruth
     from shared.clients.tasks import TaskQueue
     from shared.storage.firestore import FirestoreStore
 
 log = logging.getLogger("bootstrap")
-FREE_TIER_CACHE_S = 60.0
 
 
 class Container:
@@ -29,6 +30,7 @@ class Container:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._free_tier: tuple[float, list[str]] | None = None
+        self._runtime: tuple[float, dict] | None = None
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -37,7 +39,7 @@ class Container:
     @cached_property
     def pricing(self) -> PricingState:
         s = self.settings
-        state = validate_startup(self.catalog, load_pricing_truth(), s.fx_rate, s.pricing_markup, s.free_tier_model_ids)
+        state = validate_startup(self.catalog, self.pricing_truth(), s.fx_rate, s.pricing_markup, s.free_tier_model_ids)
         log.info("startup validation passed; free tier: %s", ", ".join(state.free_tier))
         return state
 
@@ -68,15 +70,39 @@ class Container:
 
         return make_bot(self.settings.telegram_bot_token, self.settings.telegram_api_base_url)
 
+    def pricing_truth(self) -> "PricingTruth":
+        """Read from disk on every call: free_tier_refresh must see an edited truth without a restart."""
+        path = self.settings.pricing_truth_path
+        return load_pricing_truth(Path(path)) if path else load_pricing_truth()
+
     async def free_tier(self) -> list[str]:
         """The stored tier (written by free_tier_refresh), cached briefly; the computed one until stored."""
         now = time.monotonic()
-        if self._free_tier and now - self._free_tier[0] < FREE_TIER_CACHE_S:
+        if self._free_tier and now - self._free_tier[0] < self.settings.settings_cache_seconds:
             return self._free_tier[1]
         stored = await self.store.stored_free_tier()
         tier = list(stored["model_ids"]) if stored and stored.get("model_ids") else self.pricing.free_tier
         self._free_tier = (now, tier)
         return tier
+
+    async def runtime(self) -> dict:
+        """Switches admins flip at run time (maintenance, disabled models), cached briefly."""
+        from shared.storage.admin import runtime_settings
+
+        now = time.monotonic()
+        if self._runtime and now - self._runtime[0] < self.settings.settings_cache_seconds:
+            return self._runtime[1]
+        value = await runtime_settings(self.store)
+        self._runtime = (now, value)
+        return value
+
+    def forget_cached(self) -> None:
+        self._runtime = None
+        self._free_tier = None
+
+    async def enabled_models(self) -> list["ModelSpec"]:
+        disabled = set((await self.runtime())["disabled_models"])
+        return [m for m in self.catalog.enabled() if m.id not in disabled]
 
 
 _container: Container | None = None

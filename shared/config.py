@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     tasks_location: str = "europe-west1"
     tasks_emulator_host: str = ""  # host:port of the local Cloud Tasks emulator
     tasks_service_account: str = ""  # OIDC identity Cloud Tasks calls the worker with
+    expected_invokers: Annotated[list[str], NoDecode] = []  # OIDC callers of worker/scheduled targets; empty: any
     worker_url: str = Field(min_length=1)
     callback_url: str = Field(min_length=1)
 
@@ -58,11 +59,22 @@ class Settings(BaseSettings):
     paysupport_text: str = ""  # replaces the built-in /paysupport text when set
     terms_text: str = ""  # replaces the built-in /terms text when set
 
-    # Fallback polling of KIE when no callback arrives: delays between polls, then TIMEOUT.
-    poll_delays_seconds: Annotated[list[int], NoDecode] = [20, 30, 60, 120, 240, 480]
+    # Operations.
+    settings_cache_seconds: float = Field(default=30, ge=0)  # how long an instance trusts the stored free tier and switches
+    broadcast_rate: int = Field(default=25, ge=1, le=30)  # messages per second in a broadcast (Telegram allows ~30)
+    kie_low_credits: float = Field(default=1000, ge=0)  # alert admins below this KIE credit balance
+    pricing_truth_path: str = ""  # a pricing truth file to use instead of the shipped one (free_tier_refresh reads it each run)
+
+    # Fallback polling of KIE when no callback arrives: delays between polls (the last one repeats)
+    # until the model's timeout, then TIMEOUT and a refund. The reconciliation sweep is the backstop.
+    poll_delays_seconds: Annotated[list[int], NoDecode] = [20, 30, 60, 120, 240]
+    timeout_image_s: int = Field(default=900, gt=0)
+    timeout_audio_s: int = Field(default=900, gt=0)
+    timeout_video_s: int = Field(default=2400, gt=0)
     log_level: str = "INFO"
 
     _split_ids = field_validator("admin_ids", "free_tier_model_ids", "poll_delays_seconds", "topup_packs_rub",
+                                 "expected_invokers",
                                  mode="before")(
         staticmethod(_csv)
     )

@@ -224,7 +224,7 @@ def test_provider_error_on_submit_is_retried_then_refunded(clean_stack, db, kie)
 
 @pytest.fixture
 def fast_polls(clean_stack):
-    clean_stack.restart_functions({"POLL_DELAYS_SECONDS": "1,1,2"})
+    clean_stack.restart_functions({"POLL_DELAYS_SECONDS": "1,1,2", "TIMEOUT_IMAGE_S": "4"})
     yield clean_stack
     clean_stack.restart_functions({})
 

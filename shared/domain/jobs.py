@@ -112,7 +112,8 @@ class Job(BaseModel):
     poll_attempt: int = 0
     lease_until: datetime | None = None
     delivered_at: datetime | None = None
-    delivered_files: list[dict[str, str]] = []  # Telegram file ids of the result: history re-sends them free
+    delivered_files: list[dict[str, str]] = []
+    smoke_run: str | None = None  # an admin smoke test: charged to nobody  # Telegram file ids of the result: history re-sends them free
     created_at: datetime | None = None
     updated_at: datetime | None = None
     confirmed_at: datetime | None = None

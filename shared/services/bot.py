@@ -27,6 +27,7 @@ from shared.logs import mask_user
 from shared.clients.kie import KieError
 from shared.domain.media import check_file, check_size
 from shared.services import delivery, generation, media_input
+from shared.services.admin import AdminHandlers
 from shared.services.keyboards import keyboard
 from shared.storage.firestore import JOBS, LEDGER, Profile, User, lang_of
 from shared.ui import callbacks as cb
@@ -44,6 +45,7 @@ Ctx = ContextTypes.DEFAULT_TYPE
 class Handlers:
     def __init__(self, c: "Container"):
         self.c = c
+        self.admin = AdminHandlers(c)
 
     # --- helpers -------------------------------------------------------------
     async def _user(self, update: Update, args: list[str] | None = None) -> tuple[User, bool]:
@@ -114,6 +116,10 @@ class Handlers:
             if user.banned:
                 await update.effective_chat.send_message(t(user.language, "banned"))
                 return
+            admin = user.user_id in self.c.settings.admin_ids
+            if not admin and handler.__name__ not in OPEN_IN_MAINTENANCE and (await self.c.runtime())["maintenance"]:
+                await update.effective_chat.send_message(t(user.language, "maintenance"))
+                return
             if created and self.c.settings.start_bonus_rub > 0:
                 amount = format_rub(rub_to_kopecks(self.c.settings.start_bonus_rub))
                 await update.effective_chat.send_message(t(user.language, "bonus_granted", amount=amount),
@@ -133,13 +139,27 @@ class Handlers:
         if user.awaiting:
             await self.c.store.set_user_fields(user.user_id, awaiting=None)
         free = await self.c.free_tier()
-        await self._show(update, screens.main_menu(lang, user.balance_kopecks, len(self.c.catalog.enabled()),
+        await self._show(update, screens.main_menu(lang, user.balance_kopecks, len(await self.c.enabled_models()),
                                                    len(free), self.c.settings.free_daily_limit, welcome=True))
 
     async def help(self, update: Update, user: User) -> None:
         """/help."""
         free = await self.c.free_tier()
         await self._show(update, screens.help_screen(user.language, len(free), self.c.settings.free_daily_limit))
+
+    async def admin_cmd(self, update: Update, user: User) -> None:
+        """/admin: the panel for ADMIN_IDS; anyone else gets the usual unknown-command reply (and a log line)."""
+        if not self.admin.is_admin(user.user_id):
+            log.warning("non-admin tried /admin", extra={"user": mask_user(user.user_id)})
+            await self.unknown_command(update, user)
+            return
+        await self.admin.menu(update, user)
+
+    async def admin_button(self, update: Update, user: User) -> None:
+        if not self.admin.is_admin(user.user_id):
+            log.warning("non-admin pressed an admin button", extra={"user": mask_user(user.user_id)})
+            return
+        await self.admin.button(update, user)
 
     async def unknown_command(self, update: Update, user: User) -> None:
         await update.effective_chat.send_message(t(user.language, "unknown"))
@@ -164,7 +184,7 @@ class Handlers:
 
     async def _home(self, update: Update, user: User) -> None:
         free = await self.c.free_tier()
-        await self._show(update, screens.main_menu(user.language, user.balance_kopecks, len(self.c.catalog.enabled()),
+        await self._show(update, screens.main_menu(user.language, user.balance_kopecks, len(await self.c.enabled_models()),
                                                    len(free), self.c.settings.free_daily_limit, welcome=False))
 
     async def _balance(self, update: Update, user: User) -> None:
@@ -315,7 +335,7 @@ class Handlers:
         key = "result_caption_free" if job.is_free else "result_caption"
         caption = t(user.language, key, name=screens.esc(name), price=format_rub(job.price_kopecks), rq=job.request_id)
         actions = keyboard(screens.result_actions(user.language, job, model, chains_for(
-            model, {m.id for m in self.c.catalog.enabled()}))) if model else None
+            model, {m.id for m in await self.c.enabled_models()}))) if model else None
         if not job.delivered_files:
             await update.effective_chat.send_message(t(user.language, "history_resend_missing"),
                                                      reply_markup=actions)
@@ -342,10 +362,11 @@ class Handlers:
         await update.effective_chat.send_message(t(user.language, "search_prompt"), parse_mode=ParseMode.HTML)
 
     async def _catalog(self, update: Update, user: User, category: str = "image", page: str = "0") -> None:
-        enabled = self.c.catalog.enabled()
+        enabled = await self.c.enabled_models()
         if category == "free":
             free = await self.c.free_tier()
-            models = [m for m in (self.c.catalog.get(i) for i in free) if m and m.enabled]
+            models = [m for m in enabled if m.id in free]
+            models.sort(key=lambda m: free.index(m.id))
             offers = await self._offers(user.user_id, models)
             await self._show(update, screens.free_page(user.language, models, offers, self.c.settings.free_daily_limit))
             return
@@ -353,9 +374,13 @@ class Handlers:
         offers = await self._offers(user.user_id, models)
         await self._show(update, screens.catalog_page(user.language, category, models, offers, int(page or 0)))
 
+    async def _available(self, model_id: str) -> ModelSpec | None:
+        """A catalog model that admins have not switched off."""
+        return next((m for m in await self.c.enabled_models() if m.id == model_id), None)
+
     async def _card(self, update: Update, user: User, model_id: str) -> None:
-        model = self.c.catalog.get(model_id)
-        if model is None or not model.enabled:
+        model = await self._available(model_id)
+        if model is None:
             await update.effective_chat.send_message(t(user.language, "stale"))
             return
         offers = await self._offers(user.user_id, [model])
@@ -363,8 +388,8 @@ class Handlers:
 
     async def _begin(self, update: Update, user: User, model_id: str) -> None:
         """Start the wizard: the draft job document holds the answers."""
-        model = self.c.catalog.get(model_id)
-        if model is None or not model.enabled:
+        model = await self._available(model_id)
+        if model is None:
             await update.effective_chat.send_message(t(user.language, "stale"))
             return
         job = Job(id=new_job_id(), user_id=user.user_id, chat_id=update.effective_chat.id, lang=user.language,
@@ -467,7 +492,7 @@ class Handlers:
     async def _draft_from(self, update: Update, user: User, model: ModelSpec, inputs: dict[str, Any],
                           media: dict[str, list[dict]], skipped: list[str]) -> None:
         """A new draft prefilled from an earlier run; the wizard asks what is missing, then shows the price."""
-        if not model.enabled:
+        if await self._available(model.id) is None:
             await update.effective_chat.send_message(t(user.language, "stale"))
             return
         job = Job(id=new_job_id(), user_id=user.user_id, chat_id=update.effective_chat.id, lang=user.language,
@@ -512,6 +537,9 @@ class Handlers:
         if job is None:
             return
         model = self.c.catalog.get(job.model_id)
+        if await self._available(model.id) is None:
+            await update.effective_chat.send_message(t(lang, "stale"))
+            return
         try:
             build_payload(model, job.inputs)
         except InvalidInput as err:
@@ -557,6 +585,9 @@ class Handlers:
     # --- text ------------------------------------------------------------------
     async def text(self, update: Update, user: User) -> None:
         """Free text: a custom top-up amount, the wizard's current text step, else a model search."""
+        if (user.awaiting or "").startswith("admin_") and self.admin.is_admin(user.user_id):
+            await self.admin.text(update, user)
+            return
         if user.awaiting == "topup_amount":
             await self.c.store.set_user_fields(user.user_id, awaiting=None)
             rub = parse_rub_amount(update.effective_message.text or "")
@@ -613,7 +644,7 @@ class Handlers:
     async def _search(self, update: Update, user: User, query: str) -> None:
         if user.awaiting:
             await self.c.store.set_user_fields(user.user_id, awaiting=None)
-        found = screens.search_models(self.c.catalog.enabled(), query)
+        found = screens.search_models(await self.c.enabled_models(), query)
         offers = await self._offers(user.user_id, found)
         await self._show(update, screens.search_results(user.language, query, found, offers))
 
@@ -695,6 +726,8 @@ def build_application(c: "Container") -> Application:
     app.add_handler(CommandHandler("refund", h.entry(h.refund)))
     app.add_handler(PreCheckoutQueryHandler(h.precheckout))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, h.entry(h.paid)))
+    app.add_handler(CommandHandler("admin", h.entry(h.admin_cmd)))
+    app.add_handler(CallbackQueryHandler(h.entry(h.admin_button), pattern=r"^adm(:|$)"))
     app.add_handler(CallbackQueryHandler(h.entry(h.button)))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, h.entry(h.text)))
     app.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL | filters.AUDIO | filters.VOICE | filters.VIDEO,
@@ -720,6 +753,7 @@ class Webhook:
         await self.app.process_update(Update.de_json(payload, self.app.bot))
 
 
+OPEN_IN_MAINTENANCE = ("paid", "paysupport", "terms")  # money already paid is credited even then
 COMMANDS = ("start", "balance", "history", "ref", "help", "paysupport", "terms")
 
 

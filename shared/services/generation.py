@@ -41,8 +41,9 @@ def poll_task_name(job_id: str, attempt: int) -> str:
     return f"{job_id}-poll-{attempt}"
 
 
-async def enqueue_start(c: "Container", job: Job) -> None:
-    await c.queue.enqueue(start_task_name(job.id), {"kind": "start", "job_id": job.id})
+async def enqueue_start(c: "Container", job: Job, suffix: str = "") -> None:
+    name = start_task_name(job.id) + (f"-{suffix}" if suffix else "")
+    await c.queue.enqueue(name, {"kind": "start", "job_id": job.id})
 
 
 async def run_start(c: "Container", job_id: str) -> str:
@@ -67,12 +68,12 @@ async def run_start(c: "Container", job_id: str) -> str:
     except InvalidInput:
         payload = None
     if payload is None:  # validated at confirmation; only a catalog change can get here
-        await _finish_failed(c, job, ErrorCode.INVALID_INPUT, "inputs no longer valid for the model")
+        await finish_failed(c, job, ErrorCode.INVALID_INPUT, "inputs no longer valid for the model")
         return "done"
     try:
         task_id = await _create_with_retries(c, job, payload)
     except KieError as err:
-        await _finish_failed(c, job, err.error_code, err.message)
+        await finish_failed(c, job, err.error_code, err.message)
         return "done"
     await c.store.set_task_id(job.id, task_id)
     log.info("submitted to provider task %s", task_id, extra=_ctx(job))
@@ -113,13 +114,26 @@ async def run_poll(c: "Container", job_id: str, attempt: int) -> str:
     if record and record.finished:
         await complete(c, job, record)
         return "done"
-    delays = c.settings.poll_delays_seconds
-    if attempt >= len(delays):
-        await _finish_failed(c, job, ErrorCode.TIMEOUT, "no result before the deadline")
+    if past_deadline(c, job):
+        await finish_failed(c, job, ErrorCode.TIMEOUT, "no result before the deadline")
         return "done"
+    delays = c.settings.poll_delays_seconds
+    delay = delays[min(attempt, len(delays) - 1)]
     await c.queue.enqueue(poll_task_name(job.id, attempt + 1), {"kind": "poll", "job_id": job.id, "attempt": attempt + 1},
-                          delay=timedelta(seconds=delays[attempt]))
+                          delay=timedelta(seconds=delay))
     return "done"
+
+
+def timeout_of(c: "Container", job: Job) -> timedelta:
+    model = c.catalog.get(job.model_id)
+    output = model.output if model else "video"
+    s = c.settings
+    return timedelta(seconds={"image": s.timeout_image_s, "audio": s.timeout_audio_s}.get(output, s.timeout_video_s))
+
+
+def past_deadline(c: "Container", job: Job) -> bool:
+    started = job.started_at or job.confirmed_at or job.created_at
+    return started is not None and utcnow() - started >= timeout_of(c, job)
 
 
 async def complete(c: "Container", job: Job, record: TaskRecord) -> None:
@@ -130,7 +144,7 @@ async def complete(c: "Container", job: Job, record: TaskRecord) -> None:
             await _deliver(c, won)
         return
     message = record.fail_msg or ("no result files" if record.state == "success" else "generation failed")
-    await _finish_failed(c, job, ErrorCode.GENERATION_FAILED, f"{record.fail_code} {message}".strip())
+    await finish_failed(c, job, ErrorCode.GENERATION_FAILED, f"{record.fail_code} {message}".strip())
 
 
 async def _deliver(c: "Container", job: Job) -> None:
@@ -148,9 +162,13 @@ async def _deliver(c: "Container", job: Job) -> None:
     await _close_status(c, job, t(job.lang, "status_done", name=esc(name), rq=job.request_id))
     await c.store.record_event(job, "success", model.category if model else "", _duration_ms(job))
     log.info("delivered %d file(s)", len(job.result_urls), extra=_ctx(job))
+    if job.smoke_run:
+        from shared.services import smoke
+
+        await smoke.finished(c, job, ok=True)
 
 
-async def _finish_failed(c: "Container", job: Job, code: ErrorCode, message: str) -> None:
+async def finish_failed(c: "Container", job: Job, code: ErrorCode, message: str) -> None:
     refunded = await c.store.refund(job.id, code, message)
     if refunded is None:
         return
@@ -166,6 +184,10 @@ async def _finish_failed(c: "Container", job: Job, code: ErrorCode, message: str
     await _close_status(c, job, t(job.lang, "status_failed", name=esc(name), rq=job.request_id))
     status = "timeout" if code == ErrorCode.TIMEOUT else "failed"
     await c.store.record_event(refunded, status, model.category if model else "", _duration_ms(refunded))
+    if job.smoke_run:
+        from shared.services import smoke
+
+        await smoke.finished(c, refunded, ok=False)
     log.warning("refunded: %s %s", code.value, message, extra={**_ctx(job), "error_code": code.value})
 
 

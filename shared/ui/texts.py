@@ -248,6 +248,66 @@ RU: dict[str, str] = {
     "search_results": "🔎 Найдено по запросу «{query}»: {count}",
     "search_none": "🔎 По запросу «{query}» ничего не нашлось. Попробуйте другое название или откройте каталог.",
     "unknown": "Не понял сообщение. Откройте меню: /start",
+    "adm_menu": "🛠 <b>Админ-панель</b>\nРежим обслуживания: <b>{maintenance}</b>",
+    "adm_on": "включён",
+    "adm_off": "выключен",
+    "adm_btn_errors": "⚠️ Ошибки генерации",
+    "adm_btn_rq": "🔎 Поиск по RQ-коду",
+    "adm_btn_user": "👤 Пользователь",
+    "adm_btn_stats": "📊 Статистика",
+    "adm_btn_models": "🧩 Модели",
+    "adm_btn_smoke": "🧪 Smoke test",
+    "adm_btn_kie": "💳 Баланс KIE",
+    "adm_btn_broadcast": "📣 Рассылка",
+    "adm_btn_maint": "🛠 Обслуживание: {state}",
+    "adm_btn_log": "📝 Журнал действий",
+    "adm_btn_back": "⬅️ Админ-панель",
+    "adm_btn_filter": "🔧 Фильтр",
+    "adm_btn_csv": "📄 CSV",
+    "adm_btn_credit": "➕ Начислить",
+    "adm_btn_debit": "➖ Списать",
+    "adm_btn_ban": "🚫 Забанить",
+    "adm_btn_unban": "✅ Разбанить",
+    "adm_btn_today": "Сегодня",
+    "adm_btn_7": "7 дней",
+    "adm_btn_30": "30 дней",
+    "adm_btn_send": "📣 Отправить всем",
+    "adm_errors": "⚠️ <b>Ошибки генерации</b> · {count}{filters}\n\n{lines}",
+    "adm_errors_none": "⚠️ <b>Ошибки генерации</b>{filters}\n\nОшибок нет.",
+    "adm_error_line": "{date} · {user} · {model} · <b>{code}</b> · <code>{rq}</code>\n   {message}",
+    "adm_filters": "\nФильтр: {text}",
+    "adm_filter_prompt": "Фильтр ошибок одной строкой: <code>user=123 model=z-image from=2026-11-01 to=2026-11-21</code> (любые части; <code>-</code> сбросить)",
+    "adm_filter_bad": "Не понял фильтр. Пример: <code>user=123 model=z-image from=2026-11-01 to=2026-11-21</code>",
+    "adm_rq_prompt": "Пришлите RQ-код, например <code>RQ-1a2b3c4d</code>",
+    "adm_rq_none": "Генерация {rq} не найдена.",
+    "adm_rq": "🔎 <b>{rq}</b>\nПользователь: <code>{user}</code>\nМодель: {model}\nСостояние: <b>{state}</b>\nЦена: {price}{free}\nKIE task: <code>{task}</code>\nОшибка: {error}\n\n<b>Параметры:</b>\n<pre>{inputs}</pre>\n<b>История:</b>\n{history}\n\n<b>События:</b>\n{events}\n\n<b>Движение денег:</b>\n{ledger}",
+    "adm_user_prompt": "Пришлите id пользователя или @username",
+    "adm_user_none": "Пользователь {query} не найден.",
+    "adm_user": "👤 <b>{name}</b> <code>{user}</code>{banned}\nЯзык: {language} · с {created}\nБаланс: <b>{balance}</b>\n\n<b>Операции:</b>\n{ledger}\n\n<b>Генерации:</b>\n{jobs}",
+    "adm_banned_mark": " · 🚫 забанен",
+    "adm_adjust_prompt": "Сумма и причина одной строкой: <code>+100 компенсация</code> или <code>-50 ошибка начисления</code>",
+    "adm_adjust_bad": "Нужно: знак, сумма в рублях и причина. Например <code>+100 компенсация</code>",
+    "adm_adjust_negative": "Нельзя списать больше, чем на балансе ({balance}).",
+    "adm_adjust_done": "Готово: {amount} пользователю {user}. Баланс: {balance}",
+    "adm_ban_done": "Пользователь {user}: {state}.",
+    "adm_state_banned": "забанен",
+    "adm_state_unbanned": "разбанен",
+    "adm_stats_title": "📊 <b>Статистика</b> · {period}",
+    "adm_models": "🧩 <b>Модели</b> · за 7 дней: успешность и медианное время\n\n{lines}",
+    "adm_model_line": "{state} {name} · {rate} · {median} · {count} шт.",
+    "adm_smoke_started": "🧪 Smoke test: запускаю {count} бесплатных моделей, за счёт системы. Результаты придут сюда.",
+    "adm_smoke_report": "🧪 <b>Smoke test</b>\n{lines}",
+    "adm_smoke_line": "{icon} {model} · {seconds} · <code>{rq}</code>{error}",
+    "adm_kie": "💳 Баланс KIE: <b>{credits}</b> кредитов (≈ ${usd}). Порог оповещения: {limit}.",
+    "adm_kie_error": "Не удалось получить баланс KIE: {error}",
+    "adm_broadcast_prompt": "Пришлите текст рассылки (HTML). Его получат все пользователи, кроме заблокированных.",
+    "adm_broadcast_preview": "📣 Предпросмотр рассылки ({count} получателей):\n\n{text}",
+    "adm_maint_done": "Режим обслуживания {state}.",
+    "adm_log": "📝 <b>Журнал действий</b>\n\n{lines}",
+    "adm_log_line": "{date} · {admin} · {action} · {target}: {old} → {new}",
+    "adm_log_empty": "📝 Журнал пуст.",
+    "kie_low": "⚠️ Баланс провайдера генераций: <b>{credits}</b> кредитов (порог {limit}). Пополните его, иначе генерации остановятся.",
+    "maintenance": "🛠 Мы обновляем AI Studio и скоро вернёмся. Новые генерации сейчас не запускаются; уже запущенные завершатся и придут сюда.",
     "banned": "Доступ к боту ограничен. Если это ошибка, напишите в поддержку.",
     "error_generic": "⚠️ Что-то пошло не так. Попробуйте ещё раз.\n🆘 Код ошибки: <code>{rq}</code>",
     "not_media_step": "Сейчас нужно отправить {what}. Или нажмите «Отмена».",
@@ -274,6 +334,21 @@ RU: dict[str, str] = {
     "problem_upload_failed": "Не удалось загрузить файл. Попробуйте отправить его ещё раз.",
     "problem_forbidden_combo": "Такое сочетание параметров модель не поддерживает ({combo}). Измените один из них.",
     "problem_default": "Значение не подходит.",
+    # Admin broadcast (shared/admin/broadcast.py)
+    "broadcast_count": "{done} из {total}",
+    "broadcast_failed_part": " · ошибок {failed}",
+    "broadcast_blocked_part": " · заблокировали {blocked}",
+    "broadcast_progress": "📣 Рассылка: {counts}",
+    "broadcast_done": "✅ Рассылка завершена: {counts}",
+    "broadcast_cancelled": "⛔ Рассылка остановлена: {counts}",
+    "broadcast_report": (
+        "📣 <b>Рассылка завершена</b> за {took}\n"
+        "Обработано пользователей: {total}\n"
+        "✅ Доставлено: {sent}\n"
+        "⚠️ Ошибок: {failed}\n"
+        "🚫 Заблокировали бота: {blocked}\n"
+        "⏭ Пропущено (бан): {skipped}"
+    ),
 }
 
 EN: dict[str, str] = {
@@ -516,6 +591,8 @@ EN: dict[str, str] = {
     "search_results": "🔎 Results for “{query}”: {count}",
     "search_none": "🔎 Nothing found for “{query}”. Try another name or open the catalog.",
     "unknown": "I did not understand that. Open the menu: /start",
+    "kie_low": "⚠️ Generation provider balance: <b>{credits}</b> credits (threshold {limit}). Top it up or generations will stop.",
+    "maintenance": "🛠 We are updating AI Studio and will be back soon. New generations cannot start right now; running ones will finish and arrive here.",
     "banned": "Your access to the bot is restricted. If this is a mistake, contact support.",
     "error_generic": "⚠️ Something went wrong. Please try again.\n🆘 Error code: <code>{rq}</code>",
     "not_media_step": "Please send {what} now, or tap “Cancel”.",
@@ -542,6 +619,21 @@ EN: dict[str, str] = {
     "problem_upload_failed": "The file could not be uploaded. Please send it again.",
     "problem_forbidden_combo": "The model does not support this combination ({combo}). Change one of them.",
     "problem_default": "This value does not fit.",
+    # Admin broadcast (shared/admin/broadcast.py)
+    "broadcast_count": "{done} of {total}",
+    "broadcast_failed_part": " · errors {failed}",
+    "broadcast_blocked_part": " · blocked the bot {blocked}",
+    "broadcast_progress": "📣 Broadcast: {counts}",
+    "broadcast_done": "✅ Broadcast finished: {counts}",
+    "broadcast_cancelled": "⛔ Broadcast stopped: {counts}",
+    "broadcast_report": (
+        "📣 <b>Broadcast finished</b> in {took}\n"
+        "Users handled: {total}\n"
+        "✅ Delivered: {sent}\n"
+        "⚠️ Errors: {failed}\n"
+        "🚫 Blocked the bot: {blocked}\n"
+        "⏭ Skipped (banned): {skipped}"
+    ),
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,16 @@
+"""housekeeping: Cloud Scheduler target (daily). Deletes expired short-lived documents."""
+from __future__ import annotations
+
+import flask
+
+from shared import runtime
+from shared.auth import caller_allowed
+from shared.bootstrap import container
+
+
+def housekeeping(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    if not caller_allowed(request, container().settings):
+        return "forbidden", 403
+    from shared.services import operations
+
+    return runtime.run(operations.housekeeping(container()), timeout=300)

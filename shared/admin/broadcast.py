@@ -1,0 +1,335 @@
+"""Admin broadcast ("Рассылка"): one HTML message to every user, paced under Telegram's limits,
+resumable, with a progress message the admin watches.
+
+How it runs
+- `start` counts the users, sends the admin "📣 Рассылка: 0 из N", writes `broadcasts/{id}` (see
+  shared/storage/broadcasts.py) and enqueues the Cloud Task `bc-<id>-1`.
+- Each task runs `run_batch` in generation_worker. A batch takes the broadcast's lease in a
+  transaction, then sends to users in `user_id` order after `cursor_user_id`, one at a time, paced at
+  `BROADCAST_RATE` messages per second (default 25; Telegram allows about 30/s to different chats).
+  After ~40 s (`BATCH_BUDGET_S`) it saves, releases the lease and enqueues `bc-<id>-<n+1>`; the last
+  batch sets `done`, edits the progress message to the final counts and sends the admin a report.
+- Per user: `RetryAfter` → everything waits `retry_after`, then the same user again (at most
+  `RETRY_ATTEMPTS` times); a wait longer than the batch has left ends the batch and the next one is
+  scheduled after it. `Forbidden` (blocked the bot, deactivated) counts as blocked and sets
+  `users/{id}.blocked_bot`; other errors count as failed; banned users are skipped.
+- Progress (cursor, counters, flags) is saved every `SAVE_EVERY` sends; each save renews the lease and
+  notices a cancel (`cancel` sets `cancelled`; the running batch stops at its next save). The progress
+  message is edited at most every `PROGRESS_EVERY_S`.
+
+Duplicates and crashes
+- A second delivery of a task whose batch is running finds the lease taken and returns "retry" (503);
+  a task for an older batch than `batch_no` is stale and does nothing. Task names `bc-<id>-<n>` make
+  Cloud Tasks refuse a duplicate enqueue (the local emulator does not; the lease covers that).
+- The next task is enqueued before the lease is released, so a failed enqueue leaves the batch to be
+  retried; a crash after the enqueue leaves the next batch to take over once the lease passes.
+- A batch that dies between saves is redone from the last saved cursor after its lease passes
+  (`LEASE`), so the users sent since that save — at most `SAVE_EVERY` — get the message twice.
+  That is the price of not writing to Firestore after every single send.
+- Sends are sequential, so a Bot API round trip longer than 1/rate (40 ms at 25/s) lowers the rate.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+import warnings
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Callable
+
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBDeprecationWarning
+
+from shared.domain.clock import utcnow
+from shared.services.delivery import notify
+from shared.storage import broadcasts
+from shared.ui.texts import t
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+log = logging.getLogger("broadcast")
+
+DEFAULT_RATE = 25  # messages per second; Telegram: "avoid more than 30 per second" to different chats
+MAX_RATE = 30
+BATCH_BUDGET_S = 40.0  # sending time per task, well inside the task's 2 min dispatch deadline
+PAGE_SIZE = 100  # users read per query
+SAVE_EVERY = 25  # sends between progress saves: the most users a crash makes get it twice
+PROGRESS_EVERY_S = 3.0  # the admin's progress message is edited at most this often
+LEASE = timedelta(seconds=60)  # renewed at every save; after it another delivery may take over
+RETRY_ATTEMPTS = 5  # sends to one user on RetryAfter / network errors before it counts as failed
+NEXT_BATCH_DELAY = timedelta(seconds=1)
+MAX_TEXT = 4096  # Telegram's limit for a text message
+
+
+class BroadcastError(ValueError):
+    """The broadcast cannot start (not an admin, empty or too long text)."""
+
+
+# --- pure helpers ---------------------------------------------------------------------------------
+
+class Pacer:
+    """At most `rate` sends in any `window` seconds, evenly spaced (1/rate apart), and nothing before
+    a flood wait ends. Pure: the caller passes the clock."""
+
+    def __init__(self, rate: float, window: float = 1.0):
+        self.interval = 1.0 / rate
+        self.window = window
+        self.cap = max(1, int(rate * window))
+        self.starts: deque[float] = deque(maxlen=self.cap)
+        self.not_before = 0.0
+
+    def delay(self, now: float) -> float:
+        """Seconds to wait before the next send may start."""
+        due = self.not_before
+        if self.starts:
+            due = max(due, self.starts[-1] + self.interval)
+        if len(self.starts) == self.cap:
+            due = max(due, self.starts[0] + self.window)
+        return max(0.0, due - now)
+
+    def record(self, now: float) -> None:
+        self.starts.append(now)
+
+    def hold(self, until: float) -> None:
+        """Telegram said retry_after: no send starts before `until`."""
+        self.not_before = max(self.not_before, until)
+
+
+def counts_text(lang: str, doc: dict[str, Any]) -> str:
+    """E.g. "340 из 1200 · ошибок 3 · заблокировали 12"; the error parts only when there are any."""
+    handled = handled_of(doc)
+    text = t(lang, "broadcast_count", done=handled, total=max(doc["total"], handled))
+    if doc["failed"]:
+        text += t(lang, "broadcast_failed_part", failed=doc["failed"])
+    if doc["blocked"]:
+        text += t(lang, "broadcast_blocked_part", blocked=doc["blocked"])
+    return text
+
+
+def progress_text(lang: str, doc: dict[str, Any]) -> str:
+    """The admin's progress message for a broadcast document's status and counters."""
+    key = {"done": "broadcast_done", "cancelled": "broadcast_cancelled"}.get(doc["status"], "broadcast_progress")
+    return t(lang, key, counts=counts_text(lang, doc))
+
+
+def report_text(lang: str, doc: dict[str, Any], seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return t(lang, "broadcast_report", sent=doc["sent"], failed=doc["failed"], blocked=doc["blocked"],
+             skipped=doc["skipped"], total=handled_of(doc), took=f"{minutes}:{secs:02d}")
+
+
+def handled_of(doc: dict[str, Any]) -> int:
+    return doc["sent"] + doc["failed"] + doc["blocked"] + doc["skipped"]
+
+
+def task_name(broadcast_id: str, batch_no: int) -> str:
+    return f"bc-{broadcast_id}-{batch_no}"
+
+
+def _retry_seconds(err: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that it will become a timedelta; both are handled
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = err.retry_after
+    return float(value) if isinstance(value, (int, float)) else value.total_seconds()
+
+
+# --- start / cancel -------------------------------------------------------------------------------
+
+async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
+    """Create the broadcast, show the admin "📣 Рассылка: 0 из N" and queue the first batch; its id."""
+    if admin_id not in c.settings.admin_ids:
+        raise BroadcastError(f"user {admin_id} is not an admin")
+    if not text.strip() or len(text) > MAX_TEXT:
+        raise BroadcastError(f"the text must be 1..{MAX_TEXT} characters")
+    rate = c.settings.broadcast_rate
+    admin = await c.store.get_user(admin_id)
+    lang = admin.language if admin else "ru"
+    broadcast_id = uuid.uuid4().hex[:16]
+    total = await broadcasts.count_users(c.store)
+    doc = {"status": "queued", "total": total, "sent": 0, "failed": 0, "blocked": 0, "skipped": 0}
+    message_id = await notify(c.bot, chat_id, progress_text(lang, doc))
+    await broadcasts.create(c.store, broadcast_id, admin_id=admin_id, admin_chat_id=chat_id, lang=lang,
+                            text=text, total=total, rate=rate, progress_message_id=message_id)
+    await c.queue.enqueue(task_name(broadcast_id, 1), _payload(broadcast_id, 1))
+    log.info("broadcast %s started by %s: %d users at %g/s", broadcast_id, admin_id, total, rate)
+    return broadcast_id
+
+
+async def cancel(c: "Container", broadcast_id: str) -> bool:
+    """Stop a broadcast: a running batch stops at its next save. False if it had already ended."""
+    doc = await broadcasts.cancel(c.store, broadcast_id)
+    if doc is None:
+        return False
+    await _edit_progress(c, {**doc, "status": "cancelled"})
+    return True
+
+
+def _payload(broadcast_id: str, batch_no: int) -> dict[str, Any]:
+    return {"kind": "broadcast", "broadcast_id": broadcast_id, "batch_no": batch_no}
+
+
+async def _edit_progress(c: "Container", doc: dict[str, Any]) -> None:
+    if not doc.get("progress_message_id"):
+        return
+    try:
+        await c.bot.edit_message_text(progress_text(doc["lang"], doc), chat_id=doc["admin_chat_id"],
+                                      message_id=doc["progress_message_id"], parse_mode=ParseMode.HTML)
+    except TelegramError as err:  # cosmetic: "message is not modified", a flood wait, a deleted message
+        log.info("progress message not edited: %s", err)
+
+
+# --- a batch --------------------------------------------------------------------------------------
+
+async def run_batch(c: "Container", broadcast_id: str, batch_no: int, *, budget_s: float = BATCH_BUDGET_S,
+                    rate: float | None = None) -> str:
+    """One Cloud Task's share of the broadcast: "done" (finished, handed over or nothing to do) or
+    "retry" (another delivery holds the lease: ask Cloud Tasks to come back later)."""
+    owner = uuid.uuid4().hex
+    status, doc = await broadcasts.take_lease(c.store, broadcast_id, batch_no, owner, LEASE)
+    if status == "busy":
+        return "retry"
+    if status != "taken":
+        log.info("broadcast %s batch %d: %s", broadcast_id, batch_no, status)
+        return "done"
+    batch = _Batch(c, broadcast_id, batch_no, owner, doc, Pacer(rate or doc.get("rate") or DEFAULT_RATE),
+                   deadline=time.monotonic() + budget_s)
+    return await batch.run()
+
+
+@dataclass
+class _Batch:
+    c: "Container"
+    broadcast_id: str
+    batch_no: int
+    owner: str
+    doc: dict[str, Any]  # the broadcast as this batch sees it: counters and cursor advance here first
+    pacer: Pacer
+    deadline: float  # monotonic: no send starts after it
+    clock: Callable[[], float] = time.monotonic
+    unsaved: int = 0
+    flags: dict[int, bool] = field(default_factory=dict)  # users.blocked_bot changes not saved yet
+    last_edit: float = 0.0
+    stop: str = ""  # why sending stopped: end | budget | cancelled | lost
+    wait_s: float = 0.0  # a flood wait that ended the batch: the next one starts after it
+
+    async def run(self) -> str:
+        await self.send_all()
+        if self.stop == "end":
+            return await self.finish()
+        if self.stop == "budget":
+            return await self.hand_over()
+        return await self.stopped()
+
+    async def send_all(self) -> None:
+        while not self.stop:
+            users = await broadcasts.users_after(self.c.store, self.doc["cursor_user_id"], PAGE_SIZE)
+            for user in users:
+                if self.clock() >= self.deadline:
+                    self.stop = "budget"
+                elif not await self.handle(user):
+                    self.stop = "budget"  # a flood wait longer than the batch has left
+                elif self.unsaved >= SAVE_EVERY:
+                    await self.save(LEASE)
+                if self.stop:
+                    return
+            if len(users) < PAGE_SIZE:
+                self.stop = "end"
+
+    async def handle(self, user: dict[str, Any]) -> bool:
+        """Send to one user and count it; False when it must wait for the next batch (not handled)."""
+        if user.get("banned"):
+            outcome = "skipped"
+        else:
+            outcome = await self.send(user.get("chat_id") or user["user_id"])
+        if outcome == "defer":
+            return False
+        self.doc[outcome] += 1
+        self.doc["cursor_user_id"] = user["user_id"]
+        self.unsaved += 1
+        if outcome == "blocked" and not user.get("blocked_bot"):
+            self.flags[user["user_id"]] = True
+        elif outcome == "sent" and user.get("blocked_bot"):
+            self.flags[user["user_id"]] = False
+        return True
+
+    async def send(self, chat_id: int) -> str:
+        """sent | blocked | failed | defer (a flood wait past the deadline: this user goes to the next batch)."""
+        for attempt in range(RETRY_ATTEMPTS):
+            await self.paced()
+            try:
+                await self.c.bot.send_message(chat_id, self.doc["text"], parse_mode=ParseMode.HTML)
+                return "sent"
+            except RetryAfter as err:
+                wait = _retry_seconds(err)
+                if self.clock() + wait > self.deadline:
+                    self.wait_s = wait
+                    return "defer"
+                self.pacer.hold(self.clock() + wait)
+            except Forbidden:
+                return "blocked"
+            except (BadRequest, TimedOut) as err:  # a timed-out send may have arrived: never send it twice
+                log.info("broadcast send failed: %s", err)
+                return "failed"
+            except TelegramError as err:
+                log.info("broadcast send failed (attempt %d): %s", attempt + 1, err)
+                self.pacer.hold(self.clock() + 0.5 * 2 ** attempt)
+        return "failed"
+
+    async def paced(self) -> None:
+        while (wait := self.pacer.delay(self.clock())) > 0:
+            await asyncio.sleep(wait)
+        self.pacer.record(self.clock())
+
+    async def save(self, lease: timedelta | None, **extra: Any) -> str:
+        keys = ("cursor_user_id", "sent", "failed", "blocked", "skipped")
+        result = await broadcasts.commit(self.c.store, self.broadcast_id, self.owner,
+                                         {**{k: self.doc[k] for k in keys}, **extra}, lease, self.flags)
+        if result == "ok":
+            self.unsaved, self.flags = 0, {}
+        if result in ("cancelled", "lost"):
+            self.stop = result
+        elif self.clock() - self.last_edit >= PROGRESS_EVERY_S and lease is not None:
+            self.last_edit = self.clock()
+            await _edit_progress(self.c, self.doc)
+        return result
+
+    async def hand_over(self) -> str:
+        """Save, queue the next batch, then release the lease (a failed enqueue: this task is retried)."""
+        if await self.save(LEASE) != "ok":
+            return await self.stopped()
+        delay = max(NEXT_BATCH_DELAY, timedelta(seconds=self.wait_s))
+        try:
+            await self.c.queue.enqueue(task_name(self.broadcast_id, self.batch_no + 1),
+                                       _payload(self.broadcast_id, self.batch_no + 1), delay=delay)
+        except Exception:
+            log.exception("broadcast %s: could not queue batch %d", self.broadcast_id, self.batch_no + 1)
+            await self.save(None)  # let the retry of this task take the lease at once
+            return "retry"
+        if await self.save(None, batch_no=self.batch_no + 1) != "ok":
+            return await self.stopped()
+        log.info("broadcast %s batch %d handed over at user %s", self.broadcast_id, self.batch_no,
+                 self.doc["cursor_user_id"])
+        return "done"
+
+    async def finish(self) -> str:
+        now = utcnow()
+        if await self.save(None, status="done", finished_at=now) != "ok":
+            return await self.stopped()
+        self.doc["status"] = "done"
+        await _edit_progress(self.c, self.doc)
+        started = self.doc.get("started_at") or self.doc["created_at"]
+        await notify(self.c.bot, self.doc["admin_chat_id"],
+                     report_text(self.doc["lang"], self.doc, (now - started).total_seconds()))
+        log.info("broadcast %s done: %s", self.broadcast_id, {k: self.doc[k] for k in ("sent", "failed", "blocked")})
+        return "done"
+
+    async def stopped(self) -> str:
+        """Cancelled (show it) or lost (another delivery took over after our lease passed)."""
+        if self.stop == "cancelled":
+            await _edit_progress(self.c, {**self.doc, "status": "cancelled"})
+        return "done"

@@ -1,0 +1,116 @@
+"""Admin smoke test: one real generation per free model, charged to nobody, with a timing report."""
+from __future__ import annotations
+
+import io
+import logging
+import wave
+from typing import TYPE_CHECKING, Any
+
+from google.cloud import firestore
+
+from shared.catalog import FieldSpec, ModelSpec
+from shared.domain.clock import utcnow
+from shared.domain.jobs import Job, JobState, new_job_id, new_request_id
+from shared.services import delivery, generation
+from shared.ui.texts import t
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+log = logging.getLogger("smoke")
+RUNS = "smoke_runs"
+PROMPT = "Smoke test: a red apple on a white table, studio light"
+
+
+def _sample_png() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (512, 512), (200, 40, 40)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _sample_wav(seconds: int = 2) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\x00\x00" * 16000 * seconds)
+    return buf.getvalue()
+
+
+async def _sample_value(c: "Container", f: FieldSpec, uploads: dict[str, str]) -> tuple[Any, list[dict]]:
+    if f.type == "text":
+        return PROMPT[: f.max_length or len(PROMPT)], []
+    if f.type == "enum":
+        return (f.default if f.default is not None else f.values[0]), []
+    if f.type == "number":
+        return (f.default if f.default is not None else f.min), []
+    if f.type == "boolean":
+        return bool(f.default), []
+    if f.type in ("image", "audio"):
+        if f.type not in uploads:
+            data, name = (_sample_png(), "smoke.png") if f.type == "image" else (_sample_wav(), "smoke.wav")
+            uploads[f.type] = await c.kie.upload_bytes(data, name, upload_path="smoke")
+        url = uploads[f.type]
+        meta = [{"url": url, "width": 512, "height": 512} if f.type == "image" else {"url": url, "duration_s": 2}]
+        return ([url] if f.multiple else url), meta
+    return None, []
+
+
+async def sample_inputs(c: "Container", model: ModelSpec) -> tuple[dict[str, Any], dict[str, list[dict]]]:
+    inputs: dict[str, Any] = {}
+    media: dict[str, list[dict]] = {}
+    uploads: dict[str, str] = {}
+    for f in model.fields:
+        if f.ui == "ask" or (f.required and f.ui == "option"):
+            value, meta = await _sample_value(c, f, uploads)
+            if value is not None:
+                inputs[f.name] = value
+            if meta:
+                media[f.name] = meta
+    return inputs, media
+
+
+async def start(c: "Container", admin_id: int, chat_id: int, model_ids: list[str]) -> str:
+    run_id = new_job_id()
+    await c.store.db.collection(RUNS).document(run_id).set(
+        {"admin_id": admin_id, "chat_id": chat_id, "models": model_ids, "results": {}, "created_at": utcnow()})
+    for model_id in model_ids:
+        model = c.catalog.get(model_id)
+        inputs, media = await sample_inputs(c, model)
+        job = Job(id=new_job_id(), user_id=admin_id, chat_id=chat_id, model_id=model_id, inputs=inputs, media=media,
+                  smoke_run=run_id)
+        await c.store.create_draft(job)
+        confirmed = await c.store.confirm(job.id, 0, False, new_request_id())
+        await c.store.set_user_fields(admin_id, draft_job_id=None)
+        await generation.enqueue_start(c, confirmed)
+        await c.store.move(job.id, JobState.QUEUED)
+    return run_id
+
+
+async def finished(c: "Container", job: Job, ok: bool) -> None:
+    """Record one smoke result; the call that records the last one sends the report."""
+    ref = c.store.db.collection(RUNS).document(job.smoke_run)
+    seconds = (utcnow() - job.started_at).total_seconds() if job.started_at else None
+
+    @firestore.async_transactional
+    async def record(tx: Any) -> dict[str, Any] | None:
+        snap = await ref.get(transaction=tx)
+        run = snap.to_dict()
+        results = dict(run.get("results", {}))
+        if job.id in results:
+            return None
+        results[job.id] = {"model_id": job.model_id, "ok": ok, "seconds": seconds, "rq": job.request_id,
+                           "error": job.error_code}
+        tx.update(ref, {"results": results})
+        return {**run, "results": results} if len(results) == len(run["models"]) else None
+
+    done = await record(c.store.db.transaction(max_attempts=10))
+    if done:
+        lines = "\n".join(t("ru", "adm_smoke_line", icon="✅" if r["ok"] else "❌", model=r["model_id"],
+                            seconds=f"{r['seconds']:.1f} с" if r["seconds"] is not None else "—", rq=r["rq"],
+                            error=f" · {r['error']}" if r.get("error") else "")
+                          for r in done["results"].values())
+        await delivery.notify(c.bot, done["chat_id"], t("ru", "adm_smoke_report", lines=lines))

@@ -1,0 +1,105 @@
+"""Scheduled operations through the real stack: the reconciliation sweep and the free-tier refresh."""
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from datetime import timedelta
+
+from shared.domain.clock import utcnow
+from shared.storage.firestore import JOBS
+from shared.ui import callbacks as cb
+from tests.conftest import run
+from tests.helpers import TgUser, text_of
+
+
+def stuck_job(stack, db, kie, uid):
+    """A paid job that KIE is still generating, whose callback and polls will never come."""
+    kie.post("/sim/config", json={"latency_ms": 600000, "no_callback": True})
+    u = TgUser(stack.url("telegram"), uid)
+    u.send("/start")
+    run(db.adjust_balance(uid, 1000, "adjust", f"t{uid}"))
+    u.press_data(cb.make(cb.START, "google/nano-banana"))
+    u.send("stuck")
+    u.press("Запустить")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        jobs = [e for e in run(db.ledger_for(uid)) if e["kind"] == "charge"]
+        if jobs:
+            job = run(db.get_job(jobs[0]["ref"]))
+            if job.kie_task_id:
+                break
+        time.sleep(0.1)
+    stack.purge_tasks()  # no poll will ever run: only the sweep can finish it
+    past = utcnow() - timedelta(hours=1)
+    run(db.db.collection(JOBS).document(job.id).update({"updated_at": past, "started_at": past}))
+    return u, job
+
+
+def sweep_twice_at_once(stack):
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        return [f.result().json() for f in [pool.submit(stack.call_scheduled, "sweep") for _ in range(2)]]
+
+
+def test_sweep_delivers_a_job_whose_callback_never_came(clean_stack, db, kie):
+    u, job = stuck_job(clean_stack, db, kie, 9501)
+    kie.post(f"/sim/tasks/{job.kie_task_id}/complete", json={"outcome": "success"})
+    results = sweep_twice_at_once(clean_stack)
+    assert sum(r["completed"] for r in results) >= 1
+    u.wait_for(lambda r: "photo" in r["message"], timeout=20)
+    assert run(db.get_job(job.id)).state == "succeeded"
+    assert len([r for r in u.bot_messages() if "photo" in r["message"]]) == 1
+    assert [e["kind"] for e in run(db.ledger_for(u.id))].count("charge") == 1
+    assert clean_stack.call_scheduled("sweep").json()["completed"] == 0, "a third run finds nothing"
+
+
+def test_sweep_refunds_a_failed_job_once(clean_stack, db, kie):
+    u, job = stuck_job(clean_stack, db, kie, 9502)
+    kie.post(f"/sim/tasks/{job.kie_task_id}/complete", json={"outcome": "fail"})
+    sweep_twice_at_once(clean_stack)
+    u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"), timeout=20)
+    kinds = sorted(e["kind"] for e in run(db.ledger_for(u.id)))
+    assert kinds == ["adjust", "charge", "refund"]
+    assert run(db.get_user(u.id)).balance_kopecks == 1000
+    assert len([r for r in u.bot_messages() if text_of(r).startswith("❌ Генерация не удалась")]) == 1
+    clean_stack.call_scheduled("sweep")
+    assert sorted(e["kind"] for e in run(db.ledger_for(u.id))) == kinds
+
+
+def test_sweep_times_out_a_job_the_provider_never_finishes(clean_stack, db, kie):
+    u, job = stuck_job(clean_stack, db, kie, 9503)
+    clean_stack.call_scheduled("sweep")  # started an hour ago: past the 15 min image deadline
+    failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"), timeout=20)
+    assert "слишком много времени" in text_of(failure)
+    assert run(db.get_job(job.id)).error_code == "TIMEOUT"
+
+
+def test_changing_the_pricing_truth_changes_the_free_tier_without_restarting_the_webhook(clean_stack, db):
+    clean_stack.call_scheduled("scheduler")  # the tier as shipped is stored
+    u = TgUser(clean_stack.url("telegram"), 9510)
+    u.send("/start")
+    u.press("Бесплатно")
+    assert "Nano Banana —" not in u.last_text()
+    path = clean_stack.pricing_truth_path
+    original = path.read_text()
+    try:
+        path.write_text(original.replace("google/nano-banana: 0.0200 USD", "google/nano-banana: 0.0010 USD"))
+        result = clean_stack.call_scheduled("scheduler").json()
+        assert "google/nano-banana" in result["model_ids"] and "google/imagen4-fast" in result["previous_model_ids"]
+        time.sleep(1.2)  # the webhook trusts its cached tier for SETTINGS_CACHE_SECONDS
+        u.send("/start")
+        u.press("Бесплатно")
+        assert "Nano Banana — осталось 5 из 5" in u.last_text()
+        assert "Imagen 4 Fast" not in u.last_text()
+    finally:
+        path.write_text(original)
+        clean_stack.call_scheduled("scheduler")
+
+
+def test_housekeeping_deletes_expired_documents(clean_stack, db):
+    from shared.storage.firestore import UPDATES
+
+    run(db.db.collection(UPDATES).document("1").set({"update_id": 1, "expire_at": utcnow() - timedelta(days=1)}))
+    run(db.db.collection(UPDATES).document("2").set({"update_id": 2, "expire_at": utcnow() + timedelta(days=1)}))
+    assert clean_stack.call_scheduled("housekeeping").json()[UPDATES] == 1
+    assert not run(db.db.collection(UPDATES).document("1").get()).exists
+    assert run(db.db.collection(UPDATES).document("2").get()).exists
