@@ -1,0 +1,158 @@
+# The Firestore database (Native mode), TTL policies and the composite indexes the queries need.
+# docs/firestore.md describes the documents; shared/storage/ holds every query.
+
+resource "google_firestore_database" "main" {
+  project     = var.project_id
+  name        = "(default)" # FirestoreStore.connect() uses the default database
+  location_id = coalesce(var.firestore_location, var.region)
+  type        = "FIRESTORE_NATIVE"
+
+  # The money lives here (balances, ledger): `terraform destroy` leaves the database alone and the
+  # API refuses to delete it while protection is on. See README "Tearing down".
+  delete_protection_state = "DELETE_PROTECTION_ENABLED"
+  deletion_policy         = "ABANDON"
+
+  depends_on = [google_project_service.apis]
+}
+
+# --- TTL policies -------------------------------------------------------------------------------
+# Firestore deletes a document some time (typically within a day) after its `expire_at` passes.
+# The single-field indexes on expire_at are kept (no index_config block): housekeeping queries
+# `expire_at < now` on the same three collections (shared/storage/admin.py delete_expired).
+
+resource "google_firestore_field" "processed_updates_ttl" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "processed_updates" # Telegram update ids already handled: 2 days
+  field      = "expire_at"
+
+  ttl_config {}
+}
+
+resource "google_firestore_field" "free_usage_ttl" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "free_usage" # free uses per Moscow day: 3 days
+  field      = "expire_at"
+
+  ttl_config {}
+}
+
+resource "google_firestore_field" "jobs_ttl" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "jobs" # only drafts carry expire_at (7 days); confirmation sets it to null
+  field      = "expire_at"
+
+  ttl_config {}
+}
+
+# --- Composite indexes --------------------------------------------------------------------------
+# An index serves one sort direction, so the cursor pages (shared/storage/firestore.py `page`) need
+# both: newest first (DESC; first page and "older") and oldest first after a cursor (ASC; "newer").
+
+# /balance and its operation pages: ledger where user_id == X order by created_at desc
+resource "google_firestore_index" "ledger_user_created_desc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "ledger"
+
+  fields {
+    field_path = "user_id"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
+  }
+}
+
+# ledger pages newer than a cursor: order by created_at asc, start_after
+resource "google_firestore_index" "ledger_user_created_asc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "ledger"
+
+  fields {
+    field_path = "user_id"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "ASCENDING"
+  }
+}
+
+# /history: jobs where user_id == X and state in [...] order by created_at desc
+resource "google_firestore_index" "jobs_user_state_created_desc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "user_id"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
+  }
+}
+
+# history pages newer than a cursor
+resource "google_firestore_index" "jobs_user_state_created_asc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "user_id"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "ASCENDING"
+  }
+}
+
+# Admin panel, failures: generation_events where status in [failed, timeout] (and a created_at
+# range) order by created_at desc (shared/storage/admin.py `failures`)
+resource "google_firestore_index" "events_status_created_desc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "generation_events"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
+  }
+}
+
+# Reconciliation sweep: jobs where state in [confirmed, queued, running] and updated_at < T
+# order by updated_at (shared/storage/admin.py `unfinished_jobs`)
+resource "google_firestore_index" "jobs_state_updated_asc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "updated_at"
+    order      = "ASCENDING"
+  }
+}

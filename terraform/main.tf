@@ -1,0 +1,32 @@
+# AI Studio on Google Cloud: six HTTP Cloud Functions (2nd gen) built from this repository, Firestore,
+# a Cloud Tasks queue, Cloud Scheduler jobs and Secret Manager. The README's "Deployment" section is
+# the runbook. Files: apis.tf, firestore.tf, secrets.tf, iam.tf, functions.tf, tasks.tf, scheduler.tf.
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  project_number = data.google_project.this.number
+  labels         = { app = "ai-studio" }
+  queue_name     = "generations"
+
+  # Function URLs, and how the dependency cycle is avoided.
+  #
+  # Every function needs WORKER_URL and CALLBACK_URL (they are required settings, and the worker
+  # enqueues its own poll tasks, so it needs its own URL). Taking them from
+  # google_cloudfunctions2_function.x.service_config[0].uri would make each function depend on
+  # itself (worker -> WORKER_URL -> worker) or on the others in a loop. A 2nd gen function runs as a
+  # Cloud Run service with the function's name, and Cloud Run gives every service a deterministic URL
+  # https://<service>-<project number>.<region>.run.app that is known before the service exists
+  # (valid while "<service>-<project number>" fits a 63-character DNS label: checked by a
+  # precondition in functions.tf). So the environment uses these computed URLs and nothing in it
+  # refers back to a function resource. Where no cycle can arise (scheduler jobs, invoker bindings,
+  # outputs) the resources' own attributes are used.
+  function_urls = {
+    for name in keys(local.functions) : name => "https://${name}-${local.project_number}.${var.region}.run.app"
+  }
+  webhook_url  = local.function_urls["telegram-webhook"]
+  worker_url   = local.function_urls["generation-worker"]
+  callback_url = local.function_urls["kie-callback"]
+}

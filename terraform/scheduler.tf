@@ -1,0 +1,52 @@
+# Cloud Scheduler jobs for the three scheduled functions. Each call carries an OIDC token of
+# ais-scheduler with audience = the function's URL: Cloud Run checks it (run.invoker) and so does the
+# function itself (EXPECTED_INVOKERS, shared/auth.py: the audience must be the URL it was called at).
+locals {
+  schedules = {
+    "free-tier-refresh" = {
+      schedule = "0 */6 * * *" # every 6 h
+      deadline = "120s"        # = the function's timeout
+      retries  = 1             # idempotent: it recomputes and overwrites settings/free_tier
+    }
+    "reconciliation-sweep" = {
+      schedule = "*/5 * * * *" # every 5 min
+      deadline = "360s"
+      retries  = 0 # the next run is 5 min away; a run that overlaps the previous one gets 429
+    }
+    "housekeeping" = {
+      schedule = "30 4 * * *" # daily, in the quiet hours (Moscow time by default)
+      deadline = "360s"
+      retries  = 1 # idempotent: deletes what has expired
+    }
+  }
+}
+
+resource "google_cloud_scheduler_job" "job" {
+  for_each = local.schedules
+
+  project          = var.project_id
+  region           = var.region
+  name             = each.key
+  description      = google_cloudfunctions2_function.fn[each.key].description
+  schedule         = each.value.schedule
+  time_zone        = var.scheduler_time_zone
+  attempt_deadline = each.value.deadline
+
+  retry_config {
+    retry_count          = each.value.retries
+    min_backoff_duration = "30s"
+    max_backoff_duration = "300s"
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = google_cloudfunctions2_function.fn[each.key].service_config[0].uri
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = google_cloudfunctions2_function.fn[each.key].service_config[0].uri
+    }
+  }
+
+  depends_on = [google_cloud_run_service_iam_member.scheduler_invoker]
+}
