@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.chains import Chain
-from shared.domain.clock import MOSCOW
 from shared.domain.jobs import Job
 from shared.domain.pricing import format_rub
 from shared.domain.validation import InputProblem, effective_value
@@ -319,23 +317,6 @@ def problem_text(lang: str, problem: InputProblem) -> str:
     except KeyError:
         body = t(lang, "problem_default")
     return t(lang, "bad_value", problem=body)
-
-
-def balance_screen(lang: str, balance: int, entries: list[dict[str, Any]]) -> Screen:
-    if entries:
-        lines = "\n".join(_ledger_line(lang, e) for e in entries)
-        history = t(lang, "balance_history", lines=lines)
-    else:
-        history = t(lang, "balance_empty")
-    return Screen(t(lang, "balance", balance=format_rub(balance), history=history), [[(t(lang, "btn_menu"), cb.HOME)]])
-
-
-def _ledger_line(lang: str, entry: dict[str, Any]) -> str:
-    when: datetime = entry["created_at"]
-    amount = entry["amount_kopecks"]
-    sign = "+" if amount > 0 else ""
-    return t(lang, "ledger_line", date=when.astimezone(MOSCOW).strftime("%d.%m %H:%M"),
-             kind=t(lang, f"kind_{entry['kind']}"), amount=sign + format_rub(amount))
 
 
 def help_screen(lang: str, free_count: int, limit: int) -> Screen:
