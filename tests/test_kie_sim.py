@@ -294,6 +294,31 @@ def test_create_fault_429_with_count_and_http_status(client):
     assert statuses == [429, 429, 200]
 
 
+def test_chaos_switches_inject_and_count_faults(sim, client, receiver):
+    payload = {"prompt": "cat", "aspect_ratio": "1:1"}
+    client.post("/sim/config", json={"create_fault_rate": 1, "create_fault_codes": "455"})
+    assert create(client, "z-image", payload)["code"] == 455
+    client.post("/sim/config", json={"create_fault_rate": 0, "stall_rate": 1, "latency_ms": 10})
+    stalled = create(client, "z-image", payload, callBackUrl=receiver.url)["data"]["taskId"]
+    time.sleep(0.3)
+    assert record(client, stalled)["data"]["state"] == "generating" and receiver.received == []
+    client.post("/sim/config", json={"stall_rate": 0, "lost_callback_rate": 1})
+    lost = create(client, "z-image", payload, callBackUrl=receiver.url)["data"]["taskId"]
+    wait_until(lambda: record(client, lost)["data"]["state"] == "success")
+    time.sleep(0.2)
+    assert receiver.received == []
+    client.post("/sim/config", json={"lost_callback_rate": 0, "duplicate_callback_rate": 1})
+    create(client, "z-image", payload, callBackUrl=receiver.url)
+    wait_until(lambda: len(receiver.received) == 2)
+    client.post("/sim/config", json={"duplicate_callback_rate": 0, "slow_create_rate": 1, "slow_create_ms": 400,
+                                     "api_latency_ms": 100})
+    started = time.monotonic()
+    assert create(client, "z-image", payload)["code"] == 200
+    assert time.monotonic() - started >= 0.5
+    injected = client.get("/sim/config").json()["injected"]
+    assert injected == {"create_455": 1, "stall": 1, "lost_callback": 1, "duplicate_callback": 1, "slow_create": 1}
+
+
 def test_not_enough_credits_is_402(client):
     client.post("/sim/config", json={"credits": 0.5})
 

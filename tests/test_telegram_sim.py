@@ -325,6 +325,17 @@ def test_fail_methods_and_flood_limit(sim, client):
     assert body["parameters"]["retry_after"] >= 1
 
 
+def test_random_rate_limit_answers_429_and_counts(sim, client):
+    client.send_text(USER, "hi")
+    client.configure(rate_limit_rate=1.0, rate_limit_retry_after=2)
+    body = httpx.post(f"{sim.api_url}/sendMessage", data={"chat_id": USER, "text": "x"}).json()
+    assert body["error_code"] == 429 and body["parameters"]["retry_after"] == 2
+    assert httpx.post(f"{sim.api_url}/getMe").json()["ok"] is True  # setup calls are exempt
+    client.configure(rate_limit_rate=0.0)
+    assert httpx.post(f"{sim.api_url}/sendMessage", data={"chat_id": USER, "text": "y"}).json()["ok"] is True
+    assert client.injected() == {"429": 1}
+
+
 # --- Telegram Stars payments ----------------------------------------------------------------
 
 PAY_BUTTON = InlineKeyboardMarkup([[InlineKeyboardButton("Оплатить 100 ⭐", pay=True)]])

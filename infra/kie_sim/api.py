@@ -34,6 +34,9 @@ def envelope(code, msg, data=None):
 
 @bp.before_request
 def require_api_key():
+    latency_ms = sim().config["api_latency_ms"]
+    if latency_ms:
+        time.sleep(latency_ms / 1000)
     if not bearer_ok():
         return envelope(401, FAULT_MSGS[401])
     return None
@@ -52,6 +55,9 @@ def create_task():
         task = sim().create_task(body, base_url())
     except NotEnoughCredits:
         return envelope(402, FAULT_MSGS[402])
+    hold_s = sim().take_slow_create()
+    if hold_s:
+        time.sleep(hold_s)  # the caller may time out although the task exists
     return envelope(200, "success", {"taskId": task["taskId"]})
 
 

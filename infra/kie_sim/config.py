@@ -16,10 +16,21 @@ DEFAULTS = {
     "credits": 10000,
     "result_size_bytes": 0,  # pad result files to about this size
     "public_base_url": "",  # base of generated URLs; empty: the request's host
+    # Chaos switches (the soak): each is a probability per call or per task.
+    "api_latency_ms": 0,  # added to every api.kie.ai answer
+    "create_fault_rate": 0.0,  # createTask answers one of create_fault_codes instead
+    "create_fault_codes": "422,429,455,500",
+    "slow_create_rate": 0.0,  # createTask creates the task but answers after slow_create_ms
+    "slow_create_ms": 0,
+    "stall_rate": 0.0,  # the task never finishes (no callback, recordInfo stays "generating")
+    "lost_callback_rate": 0.0,  # the callback is not sent
+    "duplicate_callback_rate": 0.0,  # the callback is sent twice (on top of duplicate_callbacks)
 }
 
 # Keys whose default (None) does not tell the type.
-_TYPES = {"create_fault": int, "credits": float, "fail_rate": float}
+_TYPES = {"create_fault": int, "credits": float}
+_RATES = ("fail_rate", "create_fault_rate", "slow_create_rate", "stall_rate", "lost_callback_rate",
+          "duplicate_callback_rate")
 
 
 def merged(base, changes):
@@ -44,10 +55,17 @@ def coerce(key, value):
         value = kind(value)
     except (TypeError, ValueError):
         raise ValueError(f"{key} must be of type {kind.__name__}") from None
-    if key == "fail_rate" and not 0 <= value <= 1:
-        raise ValueError("fail_rate must be between 0 and 1")
+    if key in _RATES and not 0 <= value <= 1:
+        raise ValueError(f"{key} must be between 0 and 1")
+    if key == "create_fault_codes":
+        try:
+            [int(code) for code in value.split(",") if code.strip()]
+        except ValueError:
+            raise ValueError("create_fault_codes must be comma-separated integers") from None
     return value
 
 
 def option_type(key):
+    if key in _RATES:
+        return float
     return _TYPES.get(key) or type(DEFAULTS[key])

@@ -52,7 +52,8 @@ class SimState:
     def describe(self):
         with self._lock:
             return {"config": dict(self.config), "credits": self.credits(),
-                    "outcomes": list(self._outcomes), "faultsLeft": self._faults_if_armed()}
+                    "outcomes": list(self._outcomes), "faultsLeft": self._faults_if_armed(),
+                    "injected": dict(self.injected)}
 
     def set_outcomes(self, outcomes):
         bad = [o for o in outcomes if o not in TERMINAL]
@@ -79,17 +80,34 @@ class SimState:
         # URL path without the leading "/" ("files/<taskId>/0.png", "tempfile/<path>") -> (bytes, type)
         self.files = {}
         self.callbacks = []
+        self.injected = collections.Counter()  # chaos faults by kind ("create_429", "stall", ...)
 
     def take_create_fault(self):
         """The fault code to answer this createTask with, or None."""
         with self._lock:
             code = self._faults_if_armed()
             if code is None:
-                return None
+                if random.random() < self.config["create_fault_rate"]:
+                    code = random.choice([int(c) for c in self.config["create_fault_codes"].split(",") if c.strip()])
+                    self.injected[f"create_{code}"] += 1
+                return code
             self._faults_left -= 1
             if self._faults_left <= 0:
                 self.config["create_fault"] = None
+            self.injected[f"create_{code}"] += 1
             return code
+
+    def take_slow_create(self):
+        """Seconds to hold this createTask's answer (the task exists already), or 0."""
+        with self._lock:
+            if random.random() < self.config["slow_create_rate"]:
+                self.injected["slow_create"] += 1
+                return self.config["slow_create_ms"] / 1000
+            return 0
+
+    def count(self, kind):
+        with self._lock:
+            self.injected[kind] += 1
 
     def _faults_if_armed(self):
         code = self.config["create_fault"]
@@ -112,8 +130,12 @@ class SimState:
             task = self._new_task(body, base_url, price)
             self.tasks[task["taskId"]] = task
             latency_s = self.config["latency_ms"] / 1000
+            stall = random.random() < self.config["stall_rate"]
+            if stall:
+                self.injected["stall"] += 1
         self._schedule(min(latency_s / 2, 0.1), self._mark_generating, task["taskId"])
-        self._schedule(latency_s, self.finish_task, task["taskId"])
+        if not stall:  # a stalled task stays "generating" until /sim/tasks/<id>/complete
+            self._schedule(latency_s, self.finish_task, task["taskId"])
         return task
 
     def _new_task(self, body, base_url, price):
@@ -173,6 +195,7 @@ class SimState:
             task["consumeCredits"] = task["price"]
         else:
             self.balance = round(self.balance + task["price"], 6)  # failed tasks are not charged
+            self.injected[f"task_fail_{self.config['task_fail_code']}"] += 1
             task["failCode"] = str(self.config["task_fail_code"])
             task["failMsg"] = self.config["task_fail_msg"]
         task["remainedCredits"] = self.balance
@@ -217,8 +240,14 @@ class SimState:
         with self._lock:
             if not task["callBackUrl"] or self.config["no_callback"]:
                 return
+            if random.random() < self.config["lost_callback_rate"]:
+                self.injected["lost_callback"] += 1
+                return
             delay_s = self.config["callback_delay_ms"] / 1000
             times = max(1, self.config["duplicate_callbacks"])
+            if random.random() < self.config["duplicate_callback_rate"]:
+                self.injected["duplicate_callback"] += 1
+                times += 1
             key = self.config["hmac_key"]
         self._schedule(delay_s, self._deliver, task["callBackUrl"], payload, times, key)
 

@@ -113,5 +113,8 @@ class SimClient:
     def reset(self, everything=False):
         return self._post("/reset", {"everything": everything})
 
+    def injected(self):
+        return self._get("/injected")
+
     def configure(self, **changes):
         return self._post("/config", changes)

@@ -375,3 +375,11 @@ def config():
         return jsonify(sim.configure(body()))
     except ValueError as err:
         raise ControlError(400, str(err)) from None
+
+
+@bp.get("/injected")
+def injected():
+    """Chaos faults injected so far, by kind."""
+    sim = state()
+    with sim.lock:
+        return jsonify(dict(sim.injected))

@@ -1,6 +1,8 @@
 """Everything the simulator remembers, behind one lock."""
+import collections
 import copy
 import math
+import random
 import secrets
 import threading
 import time
@@ -15,7 +17,10 @@ DEFAULT_CONFIG = {
     "flood_burst": 3,  # messages a chat may send at once before the rate applies
     "webhook_timeout_s": 60.0,
     "pre_checkout_timeout_s": 10.0,  # Telegram drops a pre-checkout query the bot has not answered by then
+    "rate_limit_rate": 0.0,  # chaos: this share of the bot's calls get 429 with retry_after
+    "rate_limit_retry_after": 1,
 }
+RATE_LIMIT_EXEMPT = {"getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands", "getFile"}
 FIRST_CALLBACK_ID = 4_000_000_000_000_000_000  # Telegram's query ids are long digit strings
 FIRST_PRE_CHECKOUT_ID = 5_000_000_000_000_000_000
 QUERY_ID_INVALID = "QUERY_ID_INVALID"
@@ -49,6 +54,7 @@ class SimState:
             self.last_message_id = {}
             self.files, self.files_by_path = {}, {}
             self.calls, self.deliveries = [], []
+            self.injected = collections.Counter()  # chaos faults by kind
             self.callback_queries = {}
             self.invoice_links = {}  # slug -> invoice (with its payload) made by createInvoiceLink
             self.pre_checkout_queries = {}  # query id -> query, its answer and deadline
@@ -213,10 +219,15 @@ class SimState:
             return copy.deepcopy([c for c in self.calls if method in (None, c["method"])])
 
     def take_failure(self, method):
-        """The injected error for this call, if any (fail_methods counts down)."""
+        """The injected error for this call, if any (fail_methods counts down, rate_limit_rate is random)."""
         with self.lock:
             rule = self.config["fail_methods"].get(method)
             if not rule:
+                rate = float(self.config["rate_limit_rate"] or 0)
+                if rate and method not in RATE_LIMIT_EXEMPT and random.random() < rate:
+                    self.injected["429"] += 1
+                    retry_after = int(self.config["rate_limit_retry_after"])
+                    return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
                 return None
             count = rule.get("count", 1)
             if count is not None and count >= 0:
