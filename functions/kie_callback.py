@@ -1,14 +1,21 @@
-"""kie_callback: the provider posts a finished task here (HMAC-signed when a key is configured)."""
+"""kie_callback: the provider posts a finished task here (HMAC-signed when a key is configured).
+
+KIE signs the task id and a timestamp, not the body: a signed callback is only a trigger, and the outcome
+(success and result URLs, or failure) is read back from KIE's recordInfo before anything is applied."""
 from __future__ import annotations
 
 import logging
+import re
 
 import flask
 
 from shared import runtime
 from shared.bootstrap import container
+from shared.json_body import read_json
 
 log = logging.getLogger("kie_callback")
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a Firestore document id we could have made (no '/')
+MAX_TASK_ID = 256  # KIE task ids are 32 hex digits; a longer one matches no job (and is no Firestore key)
 
 
 async def _complete(job_id: str | None, data: dict) -> tuple[str, int]:
@@ -18,6 +25,9 @@ async def _complete(job_id: str | None, data: dict) -> tuple[str, int]:
 
     c = container()
     record = TaskRecord.from_data(data)
+    if len(record.task_id) > MAX_TASK_ID:
+        log.warning("callback with an oversized task id")
+        return "unknown task", 200
     job = await c.store.find_job_by_task(record.task_id)
     if job is None and job_id:
         job = await c.store.get_job(job_id)
@@ -31,14 +41,25 @@ async def _complete(job_id: str | None, data: dict) -> tuple[str, int]:
         return "unknown task", 200
     if job.terminal or not record.finished:
         return "ok", 200
-    await generation.complete(c, job, record)
+    from shared.clients.kie import KieError
+
+    try:
+        confirmed = await c.kie.record_info(record.task_id)
+    except KieError as err:  # the poll chain and the sweep finish the job later
+        log.warning("callback not confirmed by recordInfo: %s", err, extra={"job_id": job.id})
+        return "not confirmed yet", 200
+    if not confirmed.finished:
+        return "ok", 200
+    await generation.complete(c, job, confirmed)
     return "ok", 200
 
 
 def kie_callback(request: flask.Request) -> flask.typing.ResponseReturnValue:
     if request.method != "POST":
         return "method not allowed", 405
-    body = request.get_json(silent=True)
+    body, problem = read_json(request)
+    if problem:
+        return problem
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict):
         return "bad request", 400
@@ -50,4 +71,5 @@ def kie_callback(request: flask.Request) -> flask.typing.ResponseReturnValue:
         if not verify_signature(key, task_id, request.headers.get("X-Webhook-Timestamp"),
                                 request.headers.get("X-Webhook-Signature")):
             return "bad signature", 401
-    return runtime.run(_complete(request.args.get("job"), data), timeout=50)
+    job_id = request.args.get("job")  # our own callback URL names the job; anything else is ignored
+    return runtime.run(_complete(job_id if job_id and JOB_ID.fullmatch(job_id) else None, data), timeout=50)

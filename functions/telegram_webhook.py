@@ -1,4 +1,8 @@
-"""telegram_webhook: Telegram posts updates here. Verify the secret, drop redeliveries, handle in-request."""
+"""telegram_webhook: Telegram posts updates here. Verify the secret, drop redeliveries, handle in-request.
+
+Anything that is not an update Telegram could have sent is refused before a single write: a body over
+1 MiB (413), a body that is not a JSON object with a valid `update_id` (400), and an update whose
+fields do not parse or have the wrong types (200 and a warning: Telegram would only resend it)."""
 from __future__ import annotations
 
 import hmac
@@ -9,9 +13,11 @@ import flask
 
 from shared import runtime
 from shared.bootstrap import container
+from shared.json_body import NOT_JSON, read_json
 
 log = logging.getLogger("webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_ID = 2**63 - 1  # Firestore integers are 64-bit
 _webhook: Any = None
 
 
@@ -24,21 +30,72 @@ def _handler() -> Any:
     return _webhook
 
 
+def valid_update_id(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_UPDATE_ID
+
+
+def _typed(value: Any, kind: type, optional: bool = False) -> bool:
+    if optional and value is None:
+        return True
+    return isinstance(value, kind) and not isinstance(value, bool)  # True is not an id (bool is an int)
+
+
+def well_typed(update: Any) -> bool:
+    """The fields handlers key documents and replies on have Telegram's types (PTB does not check)."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    query, checkout = update.callback_query, update.pre_checkout_query
+    checks = []
+    if user is not None:
+        checks += [_typed(user.id, int), _typed(user.first_name, str, True), _typed(user.username, str, True),
+                   _typed(user.language_code, str, True)]
+    if chat is not None:
+        checks += [_typed(chat.id, int), _typed(chat.type, str)]
+    if message is not None:  # Telegram's messages always name their chat
+        checks += [chat is not None, _typed(message.message_id, int), _typed(message.text, str, True),
+                   _typed(message.caption, str, True)]
+        payment = message.successful_payment
+        if payment is not None:
+            checks += [_typed(payment.telegram_payment_charge_id, str), _typed(payment.total_amount, int),
+                       _typed(payment.invoice_payload, str), _typed(payment.currency, str)]
+    if query is not None:
+        checks += [user is not None, _typed(query.id, str), _typed(query.data, str, True)]
+    if checkout is not None:
+        checks += [user is not None, _typed(checkout.id, str), _typed(checkout.invoice_payload, str),
+                   _typed(checkout.total_amount, int), _typed(checkout.currency, str)]
+    return all(checks)
+
+
+def parse_update(payload: dict[str, Any], bot: Any) -> Any:
+    """The telegram.Update in a payload, or None when it is not one."""
+    from telegram import Update
+
+    try:
+        update = Update.de_json(payload, bot)
+    except Exception:  # PTB raises whatever a malformed field trips over (TypeError, KeyError, ValueError...)
+        return None
+    return update if well_typed(update) else None
+
+
 async def _health() -> dict[str, Any]:
     c = container()
     await c.store.stored_free_tier()  # one read proves Firestore answers
     return {"status": "ok", "models": len(c.catalog.enabled()), "free_tier": c.pricing.free_tier}
 
 
-async def _handle(update: dict[str, Any]) -> None:
+async def _handle(payload: dict[str, Any]) -> None:
     c = container()
-    update_id = update.get("update_id")
-    if not isinstance(update_id, int):
+    update_id = payload["update_id"]
+    webhook = _handler()
+    update = parse_update(payload, webhook.app.bot)
+    if update is None:
+        log.warning("malformed update dropped", extra={"update_id": update_id})
+        return
+    if update.effective_user is None:  # channel posts, polls, kinds we do not know: no handler of ours acts
         return
     if not await c.store.claim_update(update_id):
         log.info("duplicate update dropped", extra={"update_id": update_id})
         return
-    await _handler().process(update)
+    await webhook.process(update)
 
 
 def telegram_webhook(request: flask.Request) -> flask.typing.ResponseReturnValue:
@@ -54,8 +111,10 @@ def telegram_webhook(request: flask.Request) -> flask.typing.ResponseReturnValue
     given = request.headers.get(SECRET_HEADER, "")
     if not hmac.compare_digest(given.encode(), secret.encode()):
         return "unauthorized", 401
-    update = request.get_json(silent=True)
-    if not isinstance(update, dict):
-        return "bad request", 400
+    update, problem = read_json(request)
+    if problem:
+        return problem
+    if not isinstance(update, dict) or not valid_update_id(update.get("update_id")):
+        return NOT_JSON
     runtime.run(_handle(update), timeout=50)
     return "ok", 200

@@ -51,10 +51,18 @@ def _plain(x: float | None) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
+# Control characters (NUL, escape sequences...) mean nothing in a prompt; line breaks and tabs stay.
+_CONTROL = dict.fromkeys(c for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(c) not in "\n\t")
+
+
+def strip_controls(text: str) -> str:
+    return text.translate(_CONTROL)
+
+
 def _check_text(field: FieldSpec, raw: Any) -> str:
     if not isinstance(raw, str):
         raise _fail(field, "not_text")
-    text = raw.strip()
+    text = strip_controls(raw).strip()
     if not text:
         raise _fail(field, "empty")
     if field.max_length is not None and len(text) > field.max_length:

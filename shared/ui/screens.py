@@ -52,6 +52,11 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _menu_rows(lang: str) -> list[list[Button]]:
     return [
         [(t(lang, "btn_image"), cb.make(cb.CATALOG, "image", 0)), (t(lang, "btn_video"), cb.make(cb.CATALOG, "video", 0))],
