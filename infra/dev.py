@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if argv[:1] == ["test"]:
         return test(argv[1:])
+    if argv[:1] == ["soak"]:
+        from infra import soak
+
+        return soak.main(argv[1:])
     parser = argparse.ArgumentParser(prog="./dev", description="AI Studio local development.")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="start the local stack and chat with the bot in this terminal")
@@ -91,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--user-id", default=ADMIN_IDS.split(",")[0], help="Telegram user id to chat as")
     run_p.add_argument("--lang", default="ru", help="Telegram language code of that user")
     sub.add_parser("test", help="run pytest on tests/ (extra arguments go to pytest)")
+    sub.add_parser("soak", help="the chaos soak on its own stack: ./dev soak --jobs 3000 --users 100")
     args = parser.parse_args(argv)
     return run(args.no_chat, args.user_id, args.lang)
 

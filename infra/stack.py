@@ -336,6 +336,17 @@ class LocalStack:
             self.stop()
             raise
 
+    def kill_function(self, name: str) -> None:
+        """SIGKILL one function's process group at once, as a crashed instance dies (the soak's fault)."""
+        proc = self._procs.pop(name)
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=STOP_TIMEOUT)
+
+    def start_function(self, name: str) -> None:
+        """Start one function again (after kill_function) and wait until it answers."""
+        self._spawn(name, self._function_cmd(name), env=self.env(), mode="a")
+        self._wait_ready(name, lambda: _answers(self.url(name) + "/"))
+
     def stop(self) -> None:
         """Terminate every process group this stack started. Idempotent; ignores Ctrl-C meanwhile."""
         if not self._procs:

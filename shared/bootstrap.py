@@ -54,7 +54,7 @@ class Container:
         from shared.clients.kie import KieClient
 
         s = self.settings
-        return KieClient(s.kie_base_url, s.kie_upload_base_url, s.kie_api_key)
+        return KieClient(s.kie_base_url, s.kie_upload_base_url, s.kie_api_key, timeout_s=s.kie_timeout_s)
 
     @cached_property
     def queue(self) -> "TaskQueue":
@@ -114,7 +114,8 @@ def container() -> Container:
     with _lock:
         if _container is None:
             settings = get_settings()
-            logs.setup(settings.log_level)
+            logs.setup(settings.log_level, secrets=(settings.telegram_bot_token, settings.telegram_webhook_secret,
+                                                    settings.kie_api_key, settings.kie_webhook_hmac_key))
             _container = Container(settings)
             _container.pricing  # validate at start: a bad catalog fails the first request loudly
         return _container

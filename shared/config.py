@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     timeout_image_s: int = Field(default=900, gt=0)
     timeout_audio_s: int = Field(default=900, gt=0)
     timeout_video_s: int = Field(default=2400, gt=0)
+    kie_timeout_s: float = Field(default=20, gt=0)  # per KIE API call (a slower createTask is refunded, never re-sent)
+    submit_lease_s: int = Field(default=90, gt=0)  # a worker owns a job's submission this long before another may
+    delivery_lease_s: int = Field(default=120, gt=0)  # one attempt to deliver a result; then the sweep may retry
+    sweep_quiet_s: int = Field(default=120, gt=0)  # the sweep takes over a job that has not moved for this long
     log_level: str = "INFO"
 
     _split_ids = field_validator("admin_ids", "free_tier_model_ids", "poll_delays_seconds", "topup_packs_rub",

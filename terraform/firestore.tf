@@ -156,3 +156,24 @@ resource "google_firestore_index" "jobs_state_updated_asc" {
     order      = "ASCENDING"
   }
 }
+
+# Reconciliation sweep, results not delivered yet: state == succeeded and delivered_at == null and
+# updated_at < T order by updated_at (shared/storage/admin.py `undelivered_jobs`)
+resource "google_firestore_index" "jobs_state_delivered_updated_asc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "delivered_at"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "updated_at"
+    order      = "ASCENDING"
+  }
+}

@@ -4,6 +4,8 @@ import io
 import json
 
 import httpx
+import time
+
 import pytest
 from PIL import Image
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -293,6 +295,15 @@ def test_retry_after_is_honoured(kie, tg, bot):
     tg.configure(fail_methods={"sendPhoto": {"error_code": 429, "retry_after": 1, "count": 1}})
     ids = send(bot, "image", [url])
     assert [c["status"] for c in tg.calls("sendPhoto")] == [429, 200] and len(ids) == 1
+
+
+def test_a_long_flood_wait_ends_the_attempt_instead_of_sleeping(kie, tg, bot):
+    """The sweep re-sends it later (tests/test_operations.py); a worker must not sleep for 30 s."""
+    [url] = results(kie, IMAGE)
+    tg.configure(fail_methods={"sendPhoto": {"error_code": 429, "retry_after": 30, "count": 1}})
+    started = time.monotonic()
+    assert send(bot, "image", [url]) == []
+    assert time.monotonic() - started < 5 and [c["status"] for c in tg.calls("sendPhoto")] == [429]
 
 
 def test_blocked_user_returns_nothing_without_raising(kie, tg, bot):

@@ -46,6 +46,8 @@ def test_free_tier_refresh_writes_the_tier_and_keeps_the_previous(client_for, db
 def test_worker_ignores_malformed_and_unknown_tasks(client_for):
     client = client_for("generation_worker")
     assert client.post("/", json={"nonsense": True}).status_code == 200
+    for kind in ("start", "poll"):  # a task for a job that does not exist ends; it is not retried forever
+        assert client.post("/", json={"kind": kind, "job_id": "no-such-job", "attempt": 1}).status_code == 200
     assert client.get("/").status_code == 405
 
 

@@ -73,6 +73,30 @@ def test_sweep_times_out_a_job_the_provider_never_finishes(clean_stack, db, kie)
     assert run(db.get_job(job.id)).error_code == "TIMEOUT"
 
 
+def test_sweep_resends_a_result_telegram_refused_and_only_once(clean_stack, db, kie):
+    """Telegram asks to wait longer than a request may sleep: the result is not lost, the sweep sends it."""
+    u, job = stuck_job(clean_stack, db, kie, 9504)
+    flood = {"error_code": 429, "retry_after": 30, "count": 50}
+    u.sim.configure(fail_methods={"sendPhoto": flood, "sendDocument": flood, "sendMessage": flood})
+    kie.post(f"/sim/tasks/{job.kie_task_id}/complete", json={"outcome": "success"})
+    clean_stack.call_scheduled("sweep")
+    stored = run(db.get_job(job.id))
+    assert stored.state == "succeeded" and stored.delivered_at is None and stored.delivery_until is None
+    assert not [r for r in u.bot_messages() if "photo" in r["message"]]
+    u.sim.configure(fail_methods={})
+    past = utcnow() - timedelta(hours=1)
+    run(db.db.collection(JOBS).document(job.id).update({"updated_at": past}))
+    results = sweep_twice_at_once(clean_stack)
+    assert sum(r["redelivered"] for r in results) == 1, results
+    u.wait_for(lambda r: "photo" in r["message"], timeout=20)
+    stored = run(db.get_job(job.id))
+    assert stored.delivered_at is not None and stored.delivery_attempts == 2
+    run(db.db.collection(JOBS).document(job.id).update({"updated_at": past}))
+    assert clean_stack.call_scheduled("sweep").json()["redelivered"] == 0
+    assert len([r for r in u.bot_messages() if "photo" in r["message"]]) == 1
+    assert [e["kind"] for e in run(db.ledger_for(u.id))].count("charge") == 1
+
+
 def test_changing_the_pricing_truth_changes_the_free_tier_without_restarting_the_webhook(clean_stack, db):
     clean_stack.call_scheduled("scheduler")  # the tier as shipped is stored
     u = TgUser(clean_stack.url("telegram"), 9510)

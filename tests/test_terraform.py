@@ -218,6 +218,7 @@ def test_ttl_policies_and_composite_indexes():
         ("jobs", (("user_id", asc), ("state", asc), ("created_at", asc))),
         ("generation_events", (("status", asc), ("created_at", desc))),
         ("jobs", (("state", asc), ("updated_at", asc))),
+        ("jobs", (("state", asc), ("delivered_at", asc), ("updated_at", asc))),
     } <= indexes
     database = resources("google_firestore_database")["main"]
     assert database["type"] == "FIRESTORE_NATIVE" and database["name"] == "(default)"

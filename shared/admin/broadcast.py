@@ -34,7 +34,6 @@ import asyncio
 import logging
 import time
 import uuid
-import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,9 +41,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
-from telegram.warnings import PTBDeprecationWarning
 
+from shared.clients.telegram import retry_seconds
 from shared.domain.clock import utcnow
+from shared.logs import mask_user
 from shared.services.delivery import notify
 from shared.storage import broadcasts
 from shared.ui.texts import t
@@ -131,13 +131,6 @@ def task_name(broadcast_id: str, batch_no: int) -> str:
     return f"bc-{broadcast_id}-{batch_no}"
 
 
-def _retry_seconds(err: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that it will become a timedelta; both are handled
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = err.retry_after
-    return float(value) if isinstance(value, (int, float)) else value.total_seconds()
-
-
 # --- start / cancel -------------------------------------------------------------------------------
 
 async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
@@ -156,7 +149,7 @@ async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
     await broadcasts.create(c.store, broadcast_id, admin_id=admin_id, admin_chat_id=chat_id, lang=lang,
                             text=text, total=total, rate=rate, progress_message_id=message_id)
     await c.queue.enqueue(task_name(broadcast_id, 1), _payload(broadcast_id, 1))
-    log.info("broadcast %s started by %s: %d users at %g/s", broadcast_id, admin_id, total, rate)
+    log.info("broadcast %s started by %s: %d users at %g/s", broadcast_id, mask_user(admin_id), total, rate)
     return broadcast_id
 
 
@@ -265,7 +258,7 @@ class _Batch:
                 await self.c.bot.send_message(chat_id, self.doc["text"], parse_mode=ParseMode.HTML)
                 return "sent"
             except RetryAfter as err:
-                wait = _retry_seconds(err)
+                wait = retry_seconds(err)
                 if self.clock() + wait > self.deadline:
                     self.wait_s = wait
                     return "defer"
@@ -313,7 +306,7 @@ class _Batch:
         if await self.save(None, batch_no=self.batch_no + 1) != "ok":
             return await self.stopped()
         log.info("broadcast %s batch %d handed over at user %s", self.broadcast_id, self.batch_no,
-                 self.doc["cursor_user_id"])
+                 mask_user(self.doc["cursor_user_id"]))
         return "done"
 
     async def finish(self) -> str:

@@ -44,11 +44,12 @@ class TaskRecord:
     def from_data(cls, data: dict[str, Any]) -> "TaskRecord":
         urls: list[str] = []
         raw = data.get("resultJson") or ""
-        if raw:
+        if isinstance(raw, str) and raw:
             try:
-                urls = list(json.loads(raw).get("resultUrls") or [])
-            except (ValueError, AttributeError):
-                urls = []
+                found = json.loads(raw).get("resultUrls") or []
+            except (ValueError, AttributeError, RecursionError):
+                found = []
+            urls = [u for u in found if isinstance(u, str)] if isinstance(found, list) else []
         return cls(task_id=str(data.get("taskId") or data.get("task_id") or ""), state=str(data.get("state") or ""),
                    result_urls=urls, fail_code=str(data.get("failCode") or ""), fail_msg=str(data.get("failMsg") or ""))
 
@@ -70,11 +71,13 @@ def verify_signature(key: str, task_id: str, timestamp: str | None, signature: s
 
 
 class KieClient:
-    def __init__(self, base_url: str, upload_base_url: str, api_key: str, client: httpx.AsyncClient | None = None):
+    def __init__(self, base_url: str, upload_base_url: str, api_key: str, client: httpx.AsyncClient | None = None,
+                 timeout_s: float | None = None):
         self.base_url = base_url.rstrip("/")
         self.upload_base_url = upload_base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"}
-        self._http = client or httpx.AsyncClient(timeout=TIMEOUT)
+        timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)) if timeout_s else TIMEOUT
+        self._http = client or httpx.AsyncClient(timeout=timeout)
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
         try:

@@ -112,6 +112,8 @@ class Job(BaseModel):
     poll_attempt: int = 0
     lease_until: datetime | None = None
     delivered_at: datetime | None = None
+    delivery_until: datetime | None = None  # while someone delivers the result; another waits until it passes
+    delivery_attempts: int = 0
     delivered_files: list[dict[str, str]] = []
     smoke_run: str | None = None  # an admin smoke test: charged to nobody  # Telegram file ids of the result: history re-sends them free
     created_at: datetime | None = None

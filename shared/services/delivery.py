@@ -35,7 +35,6 @@ from shared.ui.texts import t
 log = logging.getLogger("delivery")
 T = TypeVar("T")
 MB = 1024 * 1024
-MAX_RETRY_AFTER_S = 30
 ATTEMPTS = 3
 PROBE_TIMEOUT_S = 10.0
 DOWNLOAD_TIMEOUT_S = 120.0  # a whole download, on top of httpx's per-read timeouts
@@ -123,26 +122,17 @@ def group_plan(routes: Sequence[Route]) -> tuple[list[list[int]], list[int]]:
 
 # --- Bot API calls ------------------------------------------------------------------------------
 
-def _retry_seconds(err: RetryAfter) -> float:
-    value = err.retry_after
-    return value if isinstance(value, (int, float)) else value.total_seconds()
-
-
 def _too_large(err: TelegramError) -> bool:
     return "entity too large" in str(err).lower()  # HTTP 413: PTB raises it as a NetworkError
 
 
 async def _with_retry(call: Callable[[], Awaitable[T]]) -> T:
-    """Honour Telegram's retry_after (bounded), retry network errors with backoff; never retry a refusal."""
+    """Retry network errors with backoff; never retry a refusal. (A short 429 was already waited out by
+    the request layer, shared/clients/telegram.py; a long one ends the delivery and the sweep retries it.)"""
     for attempt in range(ATTEMPTS):
         try:
             return await call()
-        except RetryAfter as err:
-            wait = _retry_seconds(err)
-            if attempt == ATTEMPTS - 1 or wait > MAX_RETRY_AFTER_S:
-                raise
-            await asyncio.sleep(wait)
-        except (BadRequest, Forbidden, InvalidToken, ChatMigrated):
+        except (RetryAfter, BadRequest, Forbidden, InvalidToken, ChatMigrated):
             raise
         except TelegramError as err:
             if attempt == ATTEMPTS - 1 or _too_large(err):

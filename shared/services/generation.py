@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from shared.bootstrap import Container
 
 log = logging.getLogger("generation")
-SUBMIT_LEASE = timedelta(seconds=90)
 SUBMIT_RETRY_DELAYS = (1.0, 3.0)  # bounded backoff for KIE 429/5xx on createTask
 
 
@@ -33,23 +32,17 @@ def _ctx(job: Job) -> dict[str, Any]:
     return {"job_id": job.id, "request_id": job.request_id, "user": mask_user(job.user_id), "model_id": job.model_id}
 
 
-def start_task_name(job_id: str) -> str:
-    return f"{job_id}-start"
-
-
 def poll_task_name(job_id: str, attempt: int) -> str:
     return f"{job_id}-poll-{attempt}"
 
 
-async def enqueue_start(c: "Container", job: Job, suffix: str = "") -> None:
-    name = start_task_name(job.id) + (f"-{suffix}" if suffix else "")
-    await c.queue.enqueue(name, {"kind": "start", "job_id": job.id})
-
-
 async def run_start(c: "Container", job_id: str) -> str:
     """Worker entry for a new job. Returns 'done' or 'retry' (the task is redelivered later)."""
-    result = await c.store.start(job_id, c.settings.free_daily_limit, SUBMIT_LEASE)
+    result = await c.store.start(job_id, c.settings.free_daily_limit, timedelta(seconds=c.settings.submit_lease_s))
     job = result.job
+    if job is None:
+        log.warning("start task for an unknown job %s", job_id)
+        return "done"
     if result.status == "busy":
         return "retry"
     if result.status == "not_pending":
@@ -87,7 +80,8 @@ async def _create_with_retries(c: "Container", job: Job, payload: dict[str, Any]
         try:
             return await c.kie.create_task(job.model_id, payload, callback)
         except KieError as err:
-            if err.error_code not in RETRYABLE or pause is None:
+            # A timeout is ambiguous (the task may exist): never submit twice, refund instead.
+            if err.error_code not in RETRYABLE or err.code == 504 or pause is None:
                 raise
             log.warning("createTask attempt %d failed: %s", attempt + 1, err, extra=_ctx(job))
             await asyncio.sleep(pause)
@@ -99,7 +93,7 @@ async def run_poll(c: "Container", job_id: str, attempt: int) -> str:
     job = await c.store.get_job(job_id)
     if job is None or job.terminal:
         if job and job.state == JobState.SUCCEEDED and not job.delivered_at:
-            await _deliver(c, job)
+            await redeliver(c, job)
         return "done"
     if job.state != JobState.RUNNING:
         return "done"
@@ -139,12 +133,23 @@ def past_deadline(c: "Container", job: Job) -> bool:
 async def complete(c: "Container", job: Job, record: TaskRecord) -> None:
     """Apply a terminal provider state once; only the call that wins the transaction tells the user."""
     if record.state == "success" and record.result_urls:
-        won = await c.store.succeed(job.id, record.result_urls)
+        won = await c.store.succeed(job.id, record.result_urls, timedelta(seconds=c.settings.delivery_lease_s))
         if won:
             await _deliver(c, won)
         return
     message = record.fail_msg or ("no result files" if record.state == "success" else "generation failed")
     await finish_failed(c, job, ErrorCode.GENERATION_FAILED, f"{record.fail_code} {message}".strip())
+
+
+async def redeliver(c: "Container", job: Job) -> bool:
+    """Deliver a succeeded job whose earlier delivery was cut short (a killed instance, a long flood wait),
+    unless someone else is delivering it right now."""
+    claimed = await c.store.claim_delivery(job.id, timedelta(seconds=c.settings.delivery_lease_s))
+    if claimed is None:
+        return False
+    log.info("delivering again (attempt %d)", claimed.delivery_attempts, extra=_ctx(job))
+    await _deliver(c, claimed)
+    return True
 
 
 async def _deliver(c: "Container", job: Job) -> None:
@@ -157,8 +162,11 @@ async def _deliver(c: "Container", job: Job) -> None:
     files: list[dict[str, str]] = []
     sent = await delivery.send_result(c.bot, job.chat_id, model.output if model else "image", job.result_urls, caption,
                                       reply_markup=actions, lang=job.lang, files=files)
-    await c.store.set_job_fields(job.id, delivered_at=utcnow() if sent else None, delivered_message_ids=sent,
-                                 delivered_files=files)
+    if not sent:  # nothing reached the chat: the sweep tries again (claim_delivery)
+        await c.store.set_job_fields(job.id, delivery_until=None)
+        log.warning("result not delivered", extra=_ctx(job))
+        return
+    await c.store.set_job_fields(job.id, delivered_at=utcnow(), delivered_message_ids=sent, delivered_files=files)
     await _close_status(c, job, t(job.lang, "status_done", name=esc(name), rq=job.request_id))
     await c.store.record_event(job, "success", model.category if model else "", _duration_ms(job))
     log.info("delivered %d file(s)", len(job.result_urls), extra=_ctx(job))

@@ -9,6 +9,7 @@ from shared.clients.kie import KieError
 from shared.domain.clock import utcnow
 from shared.domain.jobs import ErrorCode, JobState
 from shared.services import delivery, generation
+from shared.services.enqueue import enqueue_start
 from shared.storage import admin as admin_store
 from shared.storage.firestore import FREE_USAGE, JOBS, UPDATES
 from shared.ui.texts import t
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from shared.bootstrap import Container
 
 log = logging.getLogger("operations")
-QUIET_FOR = timedelta(minutes=2)  # a job that has not moved for this long is the sweep's business
 NEVER_STARTED = timedelta(minutes=10)  # confirmed/queued this long: its Cloud Task is lost
 ALERT_EVERY = timedelta(hours=1)
 
@@ -26,16 +26,17 @@ async def sweep(c: "Container") -> dict[str, int]:
     """Finish every job stuck past its deadline: ask KIE, then deliver or refund. Safe to run twice at
     once: each move is a transaction that only one run wins."""
     now = utcnow()
-    counts = {"checked": 0, "completed": 0, "refunded": 0, "requeued": 0, "failed": 0}
-    for job in await admin_store.unfinished_jobs(c.store, now - QUIET_FOR):
+    quiet = timedelta(seconds=c.settings.sweep_quiet_s)  # a job that has not moved for this long is ours
+    counts = {"checked": 0, "completed": 0, "refunded": 0, "requeued": 0, "failed": 0, "redelivered": 0}
+    for job in await admin_store.unfinished_jobs(c.store, now - quiet):
         counts["checked"] += 1
         if job.state in (JobState.CONFIRMED, JobState.QUEUED):
             if now - (job.confirmed_at or job.created_at or now) > NEVER_STARTED:
                 if await c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value):
                     await delivery.notify(c.bot, job.chat_id, t(job.lang, "not_started", rq=job.request_id))
                     counts["failed"] += 1
-            else:
-                await generation.enqueue_start(c, job, suffix="sweep")
+            else:  # a fresh task name each minute: Cloud Tasks refuses a recently used name
+                await enqueue_start(c, job, suffix=f"sweep-{int(now.timestamp()) // 60}")
                 counts["requeued"] += 1
             continue
         record = None
@@ -47,17 +48,20 @@ async def sweep(c: "Container") -> dict[str, int]:
         if record and record.finished:
             await generation.complete(c, job, record)
             counts["completed"] += 1
-        elif generation.past_deadline(c, job) or (not job.kie_task_id and _lease_over(job, now)):
+        elif generation.past_deadline(c, job) or (not job.kie_task_id and _lease_over(job, now, quiet)):
             reason = ErrorCode.TIMEOUT if job.kie_task_id else ErrorCode.PROVIDER_UNAVAILABLE
             await generation.finish_failed(c, job, reason, "finished by the reconciliation sweep")
             counts["refunded"] += 1
+    for job in await admin_store.undelivered_jobs(c.store, now - quiet):
+        if await generation.redeliver(c, job):
+            counts["redelivered"] += 1
     await check_kie_credits(c)
     log.info("sweep: %s", counts)
     return counts
 
 
-def _lease_over(job: Any, now: Any) -> bool:
-    return job.lease_until is None or job.lease_until < now - QUIET_FOR
+def _lease_over(job: Any, now: Any, quiet: timedelta) -> bool:
+    return job.lease_until is None or job.lease_until < now - quiet
 
 
 async def check_kie_credits(c: "Container") -> float | None:

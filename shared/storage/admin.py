@@ -120,6 +120,16 @@ async def unfinished_jobs(store: FirestoreStore, updated_before: datetime, limit
     return [_job(snap) async for snap in query.stream()]
 
 
+async def undelivered_jobs(store: FirestoreStore, updated_before: datetime, limit: int = 200) -> list[Job]:
+    """Succeeded jobs whose result has not reached the chat yet (the sweep delivers them again)."""
+    query = (store.db.collection(JOBS)
+             .where(filter=firestore.FieldFilter("state", "==", "succeeded"))
+             .where(filter=firestore.FieldFilter("delivered_at", "==", None))
+             .where(filter=firestore.FieldFilter("updated_at", "<", updated_before))
+             .order_by("updated_at").limit(limit))
+    return [_job(snap) async for snap in query.stream()]
+
+
 async def delete_expired(store: FirestoreStore, collection: str, now: datetime, limit: int = 500) -> int:
     """What Firestore's TTL policy does in production (the emulator has no TTL): delete expired documents."""
     query = store.db.collection(collection).where(filter=firestore.FieldFilter("expire_at", "<", now)).limit(limit)
