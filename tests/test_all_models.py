@@ -45,8 +45,8 @@ def fill_wizard(u: TgUser, db, model) -> str:
     """Answer every step the bot asks until the confirmation screen; return the draft job id."""
     for _ in range(20):
         if "Проверьте заказ" in u.last_text():
-            return run(db.get_user(u.id)).draft_job_id
-        job = run(db.get_job(run(db.get_user(u.id)).draft_job_id))
+            return run(db.current_draft(u.id)).id
+        job = run(db.current_draft(u.id))
         field = missing_asked_field(model, job.inputs, job.skipped)
         assert field is not None, u.last_text()
         index = model.fields.index(field)

@@ -75,7 +75,7 @@ def test_paid_model_with_zero_balance_is_refused_and_nothing_charged(clean_stack
     confirm = u.last()
     assert "не хватает" in text_of(confirm)
     assert not any(data.startswith("ok:") for _, data in buttons(confirm)), "no run button without money"
-    job_id = run(db.get_user(u.id)).draft_job_id
+    job_id = run(db.current_draft(u.id)).id
     u.press_data(f"ok:{job_id}")  # a stale or forged tap is refused too
     assert "Недостаточно средств" in u.last_text()
     time.sleep(0.5)

@@ -233,7 +233,7 @@ def test_expensive_generation_asks_twice_and_low_balance_hint(clean_stack, db):
     model = "kling-2.6/text-to-video"
     u.press_data(cb.make(cb.START, model))
     u.send("a paper boat on a river")
-    job = run(db.get_job(run(db.get_user(u.id)).draft_job_id))
+    job = run(db.current_draft(u.id))
     u.press_data(cb.make(cb.SET, job.id, 1, 0))  # sound on
     u.press("1:1")
     u.press("10")

@@ -23,7 +23,7 @@ def funded_user(stack, db, uid, amount=1_000_000) -> TgUser:
 
 
 def draft(db, u):
-    return run(db.get_job(run(db.get_user(u.id)).draft_job_id))
+    return run(db.current_draft(u.id))
 
 
 def test_kling_price_follows_duration_and_sound_and_is_charged_exactly(clean_stack, db, kie):

@@ -129,7 +129,7 @@ def test_confirm_happens_once(store):
     new_user(store)
     job = Job(id="d1", user_id=1, chat_id=1, model_id="z-image")
     run(store.create_draft(job))
-    assert run(store.get_user(1)).draft_job_id == "d1"
+    assert run(store.current_draft(1)).id == "d1"
     assert run(store.confirm("d1", 76, False, "RQ-1")) is not None
     assert run(store.confirm("d1", 76, False, "RQ-2")) is None
     assert run(store.get_job("d1")).request_id == "RQ-1"

@@ -8,6 +8,8 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import tasks_v2
 from google.protobuf import duration_pb2, timestamp_pb2
 
+from shared.storage import metering
+
 DISPATCH_DEADLINE = timedelta(minutes=2)  # the worker only talks to KIE, never waits for a generation
 TIMEOUT_S = 10.0
 
@@ -51,4 +53,5 @@ class TaskQueue:
             await self._get_client().create_task(parent=self.parent, task=task, timeout=TIMEOUT_S)
         except AlreadyExists:
             return False
+        metering.count_task(name)
         return True

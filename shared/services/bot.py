@@ -22,12 +22,12 @@ from shared.domain.money import (REF_PREFIX, invoice_id_from, invoice_payload, p
                                  referral_code, referrer_from_payload, rub_for_stars, stars_for)
 from shared.domain.pricing import format_rub, rub_to_kopecks
 from shared.domain.quote import min_run_kopecks, quote_kopecks
-from shared.domain.validation import InputProblem, InvalidInput, build_payload, check_value, missing_asked_field
+from shared.domain.validation import (InputProblem, InvalidInput, build_payload, check_value, missing_asked_field,
+                                     strip_controls)
 from shared.logs import mask_user
-from shared.clients.kie import KieError
 from shared.domain.media import check_file, check_size
-from shared.services import delivery, generation, media_input
-from shared.services.admin import AdminHandlers
+from shared.services import media_input
+from shared.services.enqueue import enqueue_start
 from shared.services.keyboards import keyboard
 from shared.storage.firestore import JOBS, LEDGER, Profile, User, lang_of
 from shared.ui import callbacks as cb
@@ -37,15 +37,29 @@ from shared.ui.texts import t
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
+    from shared.services.admin import AdminHandlers
 
 log = logging.getLogger("bot")
+SEARCH_MAX_CHARS = 100  # a longer message is searched (and echoed) by its beginning
 Ctx = ContextTypes.DEFAULT_TYPE
 
 
 class Handlers:
     def __init__(self, c: "Container"):
         self.c = c
-        self.admin = AdminHandlers(c)
+        self._admin: "AdminHandlers | None" = None
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.c.settings.admin_ids
+
+    @property
+    def admin(self) -> "AdminHandlers":
+        """The admin panel, imported when an admin first uses it (users' updates never load it)."""
+        if self._admin is None:
+            from shared.services.admin import AdminHandlers
+
+            self._admin = AdminHandlers(self.c)
+        return self._admin
 
     # --- helpers -------------------------------------------------------------
     async def _user(self, update: Update, args: list[str] | None = None) -> tuple[User, bool]:
@@ -98,7 +112,7 @@ class Handlers:
         """The user's draft job from a button, or None (and a notice) when the form is stale."""
         job = await self.c.store.get_job(job_id)
         if job is None or job.user_id != update.effective_user.id or job.state != JobState.AWAITING_INPUT:
-            text = t(lang, "already_running") if job and job.state in (JobState.QUEUED, JobState.RUNNING) else t(lang, "stale")
+            text = t(lang, "already_running") if job and job.state in (JobState.CONFIRMED, JobState.QUEUED, JobState.RUNNING) else t(lang, "stale")
             await update.effective_chat.send_message(text)
             return None
         return job
@@ -149,24 +163,32 @@ class Handlers:
 
     async def admin_cmd(self, update: Update, user: User) -> None:
         """/admin: the panel for ADMIN_IDS; anyone else gets the usual unknown-command reply (and a log line)."""
-        if not self.admin.is_admin(user.user_id):
+        if not self.is_admin(user.user_id):
             log.warning("non-admin tried /admin", extra={"user": mask_user(user.user_id)})
             await self.unknown_command(update, user)
             return
         await self.admin.menu(update, user)
 
     async def admin_button(self, update: Update, user: User) -> None:
-        if not self.admin.is_admin(user.user_id):
+        if not self.is_admin(user.user_id):  # the reply any unknown button gets: nothing hints at a panel
             log.warning("non-admin pressed an admin button", extra={"user": mask_user(user.user_id)})
+            await self.stale_button(update, user)
             return
         await self.admin.button(update, user)
+
+    async def stale_button(self, update: Update, user: User) -> None:
+        await update.effective_chat.send_message(t(user.language, "stale"))
 
     async def unknown_command(self, update: Update, user: User) -> None:
         await update.effective_chat.send_message(t(user.language, "unknown"))
 
     # --- buttons ---------------------------------------------------------------
     async def button(self, update: Update, user: User) -> None:
-        """Every inline button (already answered by entry), routed by its verb."""
+        """Every inline button (already answered by entry), routed by its verb. Data our buttons
+        could not have made (forged, or from an older version) gets the stale-form reply."""
+        if not cb.well_formed(update.callback_query.data):
+            await self.stale_button(update, user)
+            return
         data = cb.parse(update.callback_query.data)
         route = {
             cb.HOME: self._home, cb.HELP: self._help, cb.BALANCE: self._balance, cb.SEARCH: self._search_prompt,
@@ -358,7 +380,7 @@ class Handlers:
                                                          user.referral_income_kopecks))
 
     async def _search_prompt(self, update: Update, user: User) -> None:
-        await self.c.store.set_user_fields(user.user_id, awaiting="search", draft_job_id=None)
+        await self.c.store.set_user_fields(user.user_id, awaiting="search")
         await update.effective_chat.send_message(t(user.language, "search_prompt"), parse_mode=ParseMode.HTML)
 
     async def _catalog(self, update: Update, user: User, category: str = "image", page: str = "0") -> None:
@@ -394,8 +416,13 @@ class Handlers:
             return
         job = Job(id=new_job_id(), user_id=user.user_id, chat_id=update.effective_chat.id, lang=user.language,
                   model_id=model.id)
-        await self.c.store.create_draft(job)
+        await self._new_draft(user, job)
         await self._next(update, user, job, model)
+
+    async def _new_draft(self, user: User, job: Job) -> None:
+        await self.c.store.create_draft(job)
+        if user.awaiting:  # a search or a typed amount ends where a wizard begins
+            await self.c.store.set_user_fields(user.user_id, awaiting=None)
 
     async def _next(self, update: Update, user: User, job: Job, model: ModelSpec, new_message: bool = False) -> None:
         """Show the next unanswered step, or the confirmation screen when all are answered."""
@@ -416,18 +443,28 @@ class Handlers:
         return screens.confirm_screen(user.language, job, model, await self._quote(user, job, model),
                                       user.balance_kopecks)
 
+    @staticmethod
+    def _field_at(model: ModelSpec, index: str) -> FieldSpec | None:
+        """The field a button's index names, if the user may set it (never a hidden or fixed one)."""
+        i = int(index)
+        field = model.fields[i] if 0 <= i < len(model.fields) else None
+        return field if field is not None and field.ui not in ("hidden", "fixed") else None
+
     async def _set_choice(self, update: Update, user: User, job_id: str, index: str, choice: str) -> None:
         job = await self._job_for(update, job_id, user.language)
         if job is None:
             return
         model = self.c.catalog.get(job.model_id)
-        field = model.fields[int(index)]
+        field = self._field_at(model, index)
+        options = screens.choices(field) if field else []
+        if field is None or (choice != "d" and not int(choice) < len(options)):
+            await self.stale_button(update, user)
+            return
         inputs, skipped = dict(job.inputs), list(job.skipped)
         if choice == "d":
             inputs.pop(field.name, None)
             skipped.append(field.name)
         else:
-            options = screens.choices(field)
             inputs[field.name] = check_value(field, options[int(choice)])
         await self.c.store.update_draft(job.id, inputs=inputs, skipped=skipped, editing=None)
         job = job.model_copy(update={"inputs": inputs, "skipped": skipped, "editing": None})
@@ -438,7 +475,10 @@ class Handlers:
         if job is None:
             return
         model = self.c.catalog.get(job.model_id)
-        field = model.fields[int(index)]
+        field = self._field_at(model, index)
+        if field is None:
+            await self.stale_button(update, user)
+            return
         await self.c.store.update_draft(job.id, editing=field.name)
         await self._show(update, screens.option_picker(user.language, job, model, field))
 
@@ -447,7 +487,10 @@ class Handlers:
         if job is None:
             return
         model = self.c.catalog.get(job.model_id)
-        field = model.fields[int(index)]
+        field = self._field_at(model, index)
+        if field is None:
+            await self.stale_button(update, user)
+            return
         if job.editing == field.name:
             await self._show(update, screens.option_picker(user.language, job, model, field, int(page)))
             return
@@ -468,7 +511,10 @@ class Handlers:
         if job is None:
             return
         model = self.c.catalog.get(job.model_id)
-        field = model.fields[int(index)]
+        field = self._field_at(model, index)
+        if field is None:
+            await self.stale_button(update, user)
+            return
         skipped = job.skipped
         if field.name not in job.inputs and not field.required:
             skipped = [*job.skipped, field.name]
@@ -479,7 +525,6 @@ class Handlers:
         job = await self.c.store.get_job(job_id)
         if job and job.user_id == user.user_id and job.state == JobState.AWAITING_INPUT:
             await self.c.store.move(job.id, JobState.CANCELLED)
-            await self.c.store.set_user_fields(user.user_id, draft_job_id=None)
         await self._show(update, screens.notice(user.language, "cancelled"))
 
     async def _finished_job(self, update: Update, user: User, job_id: str) -> Job | None:
@@ -497,7 +542,7 @@ class Handlers:
             return
         job = Job(id=new_job_id(), user_id=user.user_id, chat_id=update.effective_chat.id, lang=user.language,
                   model_id=model.id, inputs=inputs, media=media, skipped=skipped)
-        await self.c.store.create_draft(job)
+        await self._new_draft(user, job)
         await self._next(update, user, job, model, new_message=True)
 
     async def _repeat(self, update: Update, user: User, job_id: str) -> None:
@@ -560,13 +605,14 @@ class Handlers:
                 [[(t(lang, "btn_yes_run", price=format_rub(offer.price)), cb.make(cb.RUN_EXPENSIVE, job.id))],
                  [(t(lang, "btn_back"), cb.make(cb.REVIEW, job.id)), (t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))]]))
             return
-        confirmed = await self.c.store.confirm(job.id, offer.price, offer.is_free, new_request_id())
+        screen = update.callback_query.message if update.callback_query else None  # becomes the status line
+        confirmed = await self.c.store.confirm(job.id, offer.price, offer.is_free, new_request_id(),
+                                               status_message_id=screen.message_id if screen else None)
         if confirmed is None:
             await update.effective_chat.send_message(t(lang, "already_running"))
             return
-        await self.c.store.set_user_fields(user.user_id, draft_job_id=None)
         try:
-            await generation.enqueue_start(self.c, confirmed)
+            await enqueue_start(self.c, confirmed)
         except Exception:  # the queue is down: end the job now, nothing was charged
             log.exception("enqueue failed", extra={"job_id": job.id, "request_id": confirmed.request_id})
             await self.c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value)
@@ -578,14 +624,15 @@ class Handlers:
         if not offer.is_free and left < rub_to_kopecks(self.c.settings.low_balance_rub):
             started += "\n\n" + t(lang, "low_balance", balance=format_rub(left))
         status_id = await self._show(update, Screen(started))
-        await self.c.store.move(job.id, JobState.QUEUED, status_message_id=status_id)
+        if status_id != confirmed.status_message_id:  # the screen could not be edited: a new message shows it
+            await self.c.store.set_job_fields(job.id, status_message_id=status_id)
         log.info("job confirmed", extra={"job_id": job.id, "request_id": confirmed.request_id,
                                          "user": mask_user(user.user_id), "model_id": model.id})
 
     # --- text ------------------------------------------------------------------
     async def text(self, update: Update, user: User) -> None:
         """Free text: a custom top-up amount, the wizard's current text step, else a model search."""
-        if (user.awaiting or "").startswith("admin_") and self.admin.is_admin(user.user_id):
+        if (user.awaiting or "").startswith("admin_") and self.is_admin(user.user_id):
             await self.admin.text(update, user)
             return
         if user.awaiting == "topup_amount":
@@ -599,7 +646,7 @@ class Handlers:
             await self._send_invoice(update, user, rub)
             return
         text = update.effective_message.text or ""
-        job = await self.c.store.get_job(user.draft_job_id) if user.draft_job_id else None
+        job = None if user.awaiting else await self.c.store.current_draft(user.user_id)
         if job and job.state == JobState.AWAITING_INPUT and not user.awaiting:
             await self._answer_text(update, user, job, text)
             return
@@ -642,6 +689,7 @@ class Handlers:
         return None
 
     async def _search(self, update: Update, user: User, query: str) -> None:
+        query = screens.clip(strip_controls(query), SEARCH_MAX_CHARS)
         if user.awaiting:
             await self.c.store.set_user_fields(user.user_id, awaiting=None)
         found = screens.search_models(await self.c.enabled_models(), query)
@@ -650,8 +698,11 @@ class Handlers:
 
     async def media(self, update: Update, user: User) -> None:
         """A file for the wizard's media step: check, fetch from Telegram, upload to file storage, attach."""
+        from shared.clients.kie import KieError  # only media steps talk to KIE from the webhook
+        from shared.services.delivery import ACTION
+
         lang = user.language
-        job = await self.c.store.get_job(user.draft_job_id) if user.draft_job_id else None
+        job = await self.c.store.current_draft(user.user_id)
         if not job or job.state != JobState.AWAITING_INPUT:
             await update.effective_chat.send_message(t(lang, "unknown"))
             return
@@ -671,7 +722,7 @@ class Handlers:
             return  # the rest of an album sent to a one-file step
         try:
             check_file(field, incoming)
-            await update.effective_chat.send_action(delivery.ACTION.get(field.type, "typing"))
+            await update.effective_chat.send_action(ACTION.get(field.type, "typing"))
             data = await media_input.download(self.c.bot, incoming.file_id)
             check_size(field, len(data))
             meta = media_input.probe(incoming, data)
@@ -745,12 +796,15 @@ class Webhook:
         self.app = build_application(c)
         self._ready = False
 
-    async def process(self, payload: dict[str, Any]) -> None:
+    async def process(self, update: Update | dict[str, Any]) -> None:
+        """Handle one update (functions/telegram_webhook.py parses and checks it first)."""
         if not self._ready:
             await self.app.initialize()
             self._ready = True
             await register_commands(self.c)
-        await self.app.process_update(Update.de_json(payload, self.app.bot))
+        if not isinstance(update, Update):
+            update = Update.de_json(update, self.app.bot)
+        await self.app.process_update(update)
 
 
 OPEN_IN_MAINTENANCE = ("paid", "paysupport", "terms")  # money already paid is credited even then

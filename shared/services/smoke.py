@@ -10,8 +10,9 @@ from google.cloud import firestore
 
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.clock import utcnow
-from shared.domain.jobs import Job, JobState, new_job_id, new_request_id
-from shared.services import delivery, generation
+from shared.domain.jobs import Job, new_job_id, new_request_id
+from shared.services import delivery
+from shared.services.enqueue import enqueue_start
 from shared.ui.texts import t
 
 if TYPE_CHECKING:
@@ -84,9 +85,7 @@ async def start(c: "Container", admin_id: int, chat_id: int, model_ids: list[str
                   smoke_run=run_id)
         await c.store.create_draft(job)
         confirmed = await c.store.confirm(job.id, 0, False, new_request_id())
-        await c.store.set_user_fields(admin_id, draft_job_id=None)
-        await generation.enqueue_start(c, confirmed)
-        await c.store.move(job.id, JobState.QUEUED)
+        await enqueue_start(c, confirmed)
     return run_id
 
 

@@ -24,6 +24,8 @@ UPDATE_TTL = timedelta(days=2)  # Telegram keeps undelivered updates for 24 h
 FREE_USAGE_TTL = timedelta(days=3)
 DRAFT_TTL = timedelta(days=7)
 LAST_SEEN_EVERY = timedelta(minutes=10)
+DELIVERY_LEASE = timedelta(minutes=2)  # one delivery attempt's time; then the sweep may try again
+DELIVERY_ATTEMPTS = 5
 TX_ATTEMPTS = 10
 
 
@@ -42,7 +44,6 @@ class User:
     language: str = "ru"
     balance_kopecks: int = 0
     banned: bool = False
-    draft_job_id: str | None = None
     awaiting: str | None = None
     username: str | None = None
     first_name: str | None = None
@@ -59,8 +60,8 @@ class User:
 class StartResult:
     """Outcome of the worker's charge transaction."""
 
-    status: str  # started | not_pending | insufficient_funds | free_limit | busy
-    job: Job
+    status: str  # started | not_pending | insufficient_funds | free_limit | busy | missing
+    job: Job | None
 
 
 def lang_of(code: str | None) -> str:
@@ -77,7 +78,9 @@ class FirestoreStore:
 
     @classmethod
     def connect(cls, project: str) -> "FirestoreStore":
-        return cls(firestore.AsyncClient(project=project))
+        from shared.storage.metering import MeteredAsyncClient  # counts reads/writes on the wire
+
+        return cls(MeteredAsyncClient(project=project))
 
     # --- updates -------------------------------------------------------------
     async def claim_update(self, update_id: int) -> bool:
@@ -141,7 +144,7 @@ class FirestoreStore:
             doc = {
                 "user_id": profile.user_id, "chat_id": profile.chat_id, "username": profile.username,
                 "first_name": profile.first_name, "language": lang_of(profile.language_code),
-                "balance_kopecks": 0, "banned": False, "draft_job_id": None, "awaiting": None,
+                "balance_kopecks": 0, "banned": False, "awaiting": None,
                 "referrer_id": referrer_id if invited else None, "referrals_count": 0, "referral_income_kopecks": 0,
                 "created_at": now, "last_seen_at": now,
             }
@@ -344,15 +347,22 @@ class FirestoreStore:
         return None
 
     async def create_draft(self, job: Job) -> None:
-        """The wizard's state lives in the job document; the user points at their current draft."""
+        """The wizard's state lives in the job document (one write); the user's newest draft is current."""
         now = utcnow()
-        batch = self.db.batch()
         doc = job.model_dump(exclude={"id"}, mode="python")
         doc.update(created_at=now, updated_at=now, expire_at=now + DRAFT_TTL,
                    history=[{"state": JobState.AWAITING_INPUT.value, "at": now}])
-        batch.set(self.db.collection(JOBS).document(job.id), doc)
-        batch.update(self.db.collection(USERS).document(str(job.user_id)), {"draft_job_id": job.id, "awaiting": None})
-        await batch.commit()
+        await self.db.collection(JOBS).document(job.id).set(doc)
+
+    async def current_draft(self, user_id: int) -> Job | None:
+        """The user's newest job still awaiting input (one read; index jobs: user_id, state, created_at desc)."""
+        query = (self.db.collection(JOBS)
+                 .where(filter=firestore.FieldFilter("user_id", "==", user_id))
+                 .where(filter=firestore.FieldFilter("state", "==", JobState.AWAITING_INPUT.value))
+                 .order_by("created_at", direction=firestore.Query.DESCENDING).limit(1))
+        async for snap in query.stream():
+            return _job(snap)
+        return None
 
     async def update_draft(self, job_id: str, **fields: Any) -> None:
         fields["updated_at"] = utcnow()
@@ -388,8 +398,10 @@ class FirestoreStore:
 
         return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
 
-    async def confirm(self, job_id: str, price_kopecks: int, is_free: bool, request_id: str) -> Job | None:
-        """awaiting_input -> confirmed exactly once (a double tap confirms once)."""
+    async def confirm(self, job_id: str, price_kopecks: int, is_free: bool, request_id: str,
+                      status_message_id: int | None = None) -> Job | None:
+        """awaiting_input -> confirmed exactly once (a double tap confirms once). The worker takes it from
+        here; `status_message_id` is the message that will show its progress."""
         ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
@@ -400,6 +412,7 @@ class FirestoreStore:
             now = utcnow()
             changes = {"state": JobState.CONFIRMED.value, "price_kopecks": price_kopecks, "is_free": is_free,
                        "request_id": request_id, "confirmed_at": now, "updated_at": now, "expire_at": None,
+                       "status_message_id": status_message_id,
                        "history": firestore.ArrayUnion([{"state": JobState.CONFIRMED.value, "at": now}])}
             tx.update(ref, changes)
             job = _job(snap)
@@ -439,6 +452,8 @@ class FirestoreStore:
         @firestore.async_transactional
         async def run(tx: Any) -> StartResult:
             snap = await job_ref.get(transaction=tx)
+            if not snap.exists:
+                return StartResult("missing", None)
             job = _job(snap)
             now = utcnow()
             if job.state == JobState.RUNNING and not job.kie_task_id:
@@ -491,8 +506,10 @@ class FirestoreStore:
         await self.db.collection(JOBS).document(job_id).update(
             {"kie_task_id": kie_task_id, "lease_until": None, "updated_at": utcnow()})
 
-    async def succeed(self, job_id: str, result_urls: list[str]) -> Job | None:
-        """running -> succeeded once; None when another call already finished the job."""
+    async def succeed(self, job_id: str, result_urls: list[str],
+                      delivery_lease: timedelta = DELIVERY_LEASE) -> Job | None:
+        """running -> succeeded once; None when another call already finished the job. The winner also
+        takes the delivery lease (see claim_delivery)."""
         ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
@@ -502,8 +519,29 @@ class FirestoreStore:
                 return None
             now = utcnow()
             changes = {"state": JobState.SUCCEEDED.value, "result_urls": result_urls,
-                       "finished_at": now, "updated_at": now}
+                       "finished_at": now, "updated_at": now, "delivery_until": now + delivery_lease,
+                       "delivery_attempts": 1}
             tx.update(ref, {**changes, "history": firestore.ArrayUnion([{"state": "succeeded", "at": now}])})
+            return job.model_copy(update=changes)
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    async def claim_delivery(self, job_id: str, lease: timedelta = DELIVERY_LEASE,
+                             max_attempts: int = DELIVERY_ATTEMPTS) -> Job | None:
+        """A succeeded, undelivered job whose last delivery attempt is over: the caller may deliver it now.
+        None when it was delivered, someone is delivering it, or it ran out of attempts."""
+        ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> Job | None:
+            job = _job(await ref.get(transaction=tx))
+            now = utcnow()
+            if (job.state != JobState.SUCCEEDED or job.delivered_at or job.delivery_attempts >= max_attempts
+                    or (job.delivery_until and job.delivery_until > now)):
+                return None
+            changes = {"delivery_until": now + lease, "delivery_attempts": job.delivery_attempts + 1,
+                       "updated_at": now}
+            tx.update(ref, changes)
             return job.model_copy(update=changes)
 
         return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
