@@ -163,21 +163,26 @@ class Soak:
             other.join()
         else:
             sim.press(uid, screen["message_id"], data=data)
-        with self.lock:
-            self.confirmed.append(job_id)
         if duplicate_task:
             self.duplicate_start_task(job_id)
-        self.wait_terminal(job_id)
+        if self.wait_terminal(job_id) == "awaiting_input":  # refused at confirm (funds): no job was made
+            self.harness["refused_at_confirm"] += 1
+            return
+        with self.lock:
+            self.confirmed.append(job_id)
 
-    def wait_terminal(self, job_id: str, timeout: float = 25.0) -> None:
+    def wait_terminal(self, job_id: str, timeout: float = 25.0) -> str | None:
         """Like a person, wait for the result before the next one (a stuck job is left to the sweep)."""
         ref = self.db.collection("jobs").document(job_id)
         deadline = time.monotonic() + timeout
+        state = None
         while time.monotonic() < deadline:
             snap = ref.get()
-            if not snap.exists or snap.to_dict().get("state") in TERMINAL | {"awaiting_input"}:
-                return
+            state = snap.to_dict().get("state") if snap.exists else None
+            if state is None or state in TERMINAL | {"awaiting_input"}:
+                break
             time.sleep(0.3)
+        return state
 
     def press_data(self, sim: SimClient, uid: int, data: str) -> None:
         last = self.newest(sim, uid, lambda m: True)
@@ -294,7 +299,8 @@ class Soak:
         report.faults.update(self.injected())
         report.counts["harness_errors"] = len(self.errors)
         report.invariants["the harness itself ran without errors"] = list(self.errors)
-        for key in ("double_confirm", "topups_paid", "topups_refused", "abandoned_flows", "abandoned_topups",
+        for key in ("double_confirm", "topups_paid", "topups_refused", "abandoned_flows", "refused_at_confirm",
+                    "abandoned_topups",
                     "refund_requests", "worker_kill", "duplicate_task"):
             report.counts.setdefault(key, self.harness.get(key, 0))
         return report
