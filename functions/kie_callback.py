@@ -19,7 +19,7 @@ MAX_TASK_ID = 256  # KIE task ids are 32 hex digits; a longer one matches no job
 
 
 async def _complete(job_id: str | None, data: dict) -> tuple[str, int]:
-    from shared.clients.kie import TaskRecord
+    from shared.clients.kie import KieError, TaskRecord
     from shared.domain.jobs import JobState
     from shared.services import generation
 
@@ -41,8 +41,6 @@ async def _complete(job_id: str | None, data: dict) -> tuple[str, int]:
         return "unknown task", 200
     if job.terminal or not record.finished:
         return "ok", 200
-    from shared.clients.kie import KieError
-
     try:
         confirmed = await c.kie.record_info(record.task_id)
     except KieError as err:  # the poll chain and the sweep finish the job later

@@ -104,6 +104,11 @@ class Soak:
         self.stop = threading.Event()
         self.errors: list[str] = []
         self.db = firestore_client(stack)
+        from shared.clients.tasks import TaskQueue
+
+        env = stack.env()
+        self.tasks = TaskQueue(env["GCP_PROJECT"], env["TASKS_LOCATION"], env["TASKS_QUEUE"], env["WORKER_URL"],
+                               emulator_host=env["TASKS_EMULATOR_HOST"])
 
     # --- users ---------------------------------------------------------------
 
@@ -215,13 +220,9 @@ class Soak:
     def duplicate_start_task(self, job_id: str) -> None:
         """The same task name again: the emulator delivers it twice (Cloud Tasks may, too)."""
         from shared import runtime
-        from shared.clients.tasks import TaskQueue
         from shared.services.enqueue import start_task_name
 
-        env = self.stack.env()
-        project, location, queue = env["GCP_PROJECT"], env["TASKS_LOCATION"], env["TASKS_QUEUE"]
-        tasks = TaskQueue(project, location, queue, env["WORKER_URL"], emulator_host=env["TASKS_EMULATOR_HOST"])
-        runtime.run(tasks.enqueue(start_task_name(job_id), {"kind": "start", "job_id": job_id}), timeout=30)
+        runtime.run(self.tasks.enqueue(start_task_name(job_id), {"kind": "start", "job_id": job_id}), timeout=30)
         self.harness["duplicate_task"] += 1
 
     def killer(self) -> None:

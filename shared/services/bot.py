@@ -450,14 +450,26 @@ class Handlers:
         field = model.fields[i] if 0 <= i < len(model.fields) else None
         return field if field is not None and field.ui not in ("hidden", "fixed") else None
 
-    async def _set_choice(self, update: Update, user: User, job_id: str, index: str, choice: str) -> None:
+    async def _draft_field(self, update: Update, user: User, job_id: str,
+                           index: str) -> tuple[Job, ModelSpec, FieldSpec] | None:
+        """The draft, its model and the field a wizard button names; None (after a notice) when stale."""
         job = await self._job_for(update, job_id, user.language)
         if job is None:
-            return
+            return None
         model = self.c.catalog.get(job.model_id)
         field = self._field_at(model, index)
-        options = screens.choices(field) if field else []
-        if field is None or (choice != "d" and not int(choice) < len(options)):
+        if field is None:
+            await self.stale_button(update, user)
+            return None
+        return job, model, field
+
+    async def _set_choice(self, update: Update, user: User, job_id: str, index: str, choice: str) -> None:
+        found = await self._draft_field(update, user, job_id, index)
+        if found is None:
+            return
+        job, model, field = found
+        options = screens.choices(field)
+        if choice != "d" and not int(choice) < len(options):
             await self.stale_button(update, user)
             return
         inputs, skipped = dict(job.inputs), list(job.skipped)
@@ -471,26 +483,18 @@ class Handlers:
         await self._next(update, user, job, model)
 
     async def _edit(self, update: Update, user: User, job_id: str, index: str) -> None:
-        job = await self._job_for(update, job_id, user.language)
-        if job is None:
+        found = await self._draft_field(update, user, job_id, index)
+        if found is None:
             return
-        model = self.c.catalog.get(job.model_id)
-        field = self._field_at(model, index)
-        if field is None:
-            await self.stale_button(update, user)
-            return
+        job, model, field = found
         await self.c.store.update_draft(job.id, editing=field.name)
         await self._show(update, screens.option_picker(user.language, job, model, field))
 
     async def _page(self, update: Update, user: User, job_id: str, index: str, page: str) -> None:
-        job = await self._job_for(update, job_id, user.language)
-        if job is None:
+        found = await self._draft_field(update, user, job_id, index)
+        if found is None:
             return
-        model = self.c.catalog.get(job.model_id)
-        field = self._field_at(model, index)
-        if field is None:
-            await self.stale_button(update, user)
-            return
+        job, model, field = found
         if job.editing == field.name:
             await self._show(update, screens.option_picker(user.language, job, model, field, int(page)))
             return
@@ -507,14 +511,10 @@ class Handlers:
         await self._show(update, await self._confirmation(user, job, self.c.catalog.get(job.model_id)))
 
     async def _done_files(self, update: Update, user: User, job_id: str, index: str) -> None:
-        job = await self._job_for(update, job_id, user.language)
-        if job is None:
+        found = await self._draft_field(update, user, job_id, index)
+        if found is None:
             return
-        model = self.c.catalog.get(job.model_id)
-        field = self._field_at(model, index)
-        if field is None:
-            await self.stale_button(update, user)
-            return
+        job, model, field = found
         skipped = job.skipped
         if field.name not in job.inputs and not field.required:
             skipped = [*job.skipped, field.name]
