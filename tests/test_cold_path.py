@@ -24,8 +24,8 @@ WORKER_ONLY = ("shared.services.generation", "shared.services.delivery", "shared
                "shared.services.operations", "shared.services.smoke")
 # Only the admin panel: its handlers, statistics, chart, broadcasts.
 ADMIN_ONLY = ("shared.services.admin", "shared.admin", "shared.storage.broadcasts")
-# Media libraries: only a media input (Pillow/mutagen probing a file), a big result image or the chart load them.
-MEDIA = ("PIL", "mutagen", "av", "matplotlib")
+# Media libraries: only a media input (measured by decoding it), a big result image or the chart load them.
+MEDIA = ("PIL", "av", "matplotlib")
 
 
 def loaded(modules: list[str], roots: tuple[str, ...]) -> list[str]:
@@ -119,6 +119,18 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     modules = webhook.modules()
     assert "shared.services.admin" in modules
     assert loaded(modules, ("shared.admin", "shared.storage.broadcasts", *MEDIA)) == []
+
+    # A media input is measured by decoding it: a photo loads Pillow, a voice message PyAV, on that path only.
+    user.press_data("go:kling/v1-avatar-standard")
+    user.send("say hello")
+    user.sim.send_photo(user.id)
+    modules = webhook.modules()
+    assert "PIL" in modules and loaded(modules, ("av",)) == []
+    user.sim.send_file(user.id, "voice", duration=2)
+    assert "Проверьте заказ" in user.last_text()
+    modules = webhook.modules()
+    assert "av" in modules and "PIL" in modules
+    assert loaded(modules, ("shared.admin", "shared.storage.broadcasts", "matplotlib")) == []
 
     # The worker path, in a fresh process of its own: start -> KIE -> callback -> delivery of the photo.
     worker = instance(worker="generation_worker", callback="kie_callback")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from telegram import Update
@@ -22,10 +21,10 @@ from shared.domain.money import (REF_PREFIX, invoice_id_from, invoice_payload, p
                                  referral_code, referrer_from_payload, rub_for_stars, stars_for)
 from shared.domain.pricing import format_rub, rub_to_kopecks
 from shared.domain.quote import min_run_kopecks, quote_kopecks
-from shared.domain.validation import (InputProblem, InvalidInput, build_payload, check_value, missing_asked_field,
+from shared.domain.validation import (InvalidInput, build_payload, check_value, missing_asked_field,
                                      strip_controls)
 from shared.logs import mask_user
-from shared.domain.media import check_file, check_size
+from shared.domain.media import check_file, check_measured, check_room, stored_name
 from shared.services import media_input
 from shared.services.enqueue import enqueue_start
 from shared.services.keyboards import keyboard
@@ -568,9 +567,15 @@ class Handlers:
             await self._draft_from(update, user, target, {field.name: job.kie_task_id}, {}, [])
             return
         url = job.result_urls[0]
-        meta = await media_input.probe_url(url)
+        try:  # measured like an upload, and fetched with the same cap
+            measured = await media_input.measure_url(field, url)
+            check_measured(field, measured)
+        except InvalidInput as err:
+            await update.effective_chat.send_message(screens.problem_text(user.language, err.problem),
+                                                     parse_mode=ParseMode.HTML)
+            return
         value = [url] if field.multiple else url
-        await self._draft_from(update, user, target, {field.name: value}, {field.name: [{**meta, "url": url}]}, [])
+        await self._draft_from(update, user, target, {field.name: value}, {field.name: [measured.record(url)]}, [])
 
     async def _confirm_expensive(self, update: Update, user: User, job_id: str) -> None:
         await self._confirm(update, user, job_id, expensive_ok=True)
@@ -697,7 +702,8 @@ class Handlers:
         await self._show(update, screens.search_results(user.language, query, found, offers))
 
     async def media(self, update: Update, user: User) -> None:
-        """A file for the wizard's media step: check, fetch from Telegram, upload to file storage, attach."""
+        """A file for the wizard's media step: check what Telegram says (room, kind, size), fetch it (capped),
+        measure it by decoding, upload it under a name we generate, attach it with its measurements."""
         from shared.clients.kie import KieError  # only media steps talk to KIE from the webhook
         from shared.services.delivery import ACTION
 
@@ -721,28 +727,30 @@ class Handlers:
         if incoming.media_group and incoming.media_group in job.media_groups and not field.multiple:
             return  # the rest of an album sent to a one-file step
         try:
+            check_room(field, len(job.media.get(field.name, [])))  # before any transfer
             check_file(field, incoming)
             await update.effective_chat.send_action(ACTION.get(field.type, "typing"))
-            data = await media_input.download(self.c.bot, incoming.file_id)
-            check_size(field, len(data))
-            meta = media_input.probe(incoming, data)
-            if field.type == "audio" and not meta["duration_s"]:
-                raise InvalidInput(InputProblem(field=field.name, code="unknown_duration"))
-            check_file(field, replace(incoming, duration_s=meta["duration_s"]))
+            data = await media_input.download(self.c.bot, field, incoming.file_id)
+            measured = await media_input.measure(field, data)
+            check_measured(field, measured)
         except InvalidInput as err:
             await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
-        try:
-            url = await self.c.kie.upload_bytes(data, incoming.file_name, upload_path=f"users/{user.user_id}")
+        try:  # one folder per job, a random name per file: nothing can replace an input once it is priced
+            url = await self.c.kie.upload_bytes(data, stored_name(measured.ext), upload_path=f"jobs/{job.id}")
         except KieError as err:
             log.warning("upload failed: %s", err, extra={"job_id": job.id})
             await update.effective_chat.send_message(t(lang, "bad_value", problem=t(lang, "problem_upload_failed")))
             return
-        status, job = await self.c.store.add_media(job.id, field.name, url, {**meta, "url": url}, field.multiple,
-                                                   field.max_count or 1, incoming.media_group)
-        if status == "full":
+        status, job = await self.c.store.add_media(job.id, user.user_id, field.name, measured.record(url),
+                                                   field.multiple, field.max_count or 1, incoming.media_group)
+        if status == "stale":
+            await update.effective_chat.send_message(t(lang, "stale"))
+        elif status == "full":
             await update.effective_chat.send_message(
                 t(lang, "bad_value", problem=t(lang, "problem_too_many_files", max=field.max_count)))
+        elif status == "ignored":  # more of an album sent to a one-file step
+            return
         elif job is not None and job.editing is None:  # the step is complete
             await self._next(update, user, job, model, new_message=True)
         elif status == "added":

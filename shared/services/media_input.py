@@ -1,92 +1,109 @@
-"""Files users send for media inputs: read them from the Telegram message, fetch, probe, upload to KIE."""
+"""Files users send for media inputs: read the Telegram message, fetch the bytes (streamed, capped),
+measure them (shared/services/media_measure.py)."""
 from __future__ import annotations
 
-import io
+import asyncio
 import logging
-import math
-from typing import Any
 
+import httpx
 from telegram import Bot, Message
+from telegram.error import TelegramError
 
-from shared.domain.media import IncomingFile
+from shared.catalog import FieldSpec
+from shared.domain.media import IncomingFile, Measured, Unmeasurable, byte_limit, check_size, too_big
+from shared.domain.validation import InputProblem, InvalidInput
 
 log = logging.getLogger("media_input")
+TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+DOWNLOAD_TIMEOUT_S = 25.0  # a whole download (the update has 50 s in all), on top of the per-read timeouts
+
+
+class TooBig(Exception):
+    def __init__(self, size: int):
+        super().__init__(f"more than {size} bytes")
+        self.size = size
+
+
+class FetchFailed(Exception):
+    pass
 
 
 def incoming_file(message: Message) -> IncomingFile | None:
+    """The file in a message as Telegram describes it: enough to refuse early, never to price."""
     group = message.media_group_id
     if message.photo:
         p = message.photo[-1]  # the largest size
-        return IncomingFile("image", p.file_id, "image/jpeg", p.file_size, None, p.width, p.height,
-                            f"{p.file_unique_id}.jpg", group)
+        return IncomingFile("image", p.file_id, "image/jpeg", p.file_size, group)
     if message.voice:
         v = message.voice
-        return IncomingFile("audio", v.file_id, v.mime_type or "audio/ogg", v.file_size, _seconds(v.duration),
-                            file_name=f"{v.file_unique_id}.ogg", media_group=group)
+        return IncomingFile("audio", v.file_id, v.mime_type or "audio/ogg", v.file_size, group)
     if message.audio:
         a = message.audio
-        return IncomingFile("audio", a.file_id, a.mime_type or "audio/mpeg", a.file_size, _seconds(a.duration),
-                            file_name=a.file_name or f"{a.file_unique_id}.mp3", media_group=group)
+        return IncomingFile("audio", a.file_id, a.mime_type or "audio/mpeg", a.file_size, group)
     if message.video:
         v = message.video
-        return IncomingFile("video", v.file_id, v.mime_type or "video/mp4", v.file_size, _seconds(v.duration),
-                            v.width, v.height, v.file_name or f"{v.file_unique_id}.mp4", group)
+        return IncomingFile("video", v.file_id, v.mime_type or "video/mp4", v.file_size, group)
     if message.document:
         d = message.document
         mime = (d.mime_type or "application/octet-stream").lower()
         kind = next((k for k in ("image", "audio", "video") if mime.startswith(k + "/")), "other")
-        return IncomingFile(kind, d.file_id, mime, d.file_size, file_name=d.file_name or d.file_unique_id,
-                            media_group=group)
+        return IncomingFile(kind, d.file_id, mime, d.file_size, group)
     return None
 
 
-def _seconds(duration: Any) -> float | None:
-    if duration is None:
-        return None
-    return float(duration.total_seconds() if hasattr(duration, "total_seconds") else duration)
+async def fetch(url: str, limit: int) -> bytes:
+    """The bytes at `url`, read streamed: TooBig as soon as they pass `limit` (never buffered past it),
+    FetchFailed on any HTTP error or timeout. The URL may hold the bot token: it is never logged."""
+    try:
+        async with asyncio.timeout(DOWNLOAD_TIMEOUT_S):
+            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as http:
+                async with http.stream("GET", url) as response:
+                    if response.status_code != 200:
+                        raise FetchFailed(f"HTTP {response.status_code}")
+                    declared = int(response.headers.get("content-length") or 0)
+                    if declared > limit and response.headers.get("content-encoding", "identity") == "identity":
+                        raise TooBig(declared)
+                    buf = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        buf += chunk
+                        if len(buf) > limit:
+                            raise TooBig(max(declared, len(buf)))
+                    return bytes(buf)
+    except (httpx.HTTPError, TimeoutError, ValueError) as err:
+        raise FetchFailed(type(err).__name__) from None
 
 
-async def download(bot: Bot, file_id: str) -> bytes:
-    tg_file = await bot.get_file(file_id)
-    return bytes(await tg_file.download_as_bytearray())
+async def download(bot: Bot, field: FieldSpec, file_id: str) -> bytes:
+    """A user's file from Telegram, at most what the field takes (InvalidInput otherwise)."""
+    limit = byte_limit(field)
+    try:
+        tg_file = await bot.get_file(file_id)
+        check_size(field, tg_file.file_size)
+        return await fetch(tg_file.file_path, limit)
+    except TooBig as err:
+        raise too_big(field, err.size) from None
+    except (TelegramError, FetchFailed) as err:
+        log.warning("could not fetch a user's file: %s", type(err).__name__)
+        raise InvalidInput(InputProblem(field=field.name, code="fetch_failed")) from None
 
 
-def probe(file: IncomingFile, data: bytes) -> dict[str, Any]:
-    """Size, and what Telegram did not tell: image dimensions, audio/video duration (libraries load lazily)."""
-    meta: dict[str, Any] = {"size": len(data), "mime": file.mime, "duration_s": file.duration_s,
-                            "width": file.width, "height": file.height}
-    if file.kind == "image" and not file.width:
-        try:
-            from PIL import Image
-
-            with Image.open(io.BytesIO(data)) as image:
-                meta["width"], meta["height"] = image.size
-        except Exception:  # an unreadable image keeps unknown dimensions (priced as the largest)
-            log.warning("could not read image size")
-    if file.kind in ("audio", "video") and file.duration_s is None:
-        try:
-            import mutagen
-
-            info = mutagen.File(io.BytesIO(data))
-            if info is not None and info.info is not None:
-                # Encoders pad a few frames (a 5 s MP3 reads 5.07 s): floor to 0.1 s so nobody pays a padding second.
-                meta["duration_s"] = math.floor(float(info.info.length) * 10) / 10
-        except Exception:
-            log.warning("could not read media duration")
-    return meta
-
-
-async def probe_url(url: str) -> dict[str, Any]:
-    """Size and dimensions of an earlier result, for inputs priced by size (e.g. the upscaler)."""
-    import httpx
+async def measure(field: FieldSpec, data: bytes) -> Measured:
+    """Decode the bytes in a worker thread (the event loop keeps serving other updates)."""
+    from shared.services.media_measure import measure as decode
 
     try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0)) as http:
-            response = await http.get(url)
-            response.raise_for_status()
-    except httpx.HTTPError as err:
+        return await asyncio.to_thread(decode, data)
+    except Unmeasurable as err:
+        raise err.problem(field) from None
+
+
+async def measure_url(field: FieldSpec, url: str) -> Measured:
+    """An earlier result as input of `field` (a chain button): fetched and measured like an upload."""
+    try:
+        data = await fetch(url, byte_limit(field))
+    except TooBig as err:
+        raise too_big(field, err.size) from None
+    except FetchFailed as err:
         log.warning("could not fetch an earlier result: %s", err)
-        return {}
-    mime = response.headers.get("content-type", "application/octet-stream").split(";")[0]
-    kind = next((k for k in ("image", "audio", "video") if mime.startswith(k + "/")), "other")
-    return probe(IncomingFile(kind, "", mime), response.content)
+        raise InvalidInput(InputProblem(field=field.name, code="fetch_failed")) from None
+    return await measure(field, data)

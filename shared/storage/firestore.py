@@ -368,26 +368,30 @@ class FirestoreStore:
         fields["updated_at"] = utcnow()
         await self.db.collection(JOBS).document(job_id).update(fields)
 
-    async def add_media(self, job_id: str, field: str, url: str, meta: dict[str, Any], multiple: bool,
+    async def add_media(self, job_id: str, user_id: int, field: str, meta: dict[str, Any], multiple: bool,
                         max_count: int, media_group: str | None) -> tuple[str, Job | None]:
-        """Attach one uploaded file to a draft. Album parts arrive as concurrent updates, hence a transaction.
-        Returns (status, job): added | added_quietly (a later part of an acknowledged album) | full | stale."""
+        """Attach one uploaded file (meta: its measured record, with `url`) to a draft.
+        Album parts arrive as concurrent updates, hence a transaction. Returns (status, job): added |
+        added_quietly (a later part of an acknowledged album) | ignored (more of an album for a one-file
+        step) | full | stale."""
         ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
         async def run(tx: Any) -> tuple[str, Job | None]:
             snap = await ref.get(transaction=tx)
-            if not snap.exists or snap.get("state") != JobState.AWAITING_INPUT:
+            if not snap.exists or snap.get("user_id") != user_id or snap.get("state") != JobState.AWAITING_INPUT:
                 return "stale", None
             job = _job(snap)
             files = list(job.media.get(field, []))
+            quiet = bool(media_group and media_group in job.media_groups)
+            if quiet and not multiple:
+                return "ignored", job
             if len(files) >= max_count and multiple:
                 return "full", job
             files = [*files, meta] if multiple else [meta]
             urls = [f["url"] for f in files]
             inputs = {**job.inputs, field: urls if multiple else urls[0]}
             media = {**job.media, field: files}
-            quiet = bool(media_group and media_group in job.media_groups)
             groups = job.media_groups if quiet or not media_group else [*job.media_groups, media_group]
             # A multi-file step keeps collecting (the job's `editing`) until it is full or "Done" is pressed.
             editing = field if multiple and len(files) < max_count else None

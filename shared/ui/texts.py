@@ -44,7 +44,6 @@ RU: dict[str, str] = {
     "chain_anim": "🎬 Оживить (Kling)",
     "chain_edit": "🍌 Изменить (Nano Banana)",
     "chain_vup": "⬆️ Улучшить до 720p",
-    "problem_unknown_duration": "Не удалось определить длительность записи. Отправьте её как аудио или голосовое сообщение.",
     "cat_image": "🖼 Изображения",
     "cat_video": "🎬 Видео",
     "cat_audio": "🎧 Аудио",
@@ -333,6 +332,10 @@ RU: dict[str, str] = {
     "problem_upload_failed": "Не удалось загрузить файл. Попробуйте отправить его ещё раз.",
     "problem_forbidden_combo": "Такое сочетание параметров модель не поддерживает ({combo}). Измените один из них.",
     "problem_default": "Значение не подходит.",
+    # Measured media inputs
+    "problem_unreadable": "Не удалось прочитать файл: он повреждён или в незнакомом формате. Отправьте другой.",
+    "problem_fetch_failed": "Не удалось получить файл. Попробуйте ещё раз.",
+    "problem_too_many_pixels": "Картинка слишком большая: {megapixels} Мп, а можно до {max} Мп.",
     # Admin broadcast (shared/admin/broadcast.py)
     "broadcast_count": "{done} из {total}",
     "broadcast_failed_part": " · ошибок {failed}",
@@ -389,7 +392,6 @@ EN: dict[str, str] = {
     "chain_anim": "🎬 Animate (Kling)",
     "chain_edit": "🍌 Edit (Nano Banana)",
     "chain_vup": "⬆️ Upscale to 720p",
-    "problem_unknown_duration": "Could not read the recording's length. Send it as audio or a voice message.",
     "cat_image": "🖼 Images",
     "cat_video": "🎬 Video",
     "cat_audio": "🎧 Audio",
@@ -617,6 +619,10 @@ EN: dict[str, str] = {
     "problem_upload_failed": "The file could not be uploaded. Please send it again.",
     "problem_forbidden_combo": "The model does not support this combination ({combo}). Change one of them.",
     "problem_default": "This value does not fit.",
+    # Measured media inputs
+    "problem_unreadable": "The file could not be read: it is damaged or in a format we do not know. Send another one.",
+    "problem_fetch_failed": "The file could not be fetched. Please try again.",
+    "problem_too_many_pixels": "The picture is too large: {megapixels} MP; the limit is {max} MP.",
     # Admin broadcast (shared/admin/broadcast.py)
     "broadcast_count": "{done} of {total}",
     "broadcast_failed_part": " · errors {failed}",
