@@ -159,7 +159,7 @@ class Soak:
             self.harness["abandoned_flows"] += 1
             return
         data = next(d for d in self.datas(screen) if d.startswith("ok:"))
-        job_id = data.split(":", 1)[1]
+        job_id = data.split(":")[1]  # ok:<job>:<quote digest>
         if double:  # a nervous double tap: two concurrent presses of the same button
             self.harness["double_confirm"] += 1
             other = threading.Thread(target=sim.press, args=(uid, screen["message_id"]), kwargs={"data": data})

@@ -81,7 +81,8 @@ def run_and_check(u: TgUser, db, model, free: bool) -> dict:
     before = run(db.get_user(u.id)).balance_kopecks
     price = None if free else kopecks(confirm)
     seen = {r["message_id"] for r in u.bot_messages()}
-    u.press_data(cb.make(cb.CONFIRM, job_id))
+    run_button = next(d for _, d in buttons(u.last()) if d.startswith(f"{cb.CONFIRM}:{job_id}:"))
+    u.press_data(run_button)  # the run button carries the quote it shows
     kind = KIND[model.output]
     result = u.wait_for(lambda r: r["message_id"] not in seen and kind in r["message"], timeout=40)
     deadline = time.monotonic() + 10

@@ -75,8 +75,8 @@ def test_paid_model_with_zero_balance_is_refused_and_nothing_charged(clean_stack
     confirm = u.last()
     assert "не хватает" in text_of(confirm)
     assert not any(data.startswith("ok:") for _, data in buttons(confirm)), "no run button without money"
-    job_id = run(db.current_draft(u.id)).id
-    u.press_data(f"ok:{job_id}")  # a stale or forged tap is refused too
+    job = run(db.current_draft(u.id))
+    u.press_data(f"ok:{job.id}:380p{job.revision}")  # a forged tap, even with the right quote, is refused too
     assert "Недостаточно средств" in u.last_text()
     time.sleep(0.5)
     assert kie.get("/sim/tasks").json()["tasks"] == []

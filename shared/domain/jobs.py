@@ -98,6 +98,7 @@ class Job(BaseModel):
     media_groups: list[str] = []  # Telegram albums already acknowledged
     skipped: list[str] = []
     editing: str | None = None  # the option being changed on the confirmation screen
+    revision: int = 0  # bumped by every change of a draft; a confirm button names the revision it priced
     price_kopecks: int = 0
     is_free: bool = False
     charged_kopecks: int = 0

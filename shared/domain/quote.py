@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import itertools
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from shared.catalog import ModelSpec
+from shared.domain.jobs import Job
 from shared.domain.pricing import PricingError, PricingTruth, option_text, pick_rule, rub_kopecks, run_usd
 from shared.domain.validation import effective_value
 
@@ -57,6 +60,34 @@ def quote_usd(model: ModelSpec, truth: PricingTruth, inputs: dict[str, Any],
 def quote_kopecks(model: ModelSpec, truth: PricingTruth, inputs: dict[str, Any], media: dict[str, list[dict]] | None,
                   fx_rate: Decimal, markup: Decimal) -> int:
     return rub_kopecks(quote_usd(model, truth, inputs, media), fx_rate, markup)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a confirm button promises: this price, free or paid, for this version of the draft. The
+    button carries its digest; confirming re-prices the stored draft and runs only if the digest matches."""
+
+    price_kopecks: int
+    is_free: bool
+    revision: int  # jobs.revision: bumped by every change of the draft
+
+    @property
+    def digest(self) -> str:
+        return f"{self.price_kopecks}{'f' if self.is_free else 'p'}{self.revision}"
+
+
+_DIGEST = re.compile(r"(\d{1,9})([fp])(\d{1,9})")
+
+
+def parse_digest(digest: str) -> Quote | None:
+    match = _DIGEST.fullmatch(digest)
+    return Quote(int(match[1]), match[2] == "f", int(match[3])) if match else None
+
+
+def quote_job(model: ModelSpec, truth: PricingTruth, job: Job, is_free: bool, fx_rate: Decimal,
+              markup: Decimal) -> Quote:
+    """The quote of a draft as stored: its exact price, and the revision it was priced at."""
+    return Quote(quote_kopecks(model, truth, job.inputs, job.media, fx_rate, markup), is_free, job.revision)
 
 
 def condition_values(model: ModelSpec, name: str) -> list[str]:

@@ -20,7 +20,7 @@ from shared.domain.clock import utcnow
 from shared.domain.money import (REF_PREFIX, invoice_id_from, invoice_payload, parse_rub_amount, precheckout_problem,
                                  referral_code, referrer_from_payload, rub_for_stars, stars_for)
 from shared.domain.pricing import format_rub, rub_to_kopecks
-from shared.domain.quote import min_run_kopecks, quote_kopecks
+from shared.domain.quote import Quote, min_run_kopecks, parse_digest, quote_job, quote_kopecks
 from shared.domain.validation import (InvalidInput, build_payload, check_value, missing_asked_field,
                                      strip_controls)
 from shared.logs import mask_user
@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 SEARCH_MAX_CHARS = 100  # a longer message is searched (and echoed) by its beginning
 Ctx = ContextTypes.DEFAULT_TYPE
+
+
+class StaleButton(Exception):
+    """A wizard button names a field or choice the stored draft does not have."""
 
 
 class Handlers:
@@ -111,10 +115,35 @@ class Handlers:
         """The user's draft job from a button, or None (and a notice) when the form is stale."""
         job = await self.c.store.get_job(job_id)
         if job is None or job.user_id != update.effective_user.id or job.state != JobState.AWAITING_INPUT:
-            text = t(lang, "already_running") if job and job.state in (JobState.CONFIRMED, JobState.QUEUED, JobState.RUNNING) else t(lang, "stale")
-            await update.effective_chat.send_message(text)
+            await self._not_a_draft(update, lang, job)
             return None
         return job
+
+    async def _not_a_draft(self, update: Update, lang: str, job: Job | None) -> None:
+        running = job is not None and job.state in (JobState.CONFIRMED, JobState.QUEUED, JobState.RUNNING)
+        await update.effective_chat.send_message(t(lang, "already_running" if running else "stale"))
+
+    async def _change_draft(self, update: Update, user: User, job_id: str,
+                            edit: Callable[[Job], dict[str, Any] | None]) -> Job | None:
+        """Apply a wizard edit to the stored draft (a transaction that bumps its revision); None after a
+        notice when the draft is gone or running, or the button names nothing the draft has."""
+        try:
+            job = await self.c.store.update_draft(job_id, user.user_id, edit)
+        except StaleButton:
+            await self.stale_button(update, user)
+            return None
+        if job is None or job.state != JobState.AWAITING_INPUT:
+            await self._not_a_draft(update, user.language, job)
+            return None
+        return job
+
+    def _model_field(self, job: Job, index: str) -> tuple[ModelSpec, FieldSpec]:
+        """The draft's model and the field a button's index names; StaleButton when it names none."""
+        model = self.c.catalog.get(job.model_id)
+        field = self._field_at(model, index)
+        if field is None:
+            raise StaleButton(index)
+        return model, field
 
     # --- entry ---------------------------------------------------------------
     def entry(self, handler: Callable[[Update, User], Awaitable[None]]) -> Callable[[Update, Ctx], Awaitable[None]]:
@@ -434,7 +463,7 @@ class Handlers:
         if new_message:
             message = await update.effective_chat.send_message(screen.text, parse_mode=ParseMode.HTML,
                                                                reply_markup=keyboard(screen.buttons))
-            await self.c.store.update_draft(job.id, screen_message_id=message.message_id)
+            await self.c.store.set_job_fields(job.id, screen_message_id=message.message_id)  # not priced: no revision
         else:
             await self._show(update, screen)
 
@@ -463,31 +492,29 @@ class Handlers:
         return job, model, field
 
     async def _set_choice(self, update: Update, user: User, job_id: str, index: str, choice: str) -> None:
-        found = await self._draft_field(update, user, job_id, index)
-        if found is None:
-            return
-        job, model, field = found
-        options = screens.choices(field)
-        if choice != "d" and not int(choice) < len(options):
-            await self.stale_button(update, user)
-            return
-        inputs, skipped = dict(job.inputs), list(job.skipped)
-        if choice == "d":
-            inputs.pop(field.name, None)
-            skipped.append(field.name)
-        else:
-            inputs[field.name] = check_value(field, options[int(choice)])
-        await self.c.store.update_draft(job.id, inputs=inputs, skipped=skipped, editing=None)
-        job = job.model_copy(update={"inputs": inputs, "skipped": skipped, "editing": None})
-        await self._next(update, user, job, model)
+        def choose(job: Job) -> dict[str, Any]:
+            _, field = self._model_field(job, index)
+            options = screens.choices(field)
+            if choice != "d" and not int(choice) < len(options):
+                raise StaleButton(choice)
+            inputs, skipped = dict(job.inputs), list(job.skipped)
+            if choice == "d":
+                inputs.pop(field.name, None)
+                skipped.append(field.name)
+            else:
+                inputs[field.name] = check_value(field, options[int(choice)])
+            return {"inputs": inputs, "skipped": skipped, "editing": None}
+
+        job = await self._change_draft(update, user, job_id, choose)
+        if job is not None:
+            await self._next(update, user, job, self.c.catalog.get(job.model_id))
 
     async def _edit(self, update: Update, user: User, job_id: str, index: str) -> None:
-        found = await self._draft_field(update, user, job_id, index)
-        if found is None:
-            return
-        job, model, field = found
-        await self.c.store.update_draft(job.id, editing=field.name)
-        await self._show(update, screens.option_picker(user.language, job, model, field))
+        job = await self._change_draft(update, user, job_id,
+                                       lambda draft: {"editing": self._model_field(draft, index)[1].name})
+        if job is not None:
+            model, field = self._model_field(job, index)
+            await self._show(update, screens.option_picker(user.language, job, model, field))
 
     async def _page(self, update: Update, user: User, job_id: str, index: str, page: str) -> None:
         found = await self._draft_field(update, user, job_id, index)
@@ -502,23 +529,21 @@ class Handlers:
         await self._show(update, screens.wizard_step(user.language, job, model, field, step, len(asked), int(page)))
 
     async def _review(self, update: Update, user: User, job_id: str) -> None:
-        job = await self._job_for(update, job_id, user.language)
-        if job is None:
-            return
-        if job.editing:
-            await self.c.store.update_draft(job.id, editing=None)
-        await self._show(update, await self._confirmation(user, job, self.c.catalog.get(job.model_id)))
+        job = await self._change_draft(update, user, job_id, lambda draft: {"editing": None} if draft.editing else None)
+        if job is not None:
+            await self._show(update, await self._confirmation(user, job, self.c.catalog.get(job.model_id)))
 
     async def _done_files(self, update: Update, user: User, job_id: str, index: str) -> None:
-        found = await self._draft_field(update, user, job_id, index)
-        if found is None:
-            return
-        job, model, field = found
-        skipped = job.skipped
-        if field.name not in job.inputs and not field.required:
-            skipped = [*job.skipped, field.name]
-        await self.c.store.update_draft(job.id, skipped=skipped, editing=None)
-        await self._next(update, user, job.model_copy(update={"skipped": skipped, "editing": None}), model)
+        def done(job: Job) -> dict[str, Any]:
+            _, field = self._model_field(job, index)
+            skipped = job.skipped
+            if field.name not in job.inputs and not field.required:
+                skipped = [*job.skipped, field.name]
+            return {"skipped": skipped, "editing": None}
+
+        job = await self._change_draft(update, user, job_id, done)
+        if job is not None:
+            await self._next(update, user, job, self.c.catalog.get(job.model_id))
 
     async def _cancel(self, update: Update, user: User, job_id: str) -> None:
         job = await self.c.store.get_job(job_id)
@@ -577,11 +602,23 @@ class Handlers:
         value = [url] if field.multiple else url
         await self._draft_from(update, user, target, {field.name: value}, {field.name: [measured.record(url)]}, [])
 
-    async def _confirm_expensive(self, update: Update, user: User, job_id: str) -> None:
-        await self._confirm(update, user, job_id, expensive_ok=True)
+    async def _confirm_expensive(self, update: Update, user: User, job_id: str, digest: str) -> None:
+        await self._confirm(update, user, job_id, digest, expensive_ok=True)
 
-    async def _confirm(self, update: Update, user: User, job_id: str, expensive_ok: bool = False) -> None:
-        """Validate everything, freeze the price, enqueue the worker. Nothing is charged here."""
+    def _quote_of(self, model: ModelSpec, is_free: bool) -> Callable[[Job], Quote]:
+        """The pure pricing the confirm transaction applies to the draft it reads."""
+        s, truth = self.c.settings, self.c.pricing.truth
+        return lambda job: quote_job(model, truth, job, is_free, s.fx_rate, s.pricing_markup)
+
+    async def _quote_changed(self, update: Update, user: User, job: Job, model: ModelSpec, digest: str) -> None:
+        """The button's quote is not the draft's any more: show the current one, run nothing."""
+        offer = await self._quote(user, job, model)
+        screen = screens.confirm_screen(user.language, job, model, offer, user.balance_kopecks)
+        await self._show(update, screens.quote_changed(user.language, screen, parse_digest(digest),
+                                                       screens.quote_of(job, offer)))
+
+    async def _confirm(self, update: Update, user: User, job_id: str, digest: str, expensive_ok: bool = False) -> None:
+        """Validate everything, freeze the price the button showed, enqueue the worker. Nothing is charged here."""
         lang = user.language
         job = await self._job_for(update, job_id, lang)
         if job is None:
@@ -596,6 +633,9 @@ class Handlers:
             await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
         offer = await self._quote(user, job, model)
+        if screens.quote_of(job, offer).digest != digest:
+            await self._quote_changed(update, user, job, model, digest)
+            return
         if not offer.is_free and user.balance_kopecks < offer.price:
             await self._show(update, await self._confirmation(user, job, model))
             await update.effective_chat.send_message(
@@ -607,15 +647,19 @@ class Handlers:
         if not offer.is_free and offer.price > rub_to_kopecks(self.c.settings.confirm_above_rub) and not expensive_ok:
             await self._show(update, Screen(
                 t(lang, "expensive", name=screens.esc(model.name.get(lang)), price=format_rub(offer.price)),
-                [[(t(lang, "btn_yes_run", price=format_rub(offer.price)), cb.make(cb.RUN_EXPENSIVE, job.id))],
+                [[(t(lang, "btn_yes_run", price=format_rub(offer.price)), cb.make(cb.RUN_EXPENSIVE, job.id, digest))],
                  [(t(lang, "btn_back"), cb.make(cb.REVIEW, job.id)), (t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))]]))
             return
         screen = update.callback_query.message if update.callback_query else None  # becomes the status line
-        confirmed = await self.c.store.confirm(job.id, offer.price, offer.is_free, new_request_id(),
-                                               status_message_id=screen.message_id if screen else None)
-        if confirmed is None:
+        outcome = await self.c.store.confirm_quoted(job.id, user.user_id, self._quote_of(model, offer.is_free), digest,
+                                                    new_request_id(), screen.message_id if screen else None)
+        if outcome.status == "changed":  # an edit landed since this update read the draft
+            await self._quote_changed(update, user, outcome.job, model, digest)
+            return
+        if outcome.status != "confirmed":
             await update.effective_chat.send_message(t(lang, "already_running"))
             return
+        confirmed = outcome.job
         try:
             await enqueue_start(self.c, confirmed)
         except Exception:  # the queue is down: end the job now, nothing was charged
@@ -675,9 +719,10 @@ class Handlers:
         except InvalidInput as err:
             await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
-        inputs = {**job.inputs, field.name: value}
-        await self.c.store.update_draft(job.id, inputs=inputs, editing=None)
-        await self._next(update, user, job.model_copy(update={"inputs": inputs, "editing": None}), model, new_message=True)
+        job = await self._change_draft(update, user, job.id,
+                                       lambda draft: {"inputs": {**draft.inputs, field.name: value}, "editing": None})
+        if job is not None:
+            await self._next(update, user, job, model, new_message=True)
 
     @staticmethod
     def _text_target(model: ModelSpec, job: Job) -> FieldSpec | None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.domain.clock import moscow_day, utcnow
 from shared.domain.jobs import ErrorCode, Job, JobState, check_move
+from shared.domain.quote import Quote
 
 USERS, LEDGER, JOBS, EVENTS = "users", "ledger", "jobs", "generation_events"
 UPDATES, FREE_USAGE, SETTINGS, INVOICES = "processed_updates", "free_usage", "settings", "invoices"
@@ -62,6 +63,16 @@ class StartResult:
 
     status: str  # started | not_pending | insufficient_funds | free_limit | busy | missing
     job: Job | None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Outcome of a user's confirm: confirmed at `quote` | changed (the draft's quote is now `quote`) |
+    gone (not this user's open draft)."""
+
+    status: str
+    job: Job | None
+    quote: Quote | None
 
 
 def lang_of(code: str | None) -> str:
@@ -364,13 +375,34 @@ class FirestoreStore:
             return _job(snap)
         return None
 
-    async def update_draft(self, job_id: str, **fields: Any) -> None:
-        fields["updated_at"] = utcnow()
-        await self.db.collection(JOBS).document(job_id).update(fields)
+    async def update_draft(self, job_id: str, user_id: int,
+                           edit: Callable[[Job], dict[str, Any] | None]) -> Job | None:
+        """Change a draft in one transaction, only while it awaits input, and bump its revision (a confirm
+        button names the revision it priced). `edit` gets the stored draft and returns the fields to change
+        (None: nothing); it may raise to change nothing. Returns the draft as stored afterwards (check its
+        state: only an `awaiting_input` draft was changed), or None when it is not this user's job."""
+        ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> Job | None:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists or snap.get("user_id") != user_id:
+                return None
+            job = _job(snap)
+            if job.state != JobState.AWAITING_INPUT:
+                return job
+            changes = edit(job)
+            if changes is None:
+                return job
+            changes = {**changes, "revision": job.revision + 1}
+            tx.update(ref, {**changes, "updated_at": utcnow()})
+            return job.model_copy(update=changes)
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
 
     async def add_media(self, job_id: str, user_id: int, field: str, meta: dict[str, Any], multiple: bool,
                         max_count: int, media_group: str | None) -> tuple[str, Job | None]:
-        """Attach one uploaded file (meta: its measured record, with `url`) to a draft.
+        """Attach one uploaded file (meta: its measured record, with `url`) to a draft, bumping its revision.
         Album parts arrive as concurrent updates, hence a transaction. Returns (status, job): added |
         added_quietly (a later part of an acknowledged album) | ignored (more of an album for a one-file
         step) | full | stale."""
@@ -395,17 +427,44 @@ class FirestoreStore:
             groups = job.media_groups if quiet or not media_group else [*job.media_groups, media_group]
             # A multi-file step keeps collecting (the job's `editing`) until it is full or "Done" is pressed.
             editing = field if multiple and len(files) < max_count else None
-            changes = {"inputs": inputs, "media": media, "media_groups": groups, "editing": editing}
+            changes = {"inputs": inputs, "media": media, "media_groups": groups, "editing": editing,
+                       "revision": job.revision + 1}
             tx.update(ref, {**changes, "updated_at": utcnow()})
             job = job.model_copy(update=changes)
             return ("added_quietly" if quiet else "added"), job
 
         return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
 
+    async def confirm_quoted(self, job_id: str, user_id: int, quote: Callable[[Job], Quote], digest: str,
+                             request_id: str, status_message_id: int | None = None) -> Confirmation:
+        """A user's confirm button: re-price the draft as stored (`quote`, a pure function of it) and confirm
+        at that price only if it is the quote the button showed (`digest`). Otherwise nothing changes and
+        the caller shows the new quote. Draft edits are transactions on the same document, so an edit
+        racing this one either lands first (the digest differs) or finds the job confirmed."""
+        ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> Confirmation:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists or snap.get("user_id") != user_id:
+                return Confirmation("gone", None, None)
+            job = _job(snap)
+            if job.state != JobState.AWAITING_INPUT:
+                return Confirmation("gone", job, None)
+            now_quote = quote(job)
+            if now_quote.digest != digest:
+                return Confirmation("changed", job, now_quote)
+            return Confirmation("confirmed", self._confirm_in(tx, ref, job, now_quote.price_kopecks,
+                                                              now_quote.is_free, request_id, status_message_id),
+                                now_quote)
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
     async def confirm(self, job_id: str, price_kopecks: int, is_free: bool, request_id: str,
                       status_message_id: int | None = None) -> Job | None:
-        """awaiting_input -> confirmed exactly once (a double tap confirms once). The worker takes it from
-        here; `status_message_id` is the message that will show its progress."""
+        """awaiting_input -> confirmed exactly once at a price the caller fixed: for jobs nobody edits (the
+        admin smoke test). Users' drafts go through confirm_quoted. The worker takes it from here;
+        `status_message_id` is the message that will show its progress."""
         ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
@@ -413,16 +472,20 @@ class FirestoreStore:
             snap = await ref.get(transaction=tx)
             if not snap.exists or snap.get("state") != JobState.AWAITING_INPUT:
                 return None
-            now = utcnow()
-            changes = {"state": JobState.CONFIRMED.value, "price_kopecks": price_kopecks, "is_free": is_free,
-                       "request_id": request_id, "confirmed_at": now, "updated_at": now, "expire_at": None,
-                       "status_message_id": status_message_id,
-                       "history": firestore.ArrayUnion([{"state": JobState.CONFIRMED.value, "at": now}])}
-            tx.update(ref, changes)
-            job = _job(snap)
-            return job.model_copy(update={k: v for k, v in changes.items() if k != "history"})
+            return self._confirm_in(tx, ref, _job(snap), price_kopecks, is_free, request_id, status_message_id)
 
         return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    @staticmethod
+    def _confirm_in(tx: Any, ref: Any, job: Job, price_kopecks: int, is_free: bool, request_id: str,
+                    status_message_id: int | None) -> Job:
+        now = utcnow()
+        changes = {"state": JobState.CONFIRMED.value, "price_kopecks": price_kopecks, "is_free": is_free,
+                   "request_id": request_id, "confirmed_at": now, "updated_at": now, "expire_at": None,
+                   "status_message_id": status_message_id,
+                   "history": firestore.ArrayUnion([{"state": JobState.CONFIRMED.value, "at": now}])}
+        tx.update(ref, changes)
+        return job.model_copy(update={k: v for k, v in changes.items() if k != "history"})
 
     async def move(self, job_id: str, target: JobState, **fields: Any) -> Job | None:
         """A plain state move without money; None if the job is not in a state that allows it."""

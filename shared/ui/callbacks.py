@@ -13,7 +13,7 @@ START = "go"  # go:<model_id>
 SET = "set"  # set:<job_id>:<field_index>:<choice_index>   (choice "d" = skip/default)
 EDIT = "edit"  # edit:<job_id>:<field_index>   open an option's picker on the confirmation screen
 REVIEW = "rev"  # rev:<job_id>   back to the confirmation screen
-CONFIRM = "ok"  # ok:<job_id>
+CONFIRM = "ok"  # ok:<job_id>:<quote digest>   run at the price shown (digest: price, f|p free or paid, revision)
 CANCEL = "x"  # x:<job_id>
 DONE = "done"  # done:<job_id>:<field_index>   finish a multi-file step
 REPEAT = "rep"  # rep:<job_id>   run a finished job again with the same inputs
@@ -24,7 +24,7 @@ LEDGER = "lg"  # lg:n:<ms> older than | lg:p:<ms> newer than
 HISTORY = "gh"  # gh:n:<ms> | gh:p:<ms>
 HISTORY_ITEM = "gi"  # gi:<job_id>   re-send a past result
 REFERRAL = "refs"
-RUN_EXPENSIVE = "okx"  # okx:<job_id>   the second tap for a generation above CONFIRM_ABOVE_RUB
+RUN_EXPENSIVE = "okx"  # okx:<job_id>:<quote digest>   the second tap for a generation above CONFIRM_ABOVE_RUB
 CHAIN = "ch"  # ch:<job_id>:<chain key>   the result as input of another model
 ADMIN = "adm"  # adm:<section>:...   the admin panel (shared/services/admin.py routes and checks these)
 
@@ -55,13 +55,15 @@ def parse(data: str | None) -> Callback:
 
 # What each verb's arguments look like, for well_formed(): anything else did not come from our buttons.
 _JOB, _INT, _MODEL = r"[A-Za-z0-9_-]{1,40}", r"\d{1,4}", r"[A-Za-z0-9._/-]{1,80}"
+_QUOTE = r"\d{1,9}[fp]\d{1,9}"  # shared.domain.quote.Quote.digest: kopecks, free or paid, draft revision
 SHAPES: dict[str, str] = {
     HOME: "", HELP: "", BALANCE: "", SEARCH: "", NOOP: "", REFERRAL: "",
     CATALOG: rf"(:(image|video|audio|tools|free)(:{_INT})?)?",
     MODEL: f":{_MODEL}", START: f":{_MODEL}",
     SET: f":{_JOB}:{_INT}:({_INT}|d)", EDIT: f":{_JOB}:{_INT}", DONE: f":{_JOB}:{_INT}",
     PAGE: f":{_JOB}:{_INT}:{_INT}",
-    REVIEW: f":{_JOB}", CONFIRM: f":{_JOB}", RUN_EXPENSIVE: f":{_JOB}", CANCEL: f":{_JOB}", REPEAT: f":{_JOB}",
+    CONFIRM: f":{_JOB}:{_QUOTE}", RUN_EXPENSIVE: f":{_JOB}:{_QUOTE}",
+    REVIEW: f":{_JOB}", CANCEL: f":{_JOB}", REPEAT: f":{_JOB}",
     REPROMPT: f":{_JOB}", HISTORY_ITEM: f":{_JOB}", CHAIN: f":{_JOB}:[a-z]{{1,16}}",
     TOPUP: r"(:(\d{1,9}|custom))?",
     LEDGER: r"(:[np]:\d{1,16})?", HISTORY: r"(:[np]:\d{1,16})?",

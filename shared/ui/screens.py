@@ -9,6 +9,7 @@ from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.chains import Chain
 from shared.domain.jobs import Job
 from shared.domain.pricing import format_rub
+from shared.domain.quote import Quote
 from shared.domain.validation import InputProblem, effective_value
 from shared.ui import callbacks as cb
 from shared.ui.texts import label, t
@@ -307,11 +308,28 @@ def confirm_screen(lang: str, job: Job, model: ModelSpec, offer: Offer, balance:
             rows.append([(t(lang, "option_button", label=label(lang, f.name), value=value),
                           cb.make(cb.EDIT, job.id, model.fields.index(f)))])
     if run_text:
-        rows.append([(run_text, cb.make(cb.CONFIRM, job.id))])
+        rows.append([(run_text, cb.make(cb.CONFIRM, job.id, quote_of(job, offer).digest))])
     else:
         rows.append([(t(lang, "btn_balance"), cb.BALANCE)])
     rows.append([(t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))])
     return Screen(text, rows)
+
+
+def quote_of(job: Job, offer: Offer) -> Quote:
+    """What a run button shown for this draft and offer promises."""
+    return Quote(offer.price, offer.is_free, job.revision)
+
+
+def quote_changed(lang: str, screen: Screen, shown: Quote | None, now: Quote) -> Screen:
+    """The current confirmation screen, headed by why the button pressed did not run."""
+    def price(q: Quote) -> str:
+        return t(lang, "quote_free") if q.is_free else format_rub(q.price_kopecks)
+
+    if shown is not None and (shown.price_kopecks, shown.is_free) != (now.price_kopecks, now.is_free):
+        head = t(lang, "quote_price_changed", was=price(shown), now=price(now))
+    else:
+        head = t(lang, "quote_order_changed")
+    return Screen(head + "\n\n" + screen.text, screen.buttons)
 
 
 def problem_text(lang: str, problem: InputProblem) -> str:

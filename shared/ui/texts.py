@@ -332,10 +332,15 @@ RU: dict[str, str] = {
     "problem_upload_failed": "Не удалось загрузить файл. Попробуйте отправить его ещё раз.",
     "problem_forbidden_combo": "Такое сочетание параметров модель не поддерживает ({combo}). Измените один из них.",
     "problem_default": "Значение не подходит.",
-    # Measured media inputs
+    # Measured media inputs and confirm buttons bound to their quote
     "problem_unreadable": "Не удалось прочитать файл: он повреждён или в незнакомом формате. Отправьте другой.",
     "problem_fetch_failed": "Не удалось получить файл. Попробуйте ещё раз.",
     "problem_too_many_pixels": "Картинка слишком большая: {megapixels} Мп, а можно до {max} Мп.",
+    "quote_price_changed": ("⚠️ Заказ изменился после того, как была показана эта кнопка: цена теперь <b>{now}</b> "
+                            "(была {was}). Ничего не списано — проверьте и запустите снова."),
+    "quote_order_changed": ("⚠️ Заказ изменился после того, как была показана эта кнопка. "
+                            "Ничего не списано — проверьте и запустите снова."),
+    "quote_free": "бесплатно",
     # Admin broadcast (shared/admin/broadcast.py)
     "broadcast_count": "{done} из {total}",
     "broadcast_failed_part": " · ошибок {failed}",
@@ -619,10 +624,15 @@ EN: dict[str, str] = {
     "problem_upload_failed": "The file could not be uploaded. Please send it again.",
     "problem_forbidden_combo": "The model does not support this combination ({combo}). Change one of them.",
     "problem_default": "This value does not fit.",
-    # Measured media inputs
+    # Measured media inputs and confirm buttons bound to their quote
     "problem_unreadable": "The file could not be read: it is damaged or in a format we do not know. Send another one.",
     "problem_fetch_failed": "The file could not be fetched. Please try again.",
     "problem_too_many_pixels": "The picture is too large: {megapixels} MP; the limit is {max} MP.",
+    "quote_price_changed": ("⚠️ The order changed after this button was shown: the price is now <b>{now}</b> "
+                            "(was {was}). Nothing was charged — check it and run again."),
+    "quote_order_changed": ("⚠️ The order changed after this button was shown. "
+                            "Nothing was charged — check it and run again."),
+    "quote_free": "free",
     # Admin broadcast (shared/admin/broadcast.py)
     "broadcast_count": "{done} of {total}",
     "broadcast_failed_part": " · errors {failed}",

@@ -2,6 +2,7 @@ import pytest
 
 from shared.catalog import load_catalog
 from shared.domain.jobs import Job
+from shared.domain.quote import Quote, parse_digest
 from shared.ui import callbacks as cb
 from shared.ui import screens
 from shared.ui.screens import Offer
@@ -63,9 +64,34 @@ def test_confirmation_shows_exact_price_and_balance_after():
     screen = screens.confirm_screen("ru", job, z, Offer(76, None, 5), balance=1000)
     assert "0,76 ₽" in screen.text and "9,24 ₽" in screen.text
     assert "кот &lt;b&gt;" in screen.text  # user text is escaped
-    assert cb.make(cb.CONFIRM, "j") in all_data(screen)
+    assert cb.make(cb.CONFIRM, "j", "76p0") in all_data(screen)  # the quote it shows: 76 kopecks, paid, revision 0
     short = screens.confirm_screen("ru", job, z, Offer(76, None, 5), balance=10)
-    assert cb.make(cb.CONFIRM, "j") not in all_data(short) and "не хватает" in short.text
+    assert not any(d.startswith("ok:") for d in all_data(short)) and "не хватает" in short.text
+
+
+def test_the_run_button_names_the_quote_it_shows():
+    z = CATALOG.get("z-image")
+    job = Job(id="j", user_id=1, chat_id=1, model_id="z-image", inputs={"prompt": "кот"}, revision=7)
+    assert cb.make(cb.CONFIRM, "j", "76f7") in all_data(screens.confirm_screen("ru", job, z, Offer(76, 3, 5), 0))
+    edited = job.model_copy(update={"revision": 8})
+    assert cb.make(cb.CONFIRM, "j", "76p8") in all_data(screens.confirm_screen("ru", edited, z, Offer(76, 0, 5), 100))
+    longest = cb.make(cb.RUN_EXPENSIVE, "f" * 16, Quote(999_999_999, False, 999_999_999).digest)
+    assert cb.well_formed(longest) and len(longest) <= cb.MAX_BYTES
+    for forged in ("ok:j", "ok:j:76", "ok:j:76x1", "ok:j:p7", "ok:j:76p", "okx:j", "ok:j:76p7:1", "ok:j:-5p1"):
+        assert not cb.well_formed(forged), forged
+
+
+def test_quote_digest_round_trips_and_a_changed_quote_says_what_changed():
+    assert parse_digest(Quote(5506, False, 12).digest) == Quote(5506, False, 12)
+    assert parse_digest("7f0") == Quote(7, True, 0) and parse_digest("7x0") is None
+    screen = screens.Screen("<b>Проверьте заказ</b>", [[("✅ Запустить · 55,06 ₽", "ok:j:5506p3")]])
+    changed = screens.quote_changed("ru", screen, Quote(7, False, 2), Quote(5506, False, 3))
+    assert "цена теперь <b>55,06 ₽</b> (была 0,07 ₽)" in changed.text and changed.text.endswith(screen.text)
+    assert changed.buttons == screen.buttons
+    same_price = screens.quote_changed("en", screen, Quote(7, False, 2), Quote(7, False, 3))
+    assert "The order changed" in same_price.text and "price" not in same_price.text.split("\n")[0]
+    to_paid = screens.quote_changed("en", screen, Quote(7, True, 2), Quote(7, False, 2))
+    assert "now <b>0,07 ₽</b> (was free)" in to_paid.text
 
 
 def test_number_presets_cover_the_range():
