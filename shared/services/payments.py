@@ -97,7 +97,7 @@ async def refund(c: "Container", charge_id: str) -> PaymentStep:
     unknown | already | spent | inviter_spent."""
     step = await store.begin_refund(c.store, charge_id)
     if step.status == "pending":  # an earlier attempt got no answer: Telegram's record may settle it now
-        return await _settle_pending(c, charge_id, await reconcile(c))
+        return await _settle_pending(c, charge_id, await _read_record(c))
     if step.status != "debited":
         return step
     payment = step.payment
@@ -107,17 +107,22 @@ async def refund(c: "Container", charge_id: str) -> PaymentStep:
         log.warning("refundStarPayment failed: %s", err, extra={"user": mask_user(payment.user_id)})
         # Telegram answered (it did not refund now) or it did not answer (it may have): its record decides.
         answered = isinstance(err, (BadRequest, Forbidden, RetryAfter))
-        try:
-            counts = await reconcile(c)  # a refund it shows is settled there: pending -> done
-        except TelegramError as record_err:  # its record cannot be read now: the sweep settles it later
-            log.warning("star transactions not read: %s", record_err)
-            counts = {"complete": 0}
+        counts = await _read_record(c)  # a refund it shows is settled there: pending -> done
         if answered and counts["complete"]:
             reverted = await store.revert_refund(c.store, charge_id, payment.refund_attempts, f"Telegram: {err}")
             if reverted.status == "reverted":
                 return reverted
         return await _current(c, charge_id, step)
     return await store.settle_refund_seen(c.store, charge_id, "bot")
+
+
+async def _read_record(c: "Container") -> dict[str, int]:
+    """Reconcile now; when Telegram's record cannot be read, nothing is settled (the sweep will)."""
+    try:
+        return await reconcile(c)
+    except TelegramError as err:
+        log.warning("star transactions not read: %s", err)
+        return {"complete": 0}
 
 
 async def _current(c: "Container", charge_id: str, step: PaymentStep) -> PaymentStep:
