@@ -166,8 +166,8 @@ def test_attack_06_reconciliation_credits_lost_payments_and_debits_refunds_outsi
     lost = u.sim.pay(u.id, open_invoice(u, 300)["message_id"], deliver=False)["payment"]["charge_id"]
     assert balance(db, u.id) == 2000, "the update never came"
     counts = sweep(clean_stack)
-    assert counts["stars_credited"] == 1
     assert balance(db, u.id) == 2000 + 30000 and balance(db, inviter.id) == 3000
+    assert counts["stars_credited"] == 1
     assert "Баланс пополнен на 300 ₽" in u.last_text(), "the user is told"
     assert payment(db, lost)["source"] == "reconciliation"
     assert sweep(clean_stack).get("stars_credited", 0) == 0
@@ -235,10 +235,11 @@ def test_attack_09_failed_refund_can_be_retried(clean_stack, db):
                                                         "count": 1}})
     assert "Telegram отказал" in admin_says(clean_stack, f"/refund {charge}")
     assert balance(db, u.id) == 10000 and not stars_refunded(u, charge)
-    failed = payment(db, charge)
+    failed = run(db.db.collection("payments").document(charge).get()).to_dict() or {}  # checked below
     assert "Возврат выполнен" in admin_says(clean_stack, f"/refund {charge}"), "a retry is not 'already refunded'"
     assert stars_refunded(u, charge) and balance(db, u.id) == 0
-    assert (failed["refund"], failed["refund_attempts"]) == ("failed", 1) and "refund_failed" in failed["refund_error"].lower()
+    assert (failed.get("refund"), failed.get("refund_attempts")) == ("failed", 1)
+    assert "refund_failed" in failed["refund_error"].lower()
     assert "уже возвращён" in admin_says(clean_stack, f"/refund {charge}")
     assert balance(db, u.id) == 0 and payment(db, charge)["refund"] == "done"
     assert_books_balance(db, u.id)
