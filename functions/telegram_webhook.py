@@ -1,5 +1,9 @@
 """telegram_webhook: Telegram posts updates here. Verify the secret, drop redeliveries, handle in-request.
 
+An update that could not be handled for good gets a non-2xx answer, so that Telegram redelivers it: a
+payment whose credit failed, a claim that could not be written. Payments are deduplicated by their charge
+id, not by a claim, so a redelivered payment is never dropped as a duplicate.
+
 Anything that is not an update Telegram could have sent is refused before a single write: a body over
 1 MiB (413), a body that is not a JSON object with a valid `update_id` (400), and an update whose
 fields do not parse or have the wrong types (200 and a warning: Telegram would only resend it)."""
@@ -53,10 +57,10 @@ def well_typed(update: Any) -> bool:
     if message is not None:  # Telegram's messages always name their chat
         checks += [chat is not None, _typed(message.message_id, int), _typed(message.text, str, True),
                    _typed(message.caption, str, True)]
-        payment = message.successful_payment
-        if payment is not None:
-            checks += [_typed(payment.telegram_payment_charge_id, str), _typed(payment.total_amount, int),
-                       _typed(payment.invoice_payload, str), _typed(payment.currency, str)]
+        for payment in (message.successful_payment, message.refunded_payment):
+            if payment is not None:
+                checks += [_typed(payment.telegram_payment_charge_id, str), _typed(payment.total_amount, int),
+                           _typed(payment.invoice_payload, str), _typed(payment.currency, str)]
     if query is not None:
         checks += [user is not None, _typed(query.id, str), _typed(query.data, str, True)]
     if checkout is not None:
@@ -92,7 +96,7 @@ async def _handle(payload: dict[str, Any]) -> None:
         return
     if update.effective_user is None:  # channel posts, polls, kinds we do not know: no handler of ours acts
         return
-    if not await c.store.claim_update(update_id):
+    if webhook.needs_claim(update) and not await c.store.claim_update(update_id):
         log.info("duplicate update dropped", extra={"update_id": update_id})
         return
     await webhook.process(update)
@@ -116,5 +120,9 @@ def telegram_webhook(request: flask.Request) -> flask.typing.ResponseReturnValue
         return problem
     if not isinstance(update, dict) or not valid_update_id(update.get("update_id")):
         return NOT_JSON
-    runtime.run(_handle(update), timeout=50)
+    try:
+        runtime.run(_handle(update), timeout=50)
+    except Exception:  # a payment whose credit failed, a claim not written: Telegram redelivers on non-2xx
+        log.exception("update not handled; Telegram will deliver it again", extra={"update_id": update["update_id"]})
+        return "not handled, retry", 500
     return "ok", 200

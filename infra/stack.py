@@ -230,6 +230,9 @@ class LocalStack:
             "POLL_DELAYS_SECONDS": POLL_DELAYS_SECONDS,
             "ADMIN_IDS": ADMIN_IDS,
             "SETTINGS_CACHE_SECONDS": "1",  # admin switches and the free tier show up within a second locally
+            # Tests drive one user fast; tests/test_attacks_payments.py restarts the functions with low limits.
+            "USER_UPDATES_PER_MINUTE": "6000",
+            "USER_UPLOADS_PER_MINUTE": "6000",
             "PRICING_TRUTH_PATH": str(self.pricing_truth_path),
             "PYTHONUNBUFFERED": "1",
         }

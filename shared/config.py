@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # Operations.
     settings_cache_seconds: float = Field(default=30, ge=0)  # how long an instance trusts the stored free tier and switches
     broadcast_rate: int = Field(default=25, ge=1, le=30)  # messages per second in a broadcast (Telegram allows ~30)
+    # Per-user rate limits of one webhook instance (0 = off): updates, and files among them.
+    user_updates_per_minute: int = Field(default=60, ge=0)
+    user_uploads_per_minute: int = Field(default=20, ge=0)
     kie_low_credits: float = Field(default=1000, ge=0)  # alert admins below this KIE credit balance
     pricing_truth_path: str = ""  # a pricing truth file to use instead of the shipped one (free_tier_refresh reads it each run)
 

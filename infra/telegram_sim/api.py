@@ -73,9 +73,11 @@ def call_method(sim, name, raw, files, via="http"):
     try:
         params = {key: coerce(key, value) for key, value in raw.items()}
         failure = sim.take_failure(name)
+        result = METHODS[name](sim, params, files) if failure is None or failure.applied else None
         if failure:
-            raise failure
-        status, body = 200, {"ok": True, "result": METHODS[name](sim, params, files)}
+            time.sleep(failure.delay_ms / 1000)
+            raise failure  # with "applied", the call took effect and only its answer is this error
+        status, body = 200, {"ok": True, "result": result}
     except ApiError as err:
         status, body = err.code, err.body()
     except (KeyError, TypeError, ValueError, AttributeError) as err:

@@ -62,13 +62,18 @@ class SimClient:
 
     def pay(self, user_id, message_id=None, link=None, skip_precheckout=False, **options):
         """Pay an invoice message (or an invoice link) as the user: returns
-        {"pre_checkout": {...} | None, "payment": {"charge_id", "message_id", ...} | None}."""
+        {"pre_checkout": {...} | None, "payment": {"charge_id", "message_id", ...} | None}.
+        deliver=False: the Stars are taken, the successful_payment update is returned instead of delivered."""
         payload = {"skip_precheckout": skip_precheckout, **options}
         if message_id is not None:
             payload["message_id"] = message_id
         if link is not None:
             payload["link"] = link
         return self._post(f"/users/{user_id}/pay", payload)
+
+    def refund_outside(self, user_id, charge_id, notify=True):
+        """Telegram gives the Stars back without the bot; notify sends the bot a refunded_payment message."""
+        return self._post(f"/users/{user_id}/refund", {"charge_id": charge_id, "notify": notify})
 
     def raw_update(self, update, secret=_UNSET):
         payload = {"update": update}

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from . import filestore, media
 from .api import state
-from .errors import ControlError
+from .errors import ApiError, ControlError
 from .validate import command_entities, inline_buttons
 from .webhook import REGISTERED, deliver, require_webhook
 
@@ -211,7 +211,8 @@ def _delivery(entry):
 @bp.post("/users/<int:user_id>/pay")
 def user_pay(user_id):
     """Pay an invoice as Telegram does: pre_checkout_query, wait for the bot's answer, then
-    (only if it said ok in time) a successful_payment message from the user."""
+    (only if it said ok in time) a successful_payment message from the user. {"deliver": false}: the
+    Stars are taken but the successful_payment update never reaches the bot (it is returned instead)."""
     sim, options = state(), body()
     require_webhook(sim)
     invoice, record = _invoice_to_pay(sim, user_id, options)
@@ -261,8 +262,34 @@ def user_pay(user_id):
             "message_id": message_id, "from": user, "chat": chat, "date": int(time.time()),
             "successful_payment": payment}, from_bot=False)
         sim.payments[charge_id]["message_id"] = message["message_id"]
-    entry = deliver(sim, {"update_id": sim.take_update_id(), "message": message["message"]})
+    update = {"update_id": sim.take_update_id(), "message": message["message"]}
+    if options.get("deliver", True) is False:
+        result["payment"] = {"update_id": update["update_id"], "webhook_status": None, "elapsed_ms": 0,
+                             "charge_id": charge_id, "message_id": message["message_id"], "update": update}
+        return jsonify(result)
+    entry = deliver(sim, update)
     result["payment"] = {**_delivery(entry), "charge_id": charge_id, "message_id": message["message_id"]}
+    return jsonify(result)
+
+
+@bp.post("/users/<int:user_id>/refund")
+def user_refund(user_id):
+    """Refund a Stars payment outside the bot, as Telegram does (its support, a dispute): the Stars go
+    back at once. {"notify": true} (the default) also sends the bot a refunded_payment message from the
+    user, as Telegram does; {"notify": false} leaves only the star transaction."""
+    sim, options = state(), body()
+    charge_id = str(options.get("charge_id") or "")
+    try:
+        sim.refund_payment(user_id, charge_id)
+    except ApiError as err:
+        raise ControlError(404 if "NOT_FOUND" in err.description else 409, err.description) from None
+    result = {"charge_id": charge_id, "update": None}
+    if options.get("notify", True):
+        with sim.lock:
+            payment = copy.deepcopy(sim.payments[charge_id])
+        content = {"refunded_payment": {key: payment[key] for key in (
+            "currency", "total_amount", "invoice_payload", "telegram_payment_charge_id")}}
+        result["update"] = post_user_message(sim, user_id, options, content)
     return jsonify(result)
 
 

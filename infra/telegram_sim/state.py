@@ -12,7 +12,9 @@ from .media import KIND_DIRS
 
 DEFAULT_CONFIG = {
     "latency_ms": 0,  # added to every Bot API call
-    "fail_methods": {},  # {method: {"error_code", "description", "retry_after", "count"}}
+    # {method: {"error_code", "description", "retry_after", "count", "applied", "delay_ms"}}; "applied": the
+    # call takes effect and only its answer fails (a lost answer), "delay_ms": the answer comes that late
+    "fail_methods": {},
     "flood_limit_per_chat": False,  # False/0 = off, True = 1 msg/s, a number = msgs/s
     "flood_burst": 3,  # messages a chat may send at once before the rate applies
     "webhook_timeout_s": 60.0,
@@ -242,7 +244,8 @@ class SimState:
             default = (f"Too Many Requests: retry after {retry_after}" if code == 429
                        else {400: "Bad Request", 403: "Forbidden: bot was blocked by the user",
                              500: "Internal Server Error", 502: "Bad Gateway"}.get(code, "Error"))
-            return ApiError(code, rule.get("description") or default, retry_after)
+            return ApiError(code, rule.get("description") or default, retry_after,
+                            applied=bool(rule.get("applied")), delay_ms=int(rule.get("delay_ms") or 0))
 
     def check_flood(self, chat_id):
         """Token bucket per chat: a burst is fine, more than the rate sustained gets 429."""

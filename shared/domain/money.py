@@ -1,8 +1,10 @@
-"""Top-ups in Telegram Stars, referral shares, referral codes: pure rules."""
+"""Top-ups in Telegram Stars, referral shares, referral codes, and every money decision that is not a
+generation charge or refund: pure rules."""
 from __future__ import annotations
 
 import re
 import string
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 ALPHABET = string.digits + string.ascii_lowercase
@@ -72,3 +74,156 @@ def precheckout_problem(invoice: dict | None, user_id: int, currency: str, total
 def rub_for_stars(stars: int, stars_per_100_rub: Decimal) -> int:
     """Kopecks for Stars paid against an invoice we cannot find (never happens normally: the payment stands)."""
     return int((Decimal(stars) * 100 / stars_per_100_rub * 100).to_integral_value(rounding=ROUND_FLOOR))
+
+
+# =====================================================================================================
+# Money decisions outside generations: top-ups, Stars refunds, bonuses, admin adjustments.
+#
+# Each storage transaction reads the documents, calls one of these functions and writes the entries it
+# returns (shared/storage/firestore.py `apply_entries`): the storage keeps the transactions and the keys,
+# these functions decide. An entry's key is its ledger document id, so a retried transaction finds it.
+# =====================================================================================================
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One balance change: `amount_kopecks` (signed) on `user_id`'s balance, recorded as ledger/`key`."""
+
+    key: str
+    user_id: int
+    kind: str
+    amount_kopecks: int
+    ref: str = ""
+    note: str = ""
+    referral_income: bool = False  # also moves the user's `referral_income_kopecks`
+
+
+@dataclass(frozen=True)
+class MoneyDecision:
+    """What a money rule decided: a status for the caller and the entries to write (none when refused)."""
+
+    status: str
+    entries: tuple[LedgerEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A credited Stars payment as the refund rules need it (payments/{charge id})."""
+
+    charge_id: str
+    user_id: int
+    amount_kopecks: int
+    inviter_id: int | None = None
+    referral_kopecks: int = 0
+    refund: str | None = None  # None | pending | done | failed
+    refund_attempts: int = 0
+
+
+# --- bonuses at the first contact -----------------------------------------------------------------
+
+def first_contact(user_id: int, referrer_id: int | None, inviter_exists: bool, start_bonus_kopecks: int,
+                  welcome_kopecks: int) -> tuple[int | None, tuple[LedgerEntry, ...]]:
+    """A new user: who invited them (nobody invites themselves, only an existing user invites) and the
+    start bonus and referral welcome they get, each once (keyed by the user id)."""
+    inviter = referrer_id if referrer_id and referrer_id != user_id and inviter_exists else None
+    entries = []
+    if start_bonus_kopecks > 0:
+        entries.append(LedgerEntry(f"bonus_start_{user_id}", user_id, "bonus", start_bonus_kopecks, ref="start_bonus"))
+    if inviter and welcome_kopecks > 0:
+        entries.append(LedgerEntry(f"bonus_referral_{user_id}", user_id, "bonus", welcome_kopecks,
+                                   ref=f"referral:{inviter}", note="referral welcome"))
+    return inviter, tuple(entries)
+
+
+# --- admin adjustments ----------------------------------------------------------------------------
+
+def adjustment(user_id: int, balance_kopecks: int, amount_kopecks: int, key: str, ref: str = "", note: str = "",
+               kind: str = "adjust") -> MoneyDecision:
+    """A manual correction. It never takes a balance below zero (a credit is always allowed)."""
+    if amount_kopecks < 0 and balance_kopecks + amount_kopecks < 0:
+        return MoneyDecision("negative")
+    return MoneyDecision("applied", (LedgerEntry(key, user_id, kind, amount_kopecks, ref=ref, note=note),))
+
+
+# --- top-ups --------------------------------------------------------------------------------------
+
+def topup_amount(invoice: dict | None, user_id: int, stars: int, stars_per_100_rub: Decimal) -> int:
+    """What a Stars payment credits: our invoice's amount when the invoice is this user's and the Stars
+    match it; otherwise the Stars at the configured rate (the Stars are paid: the payment always stands)."""
+    if invoice and invoice.get("user_id") == user_id and invoice.get("stars") == stars:
+        return int(invoice["amount_kopecks"])
+    return rub_for_stars(stars, stars_per_100_rub)
+
+
+def topup(charge_id: str, user_id: int, amount_kopecks: int, stars: int, inviter_id: int | None,
+          percent: Decimal) -> tuple[LedgerEntry, ...]:
+    """A Stars payment: the top-up, and the inviter's share of it (both keyed by Telegram's charge id)."""
+    entries = [LedgerEntry(f"topup_{charge_id}", user_id, "topup", amount_kopecks, ref=charge_id, note=f"{stars} XTR")]
+    share = referral_share(amount_kopecks, percent) if inviter_id and inviter_id != user_id else 0
+    if share > 0:
+        entries.append(LedgerEntry(f"referral_{charge_id}", inviter_id, "referral", share, ref=charge_id,
+                                   note=f"from {user_id}", referral_income=True))
+    return tuple(entries)
+
+
+# --- Stars refunds --------------------------------------------------------------------------------
+# A refund takes the top-up back and reverses the inviter's share in one transaction, before the Stars
+# go back (refund: pending). Telegram's answer, or its record of star transactions, settles it: done, or
+# failed with both entries reverted. Each attempt has its own keys, so an attempt after a failed one applies.
+
+def _attempt_key(prefix: str, charge_id: str, attempt: int) -> str:
+    return f"{prefix}_{charge_id}" if attempt == 1 else f"{prefix}_{charge_id}_{attempt}"
+
+
+def refund_debit(payment: Payment, attempt: int, note: str = "") -> tuple[LedgerEntry, ...]:
+    """Attempt `attempt`'s debit of the payer and reversal of the inviter's share."""
+    charge = payment.charge_id
+    entries = [LedgerEntry(_attempt_key("payrefund", charge, attempt), payment.user_id, "payment_refund",
+                           -payment.amount_kopecks, ref=charge, note=note)]
+    if payment.inviter_id and payment.referral_kopecks > 0:
+        entries.append(LedgerEntry(_attempt_key("refreversal", charge, attempt), payment.inviter_id,
+                                   "referral_reversal", -payment.referral_kopecks, ref=charge,
+                                   note=f"refund to {payment.user_id}", referral_income=True))
+    return tuple(entries)
+
+
+def refund_revert(payment: Payment, attempt: int, reason: str) -> tuple[LedgerEntry, ...]:
+    """Attempt `attempt`'s entries given back: the Stars did not go back."""
+    prefixes = ("payrefund_revert", "refreversal_revert")  # in refund_debit's order: payer, inviter
+    return tuple(LedgerEntry(_attempt_key(prefix, payment.charge_id, attempt), e.user_id, "payment_refund_revert",
+                             -e.amount_kopecks, ref=payment.charge_id, note=reason[:200],
+                             referral_income=e.referral_income)
+                 for prefix, e in zip(prefixes, refund_debit(payment, attempt)))
+
+
+def refund_request(payment: Payment | None, payer_balance: int, inviter_balance: int | None) -> MoneyDecision:
+    """An admin's /refund. Refused while the money is spent: the payer's top-up, or the inviter's share
+    (a refund that left the share would pay the inviter for money we gave back: the referral farm)."""
+    if payment is None:
+        return MoneyDecision("unknown")
+    if payment.refund in ("done", "pending"):
+        return MoneyDecision("already" if payment.refund == "done" else "pending")
+    if payer_balance < payment.amount_kopecks:
+        return MoneyDecision("spent")
+    if payment.inviter_id and payment.referral_kopecks > (inviter_balance or 0):
+        return MoneyDecision("inviter_spent")
+    return MoneyDecision("debited", refund_debit(payment, payment.refund_attempts + 1))
+
+
+def refund_seen(payment: Payment | None) -> MoneyDecision:
+    """Telegram's record shows the Stars went back (its refunded_payment update, its star transactions).
+    A pending refund is done; a refund made outside the bot (or after ours was reverted) is debited now,
+    even below zero: the Stars are gone, the balance shows what is owed."""
+    if payment is None:
+        return MoneyDecision("unknown")
+    if payment.refund == "done":
+        return MoneyDecision("already")
+    if payment.refund == "pending":
+        return MoneyDecision("done")
+    return MoneyDecision("debited", refund_debit(payment, payment.refund_attempts + 1, note="refunded outside the bot"))
+
+
+def refund_not_done(payment: Payment | None, attempt: int, reason: str) -> MoneyDecision:
+    """Telegram refused attempt `attempt` (or its record shows no refund long after it): revert it."""
+    if payment is None or payment.refund != "pending" or payment.refund_attempts != attempt:
+        return MoneyDecision("stale")
+    return MoneyDecision("reverted", refund_revert(payment, attempt, reason))

@@ -275,22 +275,21 @@ class AdminHandlers:
         except InvalidOperation:
             await update.effective_chat.send_message(t("ru", "adm_adjust_bad"), parse_mode=ParseMode.HTML)
             return
-        target = await self.c.store.get_user(user_id)
-        if target is None:
+        # The balance is checked inside the adjustment's transaction: a charge committing meanwhile counts.
+        key = f"adjust_{admin.user_id}_{new_job_id()}"
+        result = await self.c.store.admin_adjust(user_id, kopecks, key, ref=f"admin:{admin.user_id}",
+                                                 note=m.group(3)[:200])
+        if result.status == "missing":
             await update.effective_chat.send_message(t("ru", "adm_user_none", query=user_id))
             return
-        if target.balance_kopecks + kopecks < 0:
+        if result.status == "negative":
             await update.effective_chat.send_message(t("ru", "adm_adjust_negative",
-                                                       balance=format_rub(target.balance_kopecks)))
+                                                       balance=format_rub(result.balance_before)))
             return
-        key = f"adjust_{admin.user_id}_{new_job_id()}"
-        await self.c.store.adjust_balance(user_id, kopecks, "adjust", key, ref=f"admin:{admin.user_id}",
-                                          note=m.group(3)[:200])
-        after = await self.c.store.get_user(user_id)
         await store_admin.log_action(self.c.store, admin.user_id, "adjust_balance", f"user:{user_id}",
-                                     target.balance_kopecks, after.balance_kopecks)
+                                     result.balance_before, result.balance_after)
         await update.effective_chat.send_message(t("ru", "adm_adjust_done", amount=format_rub(kopecks), user=user_id,
-                                                   balance=format_rub(after.balance_kopecks)))
+                                                   balance=format_rub(result.balance_after)))
 
     async def ban(self, update: Update, admin: User, user_id: str) -> None:
         await store_admin.set_banned(self.c.store, admin.user_id, int(user_id), True)

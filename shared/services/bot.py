@@ -1,6 +1,7 @@
 """Telegram handlers: parse the update, call the store, render a screen, reply. No state in memory."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -18,14 +19,15 @@ from shared.domain.chains import chain, chains_for
 from shared.domain.jobs import ErrorCode, Job, JobState, new_job_id, new_request_id
 from shared.domain.clock import utcnow
 from shared.domain.money import (REF_PREFIX, invoice_id_from, invoice_payload, parse_rub_amount, precheckout_problem,
-                                 referral_code, referrer_from_payload, rub_for_stars, stars_for)
+                                 referral_code, referrer_from_payload, stars_for)
 from shared.domain.pricing import format_rub, rub_to_kopecks
 from shared.domain.quote import Quote, min_run_kopecks, parse_digest, quote_job, quote_kopecks
 from shared.domain.validation import (InvalidInput, build_payload, check_value, missing_asked_field,
                                      strip_controls)
 from shared.logs import mask_user
 from shared.domain.media import check_file, check_measured, check_room, stored_name
-from shared.services import media_input
+from shared.domain.ratelimit import Buckets
+from shared.services import media_input, payments
 from shared.services.enqueue import enqueue_start
 from shared.services.keyboards import keyboard
 from shared.storage.firestore import JOBS, LEDGER, Profile, User, lang_of
@@ -51,6 +53,10 @@ class Handlers:
     def __init__(self, c: "Container"):
         self.c = c
         self._admin: "AdminHandlers | None" = None
+        # Per-user rate limits, in this instance's memory (the one exception to "no state in memory"):
+        # 0 Firestore operations, and a bound of the limit times the number of webhook instances.
+        self._updates = Buckets(c.settings.user_updates_per_minute)
+        self._uploads = Buckets(c.settings.user_uploads_per_minute)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.c.settings.admin_ids
@@ -152,6 +158,8 @@ class Handlers:
         async def run(update: Update, context: Ctx) -> None:
             if update.effective_user is None or update.effective_chat is None:
                 return
+            if await self._rate_limited(update, handler):
+                return
             if update.callback_query:
                 await update.callback_query.answer()  # always, and first
             user, created = await self._user(update, context.args if isinstance(context.args, list) else None)
@@ -173,6 +181,24 @@ class Handlers:
             await handler(update, user)
 
         return run
+
+    async def _rate_limited(self, update: Update, handler: Callable[..., Any]) -> bool:
+        """True when the user is over their limit of updates per minute (or of uploads, for a file): they get
+        one short line per streak and nothing else is done, not even a Firestore read. Admins are never
+        limited; payments and pre-checkouts do not come through here (see Webhook.process)."""
+        user_id = update.effective_user.id
+        if user_id in self.c.settings.admin_ids:
+            return False
+        allowed, tell = self._updates.take(user_id)
+        if allowed and handler.__name__ == "media":
+            allowed, tell = self._uploads.take(user_id)
+        if not allowed and tell:
+            try:
+                await update.effective_chat.send_message(t(lang_of(update.effective_user.language_code),
+                                                           "rate_limited"))
+            except TelegramError as err:
+                log.info("rate-limit notice not sent: %s", err)
+        return not allowed
 
     # --- commands --------------------------------------------------------------
     async def start(self, update: Update, user: User) -> None:
@@ -276,33 +302,43 @@ class Handlers:
             prices=[LabeledPrice(t(lang, "invoice_label", rub=rub), stars)])
 
     async def precheckout(self, update: Update, context: Ctx) -> None:
-        """Telegram waits at most 10 s for this answer: two reads, no writes."""
+        """Telegram waits at most 10 s for this answer: two reads at once (the invoice, the user), no writes.
+        A banned user is refused here, because a payment that went through is always credited."""
         query = update.pre_checkout_query
         invoice_id = invoice_id_from(query.invoice_payload)
-        invoice = await self.c.store.get_invoice(invoice_id) if invoice_id else None
-        problem = precheckout_problem(invoice, query.from_user.id, query.currency, query.total_amount, utcnow())
-        if problem:
-            log.warning("pre-checkout refused: %s", problem, extra={"user": mask_user(query.from_user.id)})
-            await query.answer(ok=False, error_message=t(lang_of(query.from_user.language_code), problem))
-        else:
-            await query.answer(ok=True)
+        user, invoice = await asyncio.gather(self.c.store.get_user(query.from_user.id),
+                                             self.c.store.get_invoice(invoice_id) if invoice_id else _nothing())
+        problem = ("banned" if user is not None and user.banned else
+                   precheckout_problem(invoice, query.from_user.id, query.currency, query.total_amount, utcnow()))
+        try:
+            if problem:
+                log.warning("pre-checkout refused: %s", problem, extra={"user": mask_user(query.from_user.id)})
+                await query.answer(ok=False, error_message=t(lang_of(query.from_user.language_code), problem))
+            else:
+                await query.answer(ok=True)
+        except BadRequest as err:  # answered too late, or a redelivered query: Telegram has moved on
+            log.warning("pre-checkout answer refused: %s", err)
 
-    async def paid(self, update: Update, user: User) -> None:
-        """successful_payment: credit once, keyed by Telegram's charge id."""
+    async def paid(self, update: Update) -> None:
+        """successful_payment: credit once (keyed by Telegram's charge id), whatever the user's status —
+        banned users are refused at pre-checkout instead. Called outside PTB's dispatch (Webhook.process):
+        an error here reaches the webhook, which answers non-2xx so that Telegram redelivers."""
         payment = update.effective_message.successful_payment
-        s = self.c.settings
-        amount = await self.c.store.credit_topup(
-            user.user_id, payment.telegram_payment_charge_id, invoice_id_from(payment.invoice_payload),
-            rub_for_stars(payment.total_amount, s.stars_per_100_rub), payment.total_amount, s.referral_percent)
-        if amount is None:
-            log.info("repeated successful_payment ignored", extra={"user": mask_user(user.user_id)})
+        user_id = update.effective_user.id
+        step = await payments.credit(self.c, user_id, payment.telegram_payment_charge_id, payment.invoice_payload,
+                                     payment.total_amount, "update")
+        if step.status != "credited":
+            log.info("repeated successful_payment ignored", extra={"user": mask_user(user_id)})
             return
-        fresh = await self.c.store.get_user(user.user_id)
-        await update.effective_chat.send_message(
-            t(user.language, "topup_done", amount=format_rub(amount), balance=format_rub(fresh.balance_kopecks),
-              charge=screens.esc(payment.telegram_payment_charge_id)),
-            parse_mode=ParseMode.HTML, reply_markup=keyboard(account.account_rows(user.language)))
-        log.info("top-up credited", extra={"user": mask_user(user.user_id)})
+        await payments.tell(self.c, update.effective_chat.id, payments.topup_text(step.language, step),
+                            reply_markup=keyboard(account.account_rows(step.language)))
+        log.info("top-up credited", extra={"user": mask_user(user_id)})
+
+    async def refunded(self, update: Update) -> None:
+        """refunded_payment: Telegram gave the Stars back (a refund made outside the bot, or ours): the
+        top-up and the inviter's share are debited once. Outside PTB's dispatch, like `paid`."""
+        await payments.refund_seen(self.c, update.effective_message.refunded_payment.telegram_payment_charge_id,
+                                   "telegram")
 
     async def paysupport(self, update: Update, user: User) -> None:
         """/paysupport (Telegram requires it for Stars sellers)."""
@@ -315,7 +351,8 @@ class Handlers:
         await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
 
     async def refund(self, update: Update, user: User) -> None:
-        """/refund <charge id> (admins): take the top-up back off the balance, then return the Stars."""
+        """/refund <charge id> (admins): take the top-up and the inviter's share back, then return the Stars;
+        Telegram's answer or its record of star transactions settles the refund (shared/services/payments.py)."""
         lang = user.language
         if user.user_id not in self.c.settings.admin_ids:
             log.warning("non-admin tried /refund", extra={"user": mask_user(user.user_id)})
@@ -326,23 +363,16 @@ class Handlers:
             await update.effective_chat.send_message(t(lang, "refund_usage"))
             return
         charge = words[1]
-        status, entry = await self.c.store.debit_payment_refund(charge)
-        if status != "debited":
-            owner = await self.c.store.get_user(entry["user_id"]) if entry else None
-            await update.effective_chat.send_message(t(
-                lang, f"refund_{status}", charge=charge, user=entry["user_id"] if entry else "",
-                balance=format_rub(owner.balance_kopecks if owner else 0),
-                amount=format_rub(entry["amount_kopecks"] if entry else 0)))
-            return
-        try:
-            await self.c.bot.refund_star_payment(entry["user_id"], charge)
-        except TelegramError as err:
-            await self.c.store.adjust_balance(entry["user_id"], entry["amount_kopecks"], "adjust",
-                                              f"payrefund_revert_{charge}", ref=charge, note=f"refund refused: {err}")
-            await update.effective_chat.send_message(t(lang, "refund_failed", error=str(err)))
-            return
-        await update.effective_chat.send_message(t(lang, "refund_done", amount=format_rub(entry["amount_kopecks"]),
-                                                   user=entry["user_id"]))
+        step = await payments.refund(self.c, charge)
+        payment, balances = step.payment, step.balances
+        values = {"charge": screens.esc(charge), "error": screens.esc(step.note)}
+        if payment is not None:
+            values.update(user=payment.user_id, amount=format_rub(payment.amount_kopecks),
+                          balance=format_rub(balances.get(payment.user_id, 0)), inviter=payment.inviter_id,
+                          share=format_rub(payment.referral_kopecks),
+                          inviter_balance=format_rub(balances.get(payment.inviter_id or 0, 0)))
+        key = {"done": "refund_done", "reverted": "refund_failed"}.get(step.status, f"refund_{step.status}")
+        await update.effective_chat.send_message(t(lang, key, **values), parse_mode=ParseMode.HTML)
 
     async def _cursor_page(self, collection: str, user: User, direction: str, ms: str,
                            states: list[str] | None = None) -> tuple[list[dict], bool, bool]:
@@ -816,10 +846,10 @@ class Handlers:
                 log.exception("could not report the error to the user")
 
 
-def build_application(c: "Container") -> Application:
-    """The one place that registers every handler."""
+def build_application(c: "Container", h: Handlers | None = None) -> Application:
+    """The one place that registers every handler (payments are routed by Webhook.process)."""
     app = Application.builder().bot(c.bot).updater(None).build()
-    h = Handlers(c)
+    h = h or Handlers(c)
     app.add_handler(CommandHandler("start", h.entry(h.start)))
     app.add_handler(CommandHandler("help", h.entry(h.help)))
     app.add_handler(CommandHandler("balance", h.entry(h.balance_cmd)))
@@ -829,7 +859,6 @@ def build_application(c: "Container") -> Application:
     app.add_handler(CommandHandler("terms", h.entry(h.terms)))
     app.add_handler(CommandHandler("refund", h.entry(h.refund)))
     app.add_handler(PreCheckoutQueryHandler(h.precheckout))
-    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, h.entry(h.paid)))
     app.add_handler(CommandHandler("admin", h.entry(h.admin_cmd)))
     app.add_handler(CallbackQueryHandler(h.entry(h.admin_button), pattern=r"^adm(:|$)"))
     app.add_handler(CallbackQueryHandler(h.entry(h.button)))
@@ -846,8 +875,23 @@ class Webhook:
 
     def __init__(self, c: "Container"):
         self.c = c
-        self.app = build_application(c)
+        self.handlers = Handlers(c)
+        self.app = build_application(c, self.handlers)
         self._ready = False
+
+    @staticmethod
+    def money(update: Update) -> bool:
+        """A payment or a refund of one: keyed by its charge id, never dropped, never rate-limited."""
+        message = update.message
+        return message is not None and (message.successful_payment is not None
+                                        or message.refunded_payment is not None)
+
+    @classmethod
+    def needs_claim(cls, update: Update) -> bool:
+        """Whether the webhook claims the update id before handling (at most once). Money updates are
+        deduplicated by their charge id instead, so a lost claim can never drop one; a pre-checkout writes
+        nothing and must be answered within 10 s."""
+        return not cls.money(update) and update.pre_checkout_query is None
 
     async def process(self, update: Update | dict[str, Any]) -> None:
         """Handle one update (functions/telegram_webhook.py parses and checks it first)."""
@@ -857,11 +901,21 @@ class Webhook:
             await register_commands(self.c)
         if not isinstance(update, Update):
             update = Update.de_json(update, self.app.bot)
+        if self.money(update):
+            # Not through PTB's dispatch: it hands a handler's error to on_error and the webhook would
+            # answer 200. Here the error reaches the webhook, which answers non-2xx: Telegram redelivers.
+            message = update.message
+            await (self.handlers.paid if message.successful_payment else self.handlers.refunded)(update)
+            return
         await self.app.process_update(update)
 
 
-OPEN_IN_MAINTENANCE = ("paid", "paysupport", "terms")  # money already paid is credited even then
+OPEN_IN_MAINTENANCE = ("paysupport", "terms")  # payments are credited even then (they skip `entry`)
 COMMANDS = ("start", "balance", "history", "ref", "help", "paysupport", "terms")
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def register_commands(c: "Container") -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from shared.clients.kie import KieError
 from shared.domain.clock import utcnow
 from shared.domain.jobs import ErrorCode, JobState
-from shared.services import delivery, generation
+from shared.services import delivery, generation, payments
 from shared.services.enqueue import enqueue_start
 from shared.storage import admin as admin_store
 from shared.storage.firestore import FREE_USAGE, JOBS, UPDATES
@@ -56,8 +56,20 @@ async def sweep(c: "Container") -> dict[str, int]:
         if await generation.redeliver(c, job):
             counts["redelivered"] += 1
     await check_kie_credits(c)
+    counts.update(await reconcile_payments(c))
     log.info("sweep: %s", counts)
     return counts
+
+
+async def reconcile_payments(c: "Container") -> dict[str, int]:
+    """The Stars part of the sweep (shared/services/payments.py): credit payments missing from the ledger,
+    debit refunds made outside the bot, settle refunds left pending. A failure here is logged and retried
+    by the next run; it never undoes the jobs part."""
+    try:
+        return await payments.sweep_payments(c)
+    except Exception:
+        log.exception("sweep: Stars reconciliation failed; the next run tries again")
+        return {"stars_reconciliation_failed": 1}
 
 
 def _lease_over(job: Any, now: Any, quiet: timedelta) -> bool:

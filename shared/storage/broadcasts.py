@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.domain.clock import utcnow
@@ -46,12 +47,15 @@ async def count_users(store: FirestoreStore) -> int:
 async def create(store: FirestoreStore, broadcast_id: str, *, admin_id: int, admin_chat_id: int, lang: str,
                  text: str, total: int, rate: float, progress_message_id: int | None) -> None:
     now = utcnow()
-    await _ref(store, broadcast_id).create({
-        "admin_id": admin_id, "admin_chat_id": admin_chat_id, "lang": lang, "text": text, "status": "queued",
-        "cursor_user_id": None, "sent": 0, "failed": 0, "blocked": 0, "skipped": 0, "total": total,
-        "rate": rate, "batch_no": 1, "lease_owner": None, "lease_until": None,
-        "progress_message_id": progress_message_id, "created_at": now, "started_at": None,
-        "updated_at": now, "finished_at": None})
+    try:
+        await _ref(store, broadcast_id).create({
+            "admin_id": admin_id, "admin_chat_id": admin_chat_id, "lang": lang, "text": text, "status": "queued",
+            "cursor_user_id": None, "sent": 0, "failed": 0, "blocked": 0, "skipped": 0, "total": total,
+            "rate": rate, "batch_no": 1, "lease_owner": None, "lease_until": None,
+            "progress_message_id": progress_message_id, "created_at": now, "started_at": None,
+            "updated_at": now, "finished_at": None})
+    except AlreadyExists:  # the id is new and random: this is our own create, retried after a lost answer
+        pass
 
 
 async def get(store: FirestoreStore, broadcast_id: str) -> dict[str, Any] | None:

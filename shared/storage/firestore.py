@@ -5,9 +5,10 @@ transaction as the balance update, so a retried call finds the entry and changes
 """
 from __future__ import annotations
 
+import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Callable
 
 from google.api_core.exceptions import AlreadyExists
@@ -15,6 +16,7 @@ from google.cloud import firestore
 
 from shared.domain.clock import moscow_day, utcnow
 from shared.domain.jobs import ErrorCode, Job, JobState, check_move
+from shared.domain.money import LedgerEntry, adjustment, first_contact
 from shared.domain.quote import Quote
 
 USERS, LEDGER, JOBS, EVENTS = "users", "ledger", "jobs", "generation_events"
@@ -75,6 +77,15 @@ class Confirmation:
     quote: Quote | None
 
 
+@dataclass(frozen=True)
+class Adjusted:
+    """Outcome of a manual balance adjustment."""
+
+    status: str  # applied | repeat | negative | missing
+    balance_before: int = 0
+    balance_after: int = 0
+
+
 def lang_of(code: str | None) -> str:
     return "en" if (code or "").lower().startswith("en") else "ru"
 
@@ -94,15 +105,19 @@ class FirestoreStore:
         return cls(MeteredAsyncClient(project=project))
 
     # --- updates -------------------------------------------------------------
-    async def claim_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen; False for a redelivery."""
+    async def claim_update(self, update_id: int, owner: str | None = None) -> bool:
+        """True the first time an update id is seen; False for a redelivery (1 write; 1 more read on a conflict).
+        The claim carries an owner token: when its write applied but the answer was lost, the client library
+        retries `create` and gets AlreadyExists; finding our own token then means the claim is ours."""
+        owner = owner or secrets.token_hex(8)
         now = utcnow()
+        ref = self.db.collection(UPDATES).document(str(update_id))
         try:
-            await self.db.collection(UPDATES).document(str(update_id)).create(
-                {"update_id": update_id, "processed_at": now, "expire_at": now + UPDATE_TTL}
-            )
+            await ref.create({"update_id": update_id, "owner": owner, "processed_at": now,
+                              "expire_at": now + UPDATE_TTL})
         except AlreadyExists:
-            return False
+            snap = await ref.get()
+            return (snap.to_dict() or {}).get("owner") == owner
         return True
 
     # --- users ---------------------------------------------------------------
@@ -137,10 +152,8 @@ class FirestoreStore:
     async def _create_user(self, profile: Profile, bonus_kopecks: int, referrer_id: int | None,
                            welcome_kopecks: int) -> User:
         ref = self.db.collection(USERS).document(str(profile.user_id))
-        bonus_ref = self.db.collection(LEDGER).document(f"bonus_start_{profile.user_id}")
-        welcome_ref = self.db.collection(LEDGER).document(f"bonus_referral_{profile.user_id}")
         if referrer_id == profile.user_id:
-            referrer_id = None  # nobody invites themselves
+            referrer_id = None  # nobody invites themselves (and nothing to read)
         inviter_ref = self.db.collection(USERS).document(str(referrer_id)) if referrer_id else None
 
         @firestore.async_transactional
@@ -150,26 +163,18 @@ class FirestoreStore:
             if snap.exists:
                 return snap.to_dict()  # attribution happens only at the very first contact
             now = utcnow()
-            invited = bool(inviter and inviter.exists)
-            balance = bonus_kopecks
+            inviter_id, entries = first_contact(profile.user_id, referrer_id, bool(inviter and inviter.exists),
+                                                bonus_kopecks, welcome_kopecks)
+            balances = apply_entries(tx, self.db, entries, {profile.user_id: 0}, now, skip_users=(profile.user_id,))
             doc = {
                 "user_id": profile.user_id, "chat_id": profile.chat_id, "username": profile.username,
                 "first_name": profile.first_name, "language": lang_of(profile.language_code),
-                "balance_kopecks": 0, "banned": False, "awaiting": None,
-                "referrer_id": referrer_id if invited else None, "referrals_count": 0, "referral_income_kopecks": 0,
+                "balance_kopecks": balances[profile.user_id], "banned": False, "awaiting": None,
+                "referrer_id": inviter_id, "referrals_count": 0, "referral_income_kopecks": 0,
                 "created_at": now, "last_seen_at": now,
             }
-            if bonus_kopecks > 0:
-                tx.set(bonus_ref, _ledger_doc(profile.user_id, "bonus", bonus_kopecks, balance,
-                                              ref="start_bonus", key=bonus_ref.id, now=now))
-            if invited:
+            if inviter_id:
                 tx.update(inviter_ref, {"referrals_count": firestore.Increment(1)})
-                if welcome_kopecks > 0:
-                    balance += welcome_kopecks
-                    tx.set(welcome_ref, _ledger_doc(profile.user_id, "bonus", welcome_kopecks, balance,
-                                                    ref=f"referral:{referrer_id}", key=welcome_ref.id, now=now,
-                                                    note="referral welcome"))
-            doc["balance_kopecks"] = balance
             tx.set(ref, doc)
             return doc
 
@@ -180,21 +185,28 @@ class FirestoreStore:
 
     async def adjust_balance(self, user_id: int, amount_kopecks: int, kind: str, key: str,
                              ref: str = "", note: str = "") -> bool:
-        """Apply one ledger entry and its balance change once; False when the key was already applied."""
+        """Apply one manual ledger entry once; False when the key was already applied (or it was refused)."""
+        return (await self.admin_adjust(user_id, amount_kopecks, key, ref=ref, note=note, kind=kind)).status == "applied"
+
+    async def admin_adjust(self, user_id: int, amount_kopecks: int, key: str, ref: str = "", note: str = "",
+                           kind: str = "adjust") -> Adjusted:
+        """A manual adjustment, once per key. The balance it checks is read in the same transaction, so a
+        charge or another adjustment committing meanwhile cannot take the balance below zero."""
         user_ref = self.db.collection(USERS).document(str(user_id))
         entry_ref = self.db.collection(LEDGER).document(key)
 
         @firestore.async_transactional
-        async def apply(tx: Any) -> bool:
+        async def apply(tx: Any) -> Adjusted:
             entry = await entry_ref.get(transaction=tx)
             user = await user_ref.get(transaction=tx)
+            if not user.exists:
+                return Adjusted("missing")
+            balance = user.to_dict().get("balance_kopecks", 0)
             if entry.exists:
-                return False
-            balance = (user.to_dict() or {}).get("balance_kopecks", 0) + amount_kopecks
-            now = utcnow()
-            tx.update(user_ref, {"balance_kopecks": balance})
-            tx.set(entry_ref, _ledger_doc(user_id, kind, amount_kopecks, balance, ref=ref, key=key, now=now, note=note))
-            return True
+                return Adjusted("repeat", balance, balance)
+            decision = adjustment(user_id, balance, amount_kopecks, key, ref=ref, note=note, kind=kind)
+            after = apply_entries(tx, self.db, decision.entries, {user_id: balance}, utcnow())
+            return Adjusted(decision.status, balance, after[user_id])
 
         return await apply(self.db.transaction(max_attempts=TX_ATTEMPTS))
 
@@ -202,7 +214,7 @@ class FirestoreStore:
         query = self.db.collection(LEDGER).where(filter=firestore.FieldFilter("user_id", "==", user_id))
         return [snap.to_dict() async for snap in query.stream()]
 
-    # --- payments ------------------------------------------------------------
+    # --- payments (the top-up and refund transactions are in shared/storage/payments.py) ---------
     async def create_invoice(self, invoice_id: str, user_id: int, amount_kopecks: int, stars: int) -> None:
         now = utcnow()
         await self.db.collection(INVOICES).document(invoice_id).set({
@@ -212,76 +224,6 @@ class FirestoreStore:
     async def get_invoice(self, invoice_id: str) -> dict[str, Any] | None:
         snap = await self.db.collection(INVOICES).document(invoice_id).get()
         return snap.to_dict() if snap.exists else None
-
-    async def credit_topup(self, user_id: int, charge_id: str, invoice_id: str | None, fallback_kopecks: int,
-                           stars: int, referral_percent: Decimal) -> int | None:
-        """Credit a successful Stars payment once (keyed by Telegram's charge id) and pay the inviter
-        their share, in one transaction. Returns the amount credited, or None for a repeat."""
-        from shared.domain.money import referral_share
-
-        user_ref = self.db.collection(USERS).document(str(user_id))
-        entry_ref = self.db.collection(LEDGER).document(f"topup_{charge_id}")
-        invoice_ref = self.db.collection(INVOICES).document(invoice_id) if invoice_id else None
-
-        @firestore.async_transactional
-        async def run(tx: Any) -> int | None:
-            entry = await entry_ref.get(transaction=tx)
-            user = await user_ref.get(transaction=tx)
-            invoice = await invoice_ref.get(transaction=tx) if invoice_ref else None
-            if entry.exists:
-                return None
-            data = user.to_dict() or {}
-            inviter_id = data.get("referrer_id")
-            inviter_ref = self.db.collection(USERS).document(str(inviter_id)) if inviter_id else None
-            inviter = await inviter_ref.get(transaction=tx) if inviter_ref else None
-            known = invoice is not None and invoice.exists and invoice.get("user_id") == user_id
-            amount = invoice.get("amount_kopecks") if known else fallback_kopecks  # the Stars are already paid
-            now = utcnow()
-            balance = data.get("balance_kopecks", 0) + amount
-            tx.update(user_ref, {"balance_kopecks": balance})
-            tx.set(entry_ref, _ledger_doc(user_id, "topup", amount, balance, ref=charge_id, key=entry_ref.id,
-                                          now=now, note=f"{stars} XTR"))
-            if known:
-                tx.update(invoice_ref, {"status": "paid", "charge_id": charge_id, "paid_at": now})
-            share = referral_share(amount, referral_percent)
-            if inviter is not None and inviter.exists and share > 0:
-                inviter_balance = inviter.get("balance_kopecks") + share
-                key = f"referral_{charge_id}"
-                tx.update(inviter_ref, {"balance_kopecks": inviter_balance,
-                                        "referral_income_kopecks": firestore.Increment(share)})
-                tx.set(self.db.collection(LEDGER).document(key),
-                       _ledger_doc(inviter_id, "referral", share, inviter_balance, ref=charge_id, key=key, now=now,
-                                   note=f"from {user_id}"))
-            return amount
-
-        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
-
-    async def debit_payment_refund(self, charge_id: str) -> tuple[str, dict[str, Any] | None]:
-        """Take a refunded top-up back off the balance once. ('debited'|'already'|'unknown'|'spent', top-up)."""
-        topup_ref = self.db.collection(LEDGER).document(f"topup_{charge_id}")
-        debit_ref = self.db.collection(LEDGER).document(f"payrefund_{charge_id}")
-
-        @firestore.async_transactional
-        async def run(tx: Any) -> tuple[str, dict[str, Any] | None]:
-            topup = await topup_ref.get(transaction=tx)
-            debit = await debit_ref.get(transaction=tx)
-            if not topup.exists:
-                return "unknown", None
-            entry = topup.to_dict()
-            if debit.exists:
-                return "already", entry
-            user_ref = self.db.collection(USERS).document(str(entry["user_id"]))
-            user = await user_ref.get(transaction=tx)
-            balance = user.get("balance_kopecks")
-            if balance < entry["amount_kopecks"]:
-                return "spent", entry
-            balance -= entry["amount_kopecks"]
-            tx.update(user_ref, {"balance_kopecks": balance})
-            tx.set(debit_ref, _ledger_doc(entry["user_id"], "payment_refund", -entry["amount_kopecks"], balance,
-                                          ref=charge_id, key=debit_ref.id, now=utcnow()))
-            return "debited", entry
-
-        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
 
     # --- pages ---------------------------------------------------------------
     async def page(self, collection: str, user_id: int, size: int, before: datetime | None = None,
@@ -671,3 +613,27 @@ def _ledger_doc(user_id: int, kind: str, amount: int, balance_after: int, *, ref
     return {"user_id": user_id, "kind": kind, "amount_kopecks": amount, "balance_after_kopecks": balance_after,
             "ref": ref, "idempotency_key": key, "request_id": request_id, "model_id": model_id,
             "note": note, "created_at": now}
+
+
+def apply_entries(tx: Any, db: Any, entries: tuple[LedgerEntry, ...] | list[LedgerEntry],
+                  balances: dict[int, int], now: datetime, skip_users: tuple[int, ...] = ()) -> dict[int, int]:
+    """Write a money decision's entries in transaction `tx`: each ledger document (its id is the entry's
+    key, with the balance right after it) and each touched user's new balance and referral income.
+    `balances` holds the balances this transaction read; the documents of `skip_users` are written by
+    the caller (a user created in this transaction). Returns the balances after the entries."""
+    balances, income = dict(balances), Counter()
+    for e in entries:
+        balances[e.user_id] += e.amount_kopecks
+        tx.set(db.collection(LEDGER).document(e.key),
+               _ledger_doc(e.user_id, e.kind, e.amount_kopecks, balances[e.user_id], ref=e.ref, key=e.key, now=now,
+                           note=e.note))
+        if e.referral_income:
+            income[e.user_id] += e.amount_kopecks
+    for user_id in dict.fromkeys(e.user_id for e in entries):
+        if user_id in skip_users:
+            continue
+        changes: dict[str, Any] = {"balance_kopecks": balances[user_id]}
+        if income[user_id]:
+            changes["referral_income_kopecks"] = firestore.Increment(income[user_id])
+        tx.update(db.collection(USERS).document(str(user_id)), changes)
+    return balances

@@ -215,7 +215,7 @@ RU: dict[str, str] = {
     "refund_unknown": "Платёж {charge} не найден.",
     "refund_already": "Этот платёж уже возвращён.",
     "refund_spent": "Возврат невозможен: у пользователя {user} на балансе {balance}, а платёж был на {amount}.",
-    "refund_failed": "Telegram отказал в возврате ({error}). Баланс пользователя восстановлен.",
+    "refund_failed": "Telegram отказал в возврате ({error}). Баланс пользователя восстановлен; возврат можно повторить.",
     "cmd_start": "Главное меню",
     "cmd_balance": "Баланс и пополнение",
     "cmd_history": "Мои генерации",
@@ -356,6 +356,21 @@ RU: dict[str, str] = {
         "🚫 Заблокировали бота: {blocked}\n"
         "⏭ Пропущено (бан): {skipped}"
     ),
+    # Payments, refunds and the rate limit (shared/services/payments.py, Handlers._rate_limited)
+    "rate_limited": "⏳ Слишком много сообщений подряд. Подождите минуту и попробуйте снова.",
+    "payment_refunded": ("↩️ Платёж <code>{charge}</code> возвращён в Telegram Stars: с баланса списано {amount}.\n"
+                         "Баланс: <b>{balance}</b>"),
+    "refund_pending": ("⏳ Telegram не ответил на возврат платежа <code>{charge}</code>. Если Stars вернулись, возврат "
+                       "завершится сам; если нет — через 15 минут сумма вернётся на баланс пользователя, и возврат "
+                       "можно будет повторить."),
+    "refund_inviter_spent": ("Возврат невозможен: пригласивший пользователь {inviter} уже потратил свою долю {share} "
+                             "с этого платежа (на балансе {inviter_balance}), а возврат забирает её обратно. "
+                             "Повторите, когда у него будет {share}, или откажите в возврате."),
+    "refund_outside": ("↩️ Возврат Stars вне бота: платёж <code>{charge}</code>, пользователь {user}. "
+                       "Списано {amount}, баланс {balance}.{inviter}"),
+    "refund_outside_inviter": "\nДоля пригласившего {inviter} ({share}) забрана обратно, его баланс {balance}.",
+    "kind_referral_reversal": "👥 доход от приглашённого отозван",
+    "kind_payment_refund_revert": "↩️ возврат Stars не состоялся",
 }
 
 EN: dict[str, str] = {
@@ -565,7 +580,7 @@ EN: dict[str, str] = {
     "refund_unknown": "Payment {charge} not found.",
     "refund_already": "This payment was already refunded.",
     "refund_spent": "Cannot refund: user {user} has {balance}, the payment was {amount}.",
-    "refund_failed": "Telegram refused the refund ({error}). The user's balance was restored.",
+    "refund_failed": "Telegram refused the refund ({error}). The user's balance was restored; the refund can be tried again.",
     "cmd_start": "Main menu",
     "cmd_balance": "Balance and top-up",
     "cmd_history": "My generations",
@@ -648,6 +663,21 @@ EN: dict[str, str] = {
         "🚫 Blocked the bot: {blocked}\n"
         "⏭ Skipped (banned): {skipped}"
     ),
+    # Payments, refunds and the rate limit (shared/services/payments.py, Handlers._rate_limited)
+    "rate_limited": "⏳ Too many messages in a row. Please wait a minute and try again.",
+    "payment_refunded": ("↩️ Payment <code>{charge}</code> was refunded in Telegram Stars: {amount} was taken off "
+                         "your balance.\nBalance: <b>{balance}</b>"),
+    "refund_pending": ("⏳ Telegram did not answer the refund of payment <code>{charge}</code>. If the Stars went back, "
+                       "the refund completes by itself; if not, the amount returns to the user's balance within 15 "
+                       "minutes and the refund can be tried again."),
+    "refund_inviter_spent": ("Cannot refund: the inviting user {inviter} already spent their share {share} of this "
+                             "payment (balance {inviter_balance}), and a refund takes it back. Try again when they "
+                             "have {share}, or decline the refund."),
+    "refund_outside": ("↩️ Stars refunded outside the bot: payment <code>{charge}</code>, user {user}. "
+                       "{amount} taken off, balance {balance}.{inviter}"),
+    "refund_outside_inviter": "\nThe inviter {inviter}'s share ({share}) was taken back, their balance is {balance}.",
+    "kind_referral_reversal": "👥 referral income reversed",
+    "kind_payment_refund_revert": "↩️ Stars refund undone",
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
