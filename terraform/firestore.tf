@@ -123,6 +123,23 @@ resource "google_firestore_index" "jobs_user_state_created_asc" {
   }
 }
 
+# Admin panel, a user's card: jobs where user_id == X order by created_at desc (shared/services/admin.py,
+# FirestoreStore.page without states)
+resource "google_firestore_index" "jobs_user_created_desc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "user_id"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
+  }
+}
+
 # Admin panel, failures: generation_events where status in [failed, timeout] (and a created_at
 # range) order by created_at desc (shared/storage/admin.py `failures`)
 resource "google_firestore_index" "events_status_created_desc" {
