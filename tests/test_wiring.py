@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -65,6 +66,36 @@ def test_each_function_process_gets_exactly_its_own_secrets(stack):
     # what the deployment gives them (terraform/functions.tf derives the same from the manifest)
     assert manifest.secrets_of("kie-callback") == ["KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY", "TELEGRAM_BOT_TOKEN"]
     assert manifest.secrets_of("housekeeping") == manifest.secrets_of("free-tier-refresh") == []
+
+
+# What the local stack adds to the deployment's settings: where the emulators and simulators are, and
+# faster timings for tests. Each is optional (production runs on its default or on terraform.tfvars).
+LOCAL_ONLY = {"TELEGRAM_API_BASE_URL", "KIE_BASE_URL", "KIE_UPLOAD_BASE_URL", "FIRESTORE_EMULATOR_HOST",
+              "TASKS_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", "POLL_DELAYS_SECONDS", "SETTINGS_CACHE_SECONDS",
+              "PRICING_TRUTH_PATH", "PYTHONUNBUFFERED"}
+# What only production sets: OIDC identities (the local stack checks no tokens), gunicorn threads, rollouts.
+PRODUCTION_ONLY = {"EXPECTED_INVOKERS", "TASKS_SERVICE_ACCOUNT", "THREADS", "SECRETS_ROTATION", "LOG_LEVEL"}
+
+
+def test_the_local_stack_gives_each_function_what_terraform_gives_it():
+    from infra.stack import FUNCTIONS, LocalStack, StackPorts
+    from shared import manifest
+    from shared.config import Settings
+
+    text = (ROOT / "terraform" / "functions.tf").read_text()
+    terraform = set(re.findall(r"^\s*([A-Z][A-Z0-9_]+)\s*=", text, re.M))  # common_env, function_env, optional
+    assert PRODUCTION_ONLY <= terraform
+    stack = LocalStack(StackPorts.default())  # not started: only its environment is read
+    for name, target in FUNCTIONS.items():
+        function = manifest.name_of(target)
+        env = set(stack.function_env(name)) - {"K_SERVICE", "FUNCTION_TARGET"}  # Cloud Run sets these two
+        secrets = set(manifest.secrets_of(function))
+        assert secrets <= env
+        assert env - secrets - LOCAL_ONLY <= terraform, f"{function} gets locally what no deployment gives it"
+        assert {"GCP_PROJECT", "WORKER_URL", "CALLBACK_URL", "TASKS_QUEUE", "TASKS_POLL_QUEUE", "TASKS_LOCATION"} <= env
+    for variable in LOCAL_ONLY:
+        field = Settings.model_fields.get(variable.lower())
+        assert field is None or not field.is_required(), variable
 
 
 @pytest.mark.parametrize("name, withheld", [("callback", "KIE_API_KEY"), ("callback", "TELEGRAM_BOT_TOKEN"),
