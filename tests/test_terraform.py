@@ -23,8 +23,8 @@ TF_DIR = ROOT / "terraform"
 SECRETS = {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY"}
 # What each target's code reads (the rest must not be mounted: least privilege). Reviewed by hand against
 # the code paths; tests/test_wiring.py proves it end to end (each local function gets only these).
-# kie_callback confirms every callback with recordInfo (KIE_API_KEY); the worker signs the callback URL
-# it sends with createTask (KIE_WEBHOOK_HMAC_KEY).
+# kie_callback confirms every callback with recordInfo (KIE_API_KEY); the worker builds the callback URL
+# it sends with createTask (the callback section: CALLBACK_URL, and KIE_WEBHOOK_HMAC_KEY to sign its job).
 NEEDS = {
     "telegram_webhook": {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "KIE_API_KEY"},
     "kie_callback": {"TELEGRAM_BOT_TOKEN", "KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY"},
