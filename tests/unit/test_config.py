@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import ConfigError, Settings, load_settings
+from shared import manifest
+from shared.config import SECTION_OF, SECTIONS, ConfigError, NotGranted, Settings, load_function_settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "s", "KIE_API_KEY": "k",
@@ -60,9 +61,6 @@ def test_import_of_main_fails_with_one_clear_line():
 
 
 # --- sections and the manifest (functions/manifest.json) -----------------------------------------------------
-from shared import manifest  # noqa: E402
-from shared.config import SECTION_OF, SECTIONS, NotGranted, load_function_settings  # noqa: E402
-
 CORE_ONLY = {"GCP_PROJECT": "p", "WORKER_URL": "http://w/"}
 
 
