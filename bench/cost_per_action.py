@@ -171,8 +171,9 @@ class Bench:
         """Until nothing is in flight and the task queue is empty, for quiet_s in a row."""
         deadline, since = time.monotonic() + timeout_s, None
         while time.monotonic() < deadline:
-            busy = any(s.active for s in self.served.values()) or list(
-                self.tasks.list_tasks(parent=self.stack.queue_path, timeout=5))
+            busy = any(s.active for s in self.served.values()) or any(
+                list(self.tasks.list_tasks(parent=path, timeout=5))
+                for path in (self.stack.queue_path, self.stack.poll_queue_path))
             if busy:
                 since = None
             elif since is None:

@@ -6,6 +6,10 @@ Processes, each in its own process group and logging to <log_dir>/<name>.log:
   kie        - python -m infra.kie_sim
   telegram   - python -m infra.telegram_sim
   webhook, worker, callback, scheduler, sweep, housekeeping - functions-framework targets from main.py
+
+Each function starts with what its deployment gives it (functions/manifest.json, as terraform/ reads it):
+the stack's settings, only its own secrets, and the K_SERVICE/FUNCTION_TARGET Cloud Run sets. Nothing else
+is inherited from this process's settings, so a function that reads a secret it is not granted fails here.
 """
 from __future__ import annotations
 
@@ -24,6 +28,9 @@ from pathlib import Path
 
 import httpx
 
+from shared import manifest
+from shared.config import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent  # the main venv's bin dir (not resolved: keep the venv)
 TASKS_VENV = ROOT / ".venv-tasks"
@@ -40,7 +47,8 @@ TELEGRAM_BOT_TOKEN = "123456:LOCAL-DEV-TOKEN"
 TELEGRAM_WEBHOOK_SECRET = "local-webhook-secret"
 KIE_API_KEY = "local-kie-key"
 KIE_WEBHOOK_HMAC_KEY = "local-hmac-key"
-TASKS_QUEUE = "generations"
+TASKS_QUEUE = "generations"  # start tasks
+TASKS_POLL_QUEUE = "generation-polls"  # polls and broadcast batches
 TASKS_LOCATION = "europe-west1"
 TASKS_MAX_RETRIES = 3  # the emulator retries a failed task at once, with no backoff
 POLL_DELAYS_SECONDS = "3,5,10,20"
@@ -201,6 +209,10 @@ class LocalStack:
         return f"projects/{self.project}/locations/{TASKS_LOCATION}/queues/{TASKS_QUEUE}"
 
     @property
+    def poll_queue_path(self) -> str:
+        return f"projects/{self.project}/locations/{TASKS_LOCATION}/queues/{TASKS_POLL_QUEUE}"
+
+    @property
     def pricing_truth_path(self) -> Path:
         """A copy of the shipped pricing truth the functions read (tests edit it to change prices)."""
         return self.log_dir / "pricing_source_truth.txt"
@@ -209,7 +221,8 @@ class LocalStack:
         return self.log_dir / f"{name}.log"
 
     def env(self) -> dict[str, str]:
-        """The variables the functions get (on top of the inherited os.environ)."""
+        """Every setting of the stack, every secret included: what a process playing all functions at once
+        gets (in-process tests, tools). Each function process gets only function_env(name)."""
         p = self.ports
         env = {
             "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN,
@@ -224,6 +237,7 @@ class LocalStack:
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{p.firestore}",
             "TASKS_EMULATOR_HOST": f"127.0.0.1:{p.tasks}",
             "TASKS_QUEUE": TASKS_QUEUE,
+            "TASKS_POLL_QUEUE": TASKS_POLL_QUEUE,
             "TASKS_LOCATION": TASKS_LOCATION,
             "WORKER_URL": self.url("worker") + "/",
             "CALLBACK_URL": self.url("callback") + "/",
@@ -237,6 +251,15 @@ class LocalStack:
             "PYTHONUNBUFFERED": "1",
         }
         env.update({k: str(v) for k, v in self.extra_env.items()})
+        return env
+
+    def function_env(self, name: str) -> dict[str, str]:
+        """What function `name` (a StackPorts field) gets: the stack's settings without the secrets it is not
+        granted, and the names Cloud Run sets (the manifest's function name and its target)."""
+        function = manifest.name_of(FUNCTIONS[name])
+        withheld = set(manifest.all_secrets()) - set(manifest.secrets_of(function))
+        env = {k: v for k, v in self.env().items() if k not in withheld}
+        env.update(K_SERVICE=function, FUNCTION_TARGET=FUNCTIONS[name])
         return env
 
     def tasks_client(self):
@@ -286,7 +309,7 @@ class LocalStack:
         py = sys.executable
         self._spawn("firestore", [str(FIRESTORE_EMULATOR), "--host=127.0.0.1", f"--port={p.firestore}"])
         self._spawn("tasks", [str(tasks_exe), "start", "-p", str(p.tasks), "-d", self.queue_path,
-                              "-r", str(TASKS_MAX_RETRIES), "-q"])
+                              "-d", self.poll_queue_path, "-r", str(TASKS_MAX_RETRIES), "-q"])
         self._spawn("kie", [py, "-m", "infra.kie_sim", "--port", str(p.kie),
                             "--api-key", KIE_API_KEY, "--hmac-key", KIE_WEBHOOK_HMAC_KEY])
         self._spawn("telegram", [py, "-m", "infra.telegram_sim", "--port", str(p.telegram),
@@ -301,7 +324,7 @@ class LocalStack:
 
     def _start_functions(self, mode: str) -> None:
         for name in FUNCTIONS:
-            self._spawn(name, self._function_cmd(name), env=self.env(), mode=mode)
+            self._spawn(name, self._function_cmd(name), env=self.function_env(name), mode=mode)
         # The webhook answers GET with 200 when healthy; the others just have to answer.
         self._wait_ready("webhook", lambda: _answers(self.webhook_url, want_status=200))
         for name in FUNCTIONS:
@@ -347,7 +370,7 @@ class LocalStack:
 
     def start_function(self, name: str) -> None:
         """Start one function again (after kill_function) and wait until it answers."""
-        self._spawn(name, self._function_cmd(name), env=self.env(), mode="a")
+        self._spawn(name, self._function_cmd(name), env=self.function_env(name), mode="a")
         self._wait_ready(name, lambda: _answers(self.url(name) + "/"))
 
     def stop(self) -> None:
@@ -380,13 +403,15 @@ class LocalStack:
             self._register_webhook()
 
     def purge_tasks(self) -> None:
-        """Drop every task waiting in the emulator's queue."""
-        self.tasks_client().purge_queue(name=self.queue_path, timeout=5)
+        """Drop every task waiting in the emulator's queues."""
+        client = self.tasks_client()
+        for path in (self.queue_path, self.poll_queue_path):
+            client.purge_queue(name=path, timeout=5)
 
     # ---- internals -------------------------------------------------------------
 
     def _spawn(self, name: str, cmd: list[str], env: dict | None = None, mode: str = "w") -> None:
-        full_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        full_env = {**_inherited(), **(env or {}), "PYTHONUNBUFFERED": "1"}
         with open(self.log_path(name), mode) as log:
             log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd)}\n")
             log.flush()
@@ -422,7 +447,8 @@ class LocalStack:
     def _tasks_ok(self) -> bool:
         client = self.tasks_client()
         try:
-            client.get_queue(name=self.queue_path, timeout=2)
+            for path in (self.queue_path, self.poll_queue_path):
+                client.get_queue(name=path, timeout=2)
             return True
         except Exception:  # grpc/google.api_core errors while the server is coming up
             return False
@@ -464,6 +490,13 @@ class LocalStack:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+
+
+def _inherited() -> dict[str, str]:
+    """This process's environment without settings (a test session exports the whole stack's, secrets
+    included) and without the names that say which function a process is."""
+    settings = {name.upper() for name in Settings.model_fields} | {"K_SERVICE", "FUNCTION_TARGET"}
+    return {k: v for k, v in os.environ.items() if k.upper() not in settings}
 
 
 def _signal_group(pgid: int, sig: int) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from shared import logs
 from shared.catalog import Catalog, ModelSpec, load_catalog, load_pricing_truth
-from shared.config import ConfigError, Settings, get_settings
+from shared.config import ConfigError, FunctionSettings, Settings, get_settings
 from shared.domain.startup import PricingState, StartupError, validate_startup
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ log = logging.getLogger("bootstrap")
 class Container:
     """Everything a function needs, each piece built on first use."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: FunctionSettings | Settings):
         self.settings = settings
         self._free_tier: tuple[float, list[str]] | None = None
         self._runtime: tuple[float, dict] | None = None
@@ -53,22 +53,23 @@ class Container:
     def kie(self) -> "KieClient":
         from shared.clients.kie import KieClient
 
-        s = self.settings
+        s = self.settings.section("kie", needed_by="the KIE client")
         return KieClient(s.kie_base_url, s.kie_upload_base_url, s.kie_api_key, timeout_s=s.kie_timeout_s)
 
     @cached_property
     def queue(self) -> "TaskQueue":
         from shared.clients.tasks import TaskQueue
 
-        s = self.settings
-        return TaskQueue(s.gcp_project, s.tasks_location, s.tasks_queue, s.worker_url,
-                         emulator_host=s.tasks_emulator_host, service_account=s.tasks_service_account)
+        s, t = self.settings, self.settings.section("tasks", needed_by="the task queue")
+        return TaskQueue(s.gcp_project, t.tasks_location, t.tasks_queue, s.worker_url, emulator_host=t.tasks_emulator_host,
+                         service_account=t.tasks_service_account, poll_queue=t.tasks_poll_queue)
 
     @cached_property
     def bot(self) -> "Bot":
         from shared.clients.telegram import make_bot
 
-        return make_bot(self.settings.telegram_bot_token, self.settings.telegram_api_base_url)
+        s = self.settings.section("telegram", needed_by="the Telegram bot")
+        return make_bot(s.telegram_bot_token, s.telegram_api_base_url)
 
     def pricing_truth(self) -> "PricingTruth":
         """Read from disk on every call: free_tier_refresh must see an edited truth without a restart."""
@@ -114,8 +115,7 @@ def container() -> Container:
     with _lock:
         if _container is None:
             settings = get_settings()
-            logs.setup(settings.log_level, secrets=(settings.telegram_bot_token, settings.telegram_webhook_secret,
-                                                    settings.kie_api_key, settings.kie_webhook_hmac_key))
+            logs.setup(settings.log_level, secrets=settings.secret_values())  # only the secrets it was given
             _container = Container(settings)
             _container.pricing  # validate at start: a bad catalog fails the first request loudly
         return _container

@@ -12,7 +12,21 @@ resource "google_firestore_database" "main" {
   delete_protection_state = "DELETE_PROTECTION_ENABLED"
   deletion_policy         = "ABANDON"
 
+  # A bad write or a bad deploy can be undone: any moment of the last 7 days can be read back (and
+  # exported or cloned), and a daily backup (below) keeps a restorable copy for 7 days more.
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+
   depends_on = [google_project_service.apis]
+}
+
+# A daily backup of the whole database (restored with `gcloud firestore databases restore` into a new
+# database). 7 days is the longest a daily schedule keeps its backups.
+resource "google_firestore_backup_schedule" "daily" {
+  project   = var.project_id
+  database  = google_firestore_database.main.name
+  retention = "604800s" # 7 days
+
+  daily_recurrence {}
 }
 
 # --- TTL policies -------------------------------------------------------------------------------
@@ -120,6 +134,23 @@ resource "google_firestore_index" "jobs_user_state_created_asc" {
   fields {
     field_path = "created_at"
     order      = "ASCENDING"
+  }
+}
+
+# Admin panel, a user's card: jobs where user_id == X order by created_at desc (shared/services/admin.py,
+# FirestoreStore.page without states)
+resource "google_firestore_index" "jobs_user_created_desc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "user_id"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
   }
 }
 

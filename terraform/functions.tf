@@ -1,7 +1,10 @@
-# The six HTTP Cloud Functions (2nd gen, Python 3.11), all built from one zip of the repository root
-# with requirements.txt; entry points are the targets main.py exports.
+# The six HTTP Cloud Functions (2nd gen, Python 3.11), all built from one zip of the files they run; entry
+# points are the targets main.py exports. What each function is and may read comes from
+# functions/manifest.json (the code and the local stack read the same file); this file adds how big it runs.
 
 locals {
+  manifest = jsondecode(file("${path.module}/../functions/manifest.json"))
+
   # Sizing, in short (each function below says why):
   # - concurrency: the handlers are I/O-bound (Firestore, Telegram, KIE) and run as coroutines on one
   #   asyncio loop per instance (shared/runtime.py), so one instance serves many requests; gunicorn
@@ -10,16 +13,8 @@ locals {
   #   Telegram cannot fetch the URL itself) pass through memory, several at a time: 1 GiB where that
   #   happens, 512 MiB for the scheduled jobs.
   # - timeouts: a little above the code's own limits (runtime.run timeouts in functions/*.py).
-  # - invoker: "public" = allUsers (callers prove themselves in the request: secret header, HMAC);
-  #   "tasks" = only the tasks-invoker service account (Cloud Tasks OIDC); "scheduler" = only the
-  #   scheduler service account (Cloud Scheduler OIDC). Non-public functions also take internal
-  #   ingress only (Cloud Tasks and Cloud Scheduler of this project count as internal).
-  # - secrets: what the function's code reads (see also local.required_secrets below).
-  functions = {
+  sizing = {
     "telegram-webhook" = {
-      entry_point = "telegram_webhook"
-      description = "Telegram updates (secret header) and GET health check"
-      invoker     = "public"
       memory      = "1Gi"
       cpu         = "1"
       timeout     = 60 # the handler stops itself at 50 s (runtime.run timeout)
@@ -27,86 +22,71 @@ locals {
       # One warm instance by default: a cold start (imports, catalog and price validation) adds a few
       # seconds to the reply a user waits for after a quiet period. It costs an idle instance around
       # the clock, roughly 10-15 USD a month for 1 vCPU / 1 GiB at list price; 0 for staging.
-      min         = var.webhook_min_instances
-      max         = var.webhook_max_instances
-      enqueues    = true # confirmation enqueues the start task
-      secrets     = ["TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "KIE_API_KEY"] # KIE: media uploads
+      min = var.webhook_min_instances
+      max = var.webhook_max_instances
     }
     "kie-callback" = {
-      entry_point = "kie_callback"
-      description = "KIE.ai task callbacks (HMAC-signed): deliver or refund once"
-      invoker     = "public"
       memory      = "1Gi" # delivery may download a result and upload it to Telegram
       cpu         = "1"
       timeout     = 60 # the handler stops itself at 50 s
       concurrency = 20
       min         = 0 # KIE does not mind a cold start
       max         = var.callback_max_instances
-      enqueues    = false
-      secrets     = ["TELEGRAM_BOT_TOKEN", "KIE_WEBHOOK_HMAC_KEY"]
     }
     "generation-worker" = {
-      entry_point = "generation_worker"
-      description = "Cloud Tasks target: charge, createTask, poll, deliver (2xx done, 503 retry later)"
-      invoker     = "tasks"
-      memory      = "1Gi"
-      cpu         = "1"
+      memory = "1Gi"
+      cpu    = "1"
       # Covers one task's KIE calls (createTask with its bounded retries, recordInfo) and a result upload
       # to Telegram, not a whole generation (polls are separate tasks). The code gives up at 100 s and
       # Cloud Tasks at the 120 s dispatch deadline (shared/clients/tasks.py); 300 s is headroom.
       timeout     = 300
-      concurrency = 10 # heavier requests than the webhook; the queue sends at most 20 at once
+      concurrency = 10 # heavier requests than the webhook; the two queues send at most 40 at once
       min         = 0  # background work: a cold start only delays it a little
       max         = var.worker_max_instances
-      enqueues    = true # poll tasks, admin broadcast batches
-      secrets     = ["TELEGRAM_BOT_TOKEN", "KIE_API_KEY"]
     }
     "free-tier-refresh" = {
-      entry_point = "free_tier_refresh"
-      description = "Cloud Scheduler (every 6 h): recompute the free tier"
-      invoker     = "scheduler"
       memory      = "512Mi"
       cpu         = "1"
       timeout     = 120 # the code stops at 50 s
       concurrency = 1   # one run at a time; a run that overlaps gets 429 and Scheduler retries
       min         = 0
       max         = 1
-      enqueues    = false
-      secrets     = [] # Firestore only
     }
     "reconciliation-sweep" = {
-      entry_point = "reconciliation_sweep"
-      description = "Cloud Scheduler (every 5 min): finish jobs whose callback and polls were lost"
-      invoker     = "scheduler"
       memory      = "512Mi"
       cpu         = "1"
       timeout     = 360 # the code stops at 300 s
       concurrency = 1   # never two sweeps on one instance; max 1 instance: never two at once
       min         = 0
       max         = 1
-      enqueues    = true # re-enqueues lost start tasks
-      secrets     = ["TELEGRAM_BOT_TOKEN", "KIE_API_KEY"] # recordInfo, credits; tells users and admins
     }
     "housekeeping" = {
-      entry_point = "housekeeping"
-      description = "Cloud Scheduler (daily): delete expired short-lived documents"
-      invoker     = "scheduler"
       memory      = "512Mi"
       cpu         = "1"
       timeout     = 360 # the code stops at 300 s
       concurrency = 1
       min         = 0
       max         = 1
-      enqueues    = false
-      secrets     = [] # Firestore only
     }
   }
 
-  # shared/config.py requires these three in every function (settings are validated at start). A
-  # function that never uses one gets this placeholder instead of access to the secret - least
-  # privilege. It is not a secret and opens nothing (Telegram and KIE refuse it).
-  required_secrets = ["TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "KIE_API_KEY"]
-  unused_secret    = "unused-in-this-function"
+  # Each function: its manifest entry and sizing, and the secrets of the settings sections it is granted.
+  # Those, and only those, are mounted from Secret Manager and readable by its service account (iam.tf);
+  # the code validates exactly these sections at start (shared/config.py), so nothing needs a placeholder.
+  # - invoker: "public" = allUsers (callers prove themselves in the request: secret header, HMAC);
+  #   "tasks" = only the tasks-invoker service account (Cloud Tasks OIDC); "scheduler" = only the
+  #   scheduler service account (Cloud Scheduler OIDC). Non-public functions also take internal
+  #   ingress only (Cloud Tasks and Cloud Scheduler of this project count as internal).
+  # - enqueues: the queues (tasks.tf) it creates tasks on.
+  functions = {
+    for name, f in local.manifest.functions : name => merge(local.sizing[name], {
+      entry_point = f.target
+      description = f.description
+      invoker     = f.invoker
+      enqueues    = f.enqueues
+      secrets     = sort(distinct(flatten([for section in f.sections : local.manifest.sections[section].secrets])))
+    })
+  }
 
   # Who may call each function (EXPECTED_INVOKERS, checked in code by shared/auth.py).
   expected_invokers = {
@@ -132,6 +112,7 @@ locals {
     {
       GCP_PROJECT           = var.project_id
       TASKS_QUEUE           = local.queue_name
+      TASKS_POLL_QUEUE      = local.poll_queue_name
       TASKS_LOCATION        = var.region
       TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
       WORKER_URL            = local.worker_url
@@ -150,35 +131,42 @@ locals {
         THREADS           = tostring(f.concurrency)
         EXPECTED_INVOKERS = local.expected_invokers[f.invoker]
       },
-      { for secret in local.required_secrets : secret => local.unused_secret if !contains(f.secrets, secret) },
     )
   }
 }
 
 # --- Source ---------------------------------------------------------------------------------------
-# The repository root, zipped, without what is not deployed. The object is named by its hash, so a
-# code change uploads a new object and rebuilds every function; an unchanged tree changes nothing.
+# Only what the functions run: main.py, requirements.txt, functions/ (with the manifest) and shared/'s code
+# and data. Caches, .env files, tests and the local stack neither ship nor change the hash. The object is
+# named by that hash, so a code change uploads a new object and rebuilds every function; an unchanged
+# tree changes nothing. (A new kind of file under shared/ needs its pattern here: tests/test_terraform.py
+# fails until every tracked file there is covered.)
+locals {
+  source_root = "${path.module}/.."
+  source_files = sort(setunion(
+    ["main.py", "requirements.txt"],
+    fileset(local.source_root, "functions/**/*.{py,json}"),
+    fileset(local.source_root, "shared/**/*.{py,json,txt}"),
+  ))
+}
+
 data "archive_file" "source" {
   type             = "zip"
-  source_dir       = "${path.module}/.."
   output_path      = "${path.module}/.terraform/ai-studio-source.zip"
   output_file_mode = "0644"
-  excludes = [
-    ".git", ".git/**",
-    ".venv*", ".venv*/**",
-    "tests", "tests/**",
-    "infra", "infra/**",
-    "bench", "bench/**",
-    "terraform", "terraform/**",
-    ".local", ".local/**",
-    ".ci", ".ci/**",
-    ".pytest_cache", ".pytest_cache/**",
-    "docs", "docs/**",
-    "**/__pycache__", "**/__pycache__/**", "**/*.pyc",
-  ]
+
+  dynamic "source" {
+    for_each = local.source_files
+    content {
+      filename = source.value
+      content  = file("${local.source_root}/${source.value}")
+    }
+  }
 }
 
 resource "google_storage_bucket" "source" {
+  #checkov:skip=CKV_GCP_62:Build inputs only (zips of this repository's code, no user data): access logs would record nothing worth keeping
+  #checkov:skip=CKV_GCP_78:Objects are named by their content hash and never overwritten: versions would only duplicate them
   project                     = var.project_id
   name                        = "${var.project_id}-ai-studio-source"
   location                    = var.region
@@ -196,6 +184,40 @@ resource "google_storage_bucket_object" "source" {
   source = data.archive_file.source.output_path
 }
 
+# --- Images ---------------------------------------------------------------------------------------
+# The builds push each function's image (and its build cache) here rather than to the default
+# gcf-artifacts repository, so the build account may write to this repository only (iam.tf) and old
+# images are cleaned up: every build adds one image per function. KEEP wins over DELETE, so the newest
+# versions of each image stay (the serving revision's among them, and a few to roll back to).
+resource "google_artifact_registry_repository" "functions" {
+  #checkov:skip=CKV_GCP_84:Images of this repository's code, no secrets or user data: Google-managed encryption is enough, a customer key would add a KMS key ring to run
+  project       = var.project_id
+  location      = var.region # the functions' region
+  repository_id = "ai-studio-functions"
+  format        = "DOCKER"
+  description   = "Images of the AI Studio functions (Cloud Functions builds)"
+  labels        = local.labels
+
+  cleanup_policy_dry_run = false
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 5
+    }
+  }
+  cleanup_policies {
+    id     = "delete-older"
+    action = "DELETE"
+    condition {
+      tag_state  = "ANY"
+      older_than = "2592000s" # 30 days
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
 # --- Functions ------------------------------------------------------------------------------------
 resource "google_cloudfunctions2_function" "fn" {
   for_each = local.functions
@@ -207,9 +229,10 @@ resource "google_cloudfunctions2_function" "fn" {
   labels      = local.labels
 
   build_config {
-    runtime         = "python311"
-    entry_point     = each.value.entry_point
-    service_account = google_service_account.build.id
+    runtime           = "python311"
+    entry_point       = each.value.entry_point
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -247,12 +270,14 @@ resource "google_cloudfunctions2_function" "fn" {
       condition     = length("${each.key}-${local.project_number}") <= 63
       error_message = "The deterministic Cloud Run URL needs \"<function>-<project number>\" to fit 63 characters."
     }
+    # Polls must never take the slots start tasks need: the worker serves both queues at once.
+    precondition {
+      condition     = each.key != "generation-worker" || each.value.max * each.value.concurrency >= local.queue_concurrency
+      error_message = "worker_max_instances x 10 must cover both queues' max_concurrent_dispatches (tasks.tf)."
+    }
   }
 
-  depends_on = [
-    google_project_service.apis,
-    google_project_iam_member.build,
-    google_project_iam_member.datastore,
-    google_secret_manager_secret_iam_member.access,
-  ]
+  # The grants (build account, runtime secrets) reach every service before the builds and the first
+  # revisions start (iam.tf time_sleep.iam_settles).
+  depends_on = [google_project_service.apis, time_sleep.iam_settles]
 }

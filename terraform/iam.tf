@@ -6,7 +6,7 @@
 # - ais-scheduler: the identity in the scheduler jobs' OIDC tokens; it may invoke the scheduled
 #   functions and nothing else;
 # - ais-build: builds the functions (new projects no longer give the default build account the
-#   rights, so the build gets an account of its own).
+#   rights, so the build gets an account of its own, with the documented minimum).
 
 resource "google_service_account" "fn" {
   for_each = local.functions
@@ -43,7 +43,12 @@ resource "google_service_account" "build" {
 }
 
 locals {
-  enqueuers = { for name, f in local.functions : name => f if f.enqueues }
+  enqueuers = { for name, f in local.functions : name => f if length(f.enqueues) > 0 }
+
+  # "<function>/<queue>" for every queue a function creates tasks on (functions/manifest.json)
+  enqueue_grants = merge([
+    for name, f in local.functions : { for queue in f.enqueues : "${name}/${queue}" => { function = name, queue = queue } }
+  ]...)
 
   # "<function>/<secret>" for every secret a function mounts
   secret_access = merge([
@@ -62,15 +67,16 @@ resource "google_project_iam_member" "datastore" {
   member  = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 
-# Enqueue tasks on the `generations` queue only: webhook, worker, sweep.
+# Enqueue tasks on the queues a function uses, and no other: start tasks (webhook, sweep), polls and
+# broadcast batches (webhook, worker).
 resource "google_cloud_tasks_queue_iam_member" "enqueuer" {
-  for_each = local.enqueuers
+  for_each = local.enqueue_grants
 
   project  = var.project_id
-  location = google_cloud_tasks_queue.generations.location
-  name     = google_cloud_tasks_queue.generations.name
+  location = local.queues[each.value.queue].location
+  name     = local.queues[each.value.queue].name
   role     = "roles/cloudtasks.enqueuer"
-  member   = "serviceAccount:${google_service_account.fn[each.key].email}"
+  member   = "serviceAccount:${google_service_account.fn[each.value.function].email}"
 }
 
 # Creating a task with an OIDC token of ais-tasks-invoker is acting as that account (actAs), so the
@@ -94,14 +100,39 @@ resource "google_secret_manager_secret_iam_member" "access" {
 }
 
 # --- Build ----------------------------------------------------------------------------------------
+# What Google documents for a user-specified build account, and no more: write the build's logs, read
+# the uploaded source (Cloud Functions stages it in its own gcf-v2-sources bucket of this project), push
+# the images to the functions' repository (not to any other).
 resource "google_project_iam_member" "build" {
   for_each = toset([
-    "roles/cloudbuild.builds.builder", # read the source, write the image, write build logs
+    "roles/logging.logWriter",    # build logs
+    "roles/storage.objectViewer", # the staged source
   ])
 
   project = var.project_id
   role    = each.key
   member  = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "build" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${google_service_account.build.email}"
+}
+
+# A grant takes a while to reach every Google service: a build or a first revision that starts at once
+# can fail on a permission it was just given (Google's own Cloud Functions sample waits, too). New grants
+# (a secret given to a function, a role) wait again before the functions change.
+resource "time_sleep" "iam_settles" {
+  create_duration = "90s"
+
+  triggers = {
+    build   = join(",", sort(concat([for m in google_project_iam_member.build : m.id], [google_artifact_registry_repository_iam_member.build.id])))
+    secrets = join(",", sort([for m in google_secret_manager_secret_iam_member.access : m.id]))
+    runtime = join(",", sort([for m in google_project_iam_member.datastore : m.id]))
+  }
 }
 
 # --- Who may invoke what --------------------------------------------------------------------------
@@ -111,6 +142,7 @@ resource "google_project_iam_member" "build" {
 
 # Telegram and KIE.ai call without Google credentials: public, authenticated in the request.
 resource "google_cloud_run_service_iam_member" "public" {
+  #checkov:skip=CKV_GCP_102:By design: Telegram and KIE.ai call telegram-webhook and kie-callback without Google credentials; each request proves itself (secret header, HMAC signature)
   for_each = { for name, f in local.functions : name => f if f.invoker == "public" }
 
   project  = var.project_id

@@ -1,20 +1,23 @@
 # AI Studio on Google Cloud: six HTTP Cloud Functions (2nd gen) built from this repository, Firestore,
-# a Cloud Tasks queue, Cloud Scheduler jobs and Secret Manager. The README's "Deployment" section is
-# the runbook. Files: apis.tf, firestore.tf, secrets.tf, iam.tf, functions.tf, tasks.tf, scheduler.tf.
+# two Cloud Tasks queues, Cloud Scheduler jobs and Secret Manager. What each function is and may read
+# comes from functions/manifest.json. The README's "Deployment" section is the runbook. Files: apis.tf,
+# firestore.tf, secrets.tf, iam.tf, functions.tf, tasks.tf, scheduler.tf.
 
 data "google_project" "this" {
   project_id = var.project_id
 }
 
 locals {
-  project_number = data.google_project.this.number
-  labels         = { app = "ai-studio" }
-  queue_name     = "generations"
+  project_number  = data.google_project.this.number
+  labels          = { app = "ai-studio" }
+  queue_name      = "generations"      # start tasks (TASKS_QUEUE)
+  poll_queue_name = "generation-polls" # polls and broadcast batches (TASKS_POLL_QUEUE)
 
   # Function URLs, and how the dependency cycle is avoided.
   #
-  # Every function needs WORKER_URL and CALLBACK_URL (they are required settings, and the worker
-  # enqueues its own poll tasks, so it needs its own URL). Taking them from
+  # WORKER_URL and CALLBACK_URL are required settings (WORKER_URL of every function: the OIDC check
+  # compares with it; CALLBACK_URL of the functions granted the "callback" section), and the worker
+  # enqueues its own poll tasks, so it needs its own URL; every function gets both. Taking them from
   # google_cloudfunctions2_function.x.service_config[0].uri would make each function depend on
   # itself (worker -> WORKER_URL -> worker) or on the others in a loop. A 2nd gen function runs as a
   # Cloud Run service with the function's name, and Cloud Run gives every service a deterministic URL

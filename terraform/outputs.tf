@@ -43,13 +43,17 @@ output "secrets" {
   value       = [for secret in google_secret_manager_secret.app : secret.secret_id]
 }
 
+output "function_secrets" {
+  description = "The secrets each function is given (the secrets of its sections in functions/manifest.json)."
+  value       = { for name, f in local.functions : name => f.secrets }
+}
+
 output "set_webhook_command" {
   description = "Registers the webhook once (reads TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET from your shell)."
   value       = <<-EOT
     curl -s "https://api.telegram.org/bot$TELEGRAM_BOT_TOKEN/setWebhook" \
       -d url="${local.webhook_url}" \
       -d secret_token="$TELEGRAM_WEBHOOK_SECRET" \
-      --data-urlencode 'allowed_updates=["message","callback_query","pre_checkout_query"]' \
-      -d drop_pending_updates=true
+      --data-urlencode 'allowed_updates=["message","callback_query","pre_checkout_query"]'
   EOT
 }

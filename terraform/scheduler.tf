@@ -1,23 +1,20 @@
 # Cloud Scheduler jobs for the three scheduled functions. Each call carries an OIDC token of
 # ais-scheduler with audience = the function's URL: Cloud Run checks it (run.invoker) and so does the
 # function itself (EXPECTED_INVOKERS, shared/auth.py: the audience must be the URL it was called at).
+#
+# The schedules are the manifest's (functions/manifest.json "schedule"):
+# - free-tier-refresh every 6 h, deadline = its timeout, 1 retry (idempotent: it recomputes and overwrites
+#   settings/free_tier);
+# - reconciliation-sweep every 5 min, no retry (the next run is 5 min away; a run that overlaps the
+#   previous one gets 429);
+# - housekeeping daily in the quiet hours (Moscow time by default), 1 retry (deletes what has expired).
 locals {
   schedules = {
-    "free-tier-refresh" = {
-      schedule = "0 */6 * * *" # every 6 h
-      deadline = "120s"        # = the function's timeout
-      retries  = 1             # idempotent: it recomputes and overwrites settings/free_tier
-    }
-    "reconciliation-sweep" = {
-      schedule = "*/5 * * * *" # every 5 min
-      deadline = "360s"
-      retries  = 0 # the next run is 5 min away; a run that overlaps the previous one gets 429
-    }
-    "housekeeping" = {
-      schedule = "30 4 * * *" # daily, in the quiet hours (Moscow time by default)
-      deadline = "360s"
-      retries  = 1 # idempotent: deletes what has expired
-    }
+    for name, f in local.manifest.functions : name => {
+      schedule = f.schedule.cron
+      deadline = f.schedule.deadline
+      retries  = f.schedule.retries
+    } if f.schedule != null
   }
 }
 

@@ -2,7 +2,8 @@
 # in the state): ops add each value once with
 #   printf %s "$VALUE" | gcloud secrets versions add <NAME> --data-file=-
 # Functions read version "latest" as environment variables at instance start (functions.tf); each
-# function mounts only the secrets it uses and may read only those (iam.tf).
+# function mounts only the secrets of the settings sections functions/manifest.json grants it, and may
+# read only those (iam.tf).
 locals {
   secret_names = [
     "TELEGRAM_BOT_TOKEN",      # @BotFather

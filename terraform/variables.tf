@@ -12,7 +12,7 @@ variable "project_id" {
 }
 
 variable "region" {
-  description = "Region of the functions, the Cloud Tasks queue (TASKS_LOCATION) and the scheduler jobs."
+  description = "Region of the functions, their image repository, the Cloud Tasks queues (TASKS_LOCATION) and the scheduler jobs."
   type        = string
   default     = "europe-west1"
 
@@ -79,7 +79,7 @@ variable "callback_max_instances" {
 }
 
 variable "worker_max_instances" {
-  description = "Upper bound of generation-worker instances (x10 concurrent tasks each). The queue dispatches at most 20 at once, so 2 suffice; the default leaves room for retries and broadcasts."
+  description = "Upper bound of generation-worker instances (x10 concurrent tasks each). The two queues dispatch at most 40 at once, so at least 4 (checked); the default leaves a spare."
   type        = number
   default     = 5
 
@@ -202,7 +202,7 @@ variable "extra_settings" {
   validation {
     condition = length(setintersection(keys(var.extra_settings), [
       "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY",
-      "GCP_PROJECT", "TASKS_QUEUE", "TASKS_LOCATION", "TASKS_SERVICE_ACCOUNT", "TASKS_EMULATOR_HOST",
+      "GCP_PROJECT", "TASKS_QUEUE", "TASKS_POLL_QUEUE", "TASKS_LOCATION", "TASKS_SERVICE_ACCOUNT", "TASKS_EMULATOR_HOST",
       "FIRESTORE_EMULATOR_HOST", "WORKER_URL", "CALLBACK_URL", "EXPECTED_INVOKERS", "LOG_LEVEL", "THREADS",
       "SECRETS_ROTATION", "ADMIN_IDS", "FX_RATE", "PRICING_MARKUP", "START_BONUS_RUB", "FREE_DAILY_LIMIT",
       "FREE_TIER_MODEL_IDS", "STARS_PER_100_RUB",

@@ -2,14 +2,20 @@
 terraform {
   required_version = ">= 1.5"
 
+  # Each provider pinned to one version: every plan and apply uses the provider this configuration was
+  # written and checked against. Upgrade deliberately (change the version, terraform init -upgrade, plan).
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0" # secret replication `auto {}`, build_config.service_account
+      version = "6.50.0"
     }
     archive = {
       source  = "hashicorp/archive"
-      version = "~> 2.7" # glob patterns (**) in archive_file excludes
+      version = "2.7.1"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = "0.13.1" # time_sleep: IAM grants settle before the builds (iam.tf)
     }
   }
 

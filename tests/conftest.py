@@ -2,11 +2,40 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 
 from shared import runtime
+from shared.storage import query_shapes
+
+ROOT = Path(__file__).resolve().parents[1]
+INDEX_CHECK = Path(__file__).with_name("test_query_indexes.py")
+
+
+def pytest_configure(config):
+    """Every query this session's code runs records its shape (tests/test_query_indexes.py checks them)."""
+    directory = ROOT / ".local" / "query-shapes" / str(os.getpid())
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[query_shapes.ENV] = str(directory)  # the stacks' function processes inherit it
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(os.environ.get(query_shapes.ENV, ""), ignore_errors=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """The index check runs last, after whatever was selected, even when its file was not."""
+    if not items:
+        return
+    check = [item for item in items if item.path == INDEX_CHECK]
+    if not check:
+        check = list(pytest.Module.from_parent(session, path=INDEX_CHECK).collect())
+    items[:] = [item for item in items if item.path != INDEX_CHECK] + check
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,7 @@
-"""Cloud Tasks: enqueue the worker's jobs, named from the job id so a duplicate enqueue is refused."""
+"""Cloud Tasks: enqueue the worker's jobs, named from the job id so a duplicate enqueue is refused.
+
+Start tasks (createTask at KIE) go to their own queue, rate-limited to KIE's createTask budget; polls and
+everything else go to the poll queue, so a backlog of one never holds up the other (terraform/tasks.tf)."""
 from __future__ import annotations
 
 import json
@@ -16,8 +19,9 @@ TIMEOUT_S = 10.0
 
 class TaskQueue:
     def __init__(self, project: str, location: str, queue: str, worker_url: str,
-                 emulator_host: str = "", service_account: str = ""):
-        self.parent = f"projects/{project}/locations/{location}/queues/{queue}"
+                 emulator_host: str = "", service_account: str = "", poll_queue: str = ""):
+        self.parent = f"projects/{project}/locations/{location}/queues/{queue}"  # start tasks
+        self.poll_parent = f"projects/{project}/locations/{location}/queues/{poll_queue}" if poll_queue else self.parent
         self.worker_url = worker_url
         self.service_account = service_account
         self._emulator_host = emulator_host
@@ -43,14 +47,15 @@ class TaskQueue:
         if self.service_account:
             request.oidc_token = tasks_v2.OidcToken(service_account_email=self.service_account,
                                                     audience=self.worker_url)
-        task = tasks_v2.Task(name=f"{self.parent}/tasks/{name}", http_request=request,
+        parent = self.parent if payload.get("kind") == "start" else self.poll_parent
+        task = tasks_v2.Task(name=f"{parent}/tasks/{name}", http_request=request,
                              dispatch_deadline=duration_pb2.Duration(seconds=int(DISPATCH_DEADLINE.total_seconds())))
         if delay:
             when = timestamp_pb2.Timestamp()
             when.FromDatetime(datetime.now(timezone.utc) + delay)
             task.schedule_time = when
         try:
-            await self._get_client().create_task(parent=self.parent, task=task, timeout=TIMEOUT_S)
+            await self._get_client().create_task(parent=parent, task=task, timeout=TIMEOUT_S)
         except AlreadyExists:
             return False
         metering.count_task(name)

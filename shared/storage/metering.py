@@ -24,6 +24,8 @@ Cloud Tasks created are counted by shared/clients/tasks.py (`count_task`), one p
     metering.reset(); ...; metering.snapshot()          # {"reads": 2, "writes": 3, "tasks": 1}
     with metering.measure() as used: ...                 # used.reads / used.writes / used.tasks (deltas)
 
+With QUERY_SHAPES_DIR set (tests), the shape of every query is recorded too (query_shapes.py).
+
 `trace()` additionally records every billed call (RPC, documents, the `scope` it ran in) for breakdowns;
 it is off unless asked for.
 """
@@ -41,6 +43,8 @@ import grpc
 from google.cloud import firestore
 from google.cloud.firestore_v1.services.firestore import async_client as gapic_async_client
 from google.cloud.firestore_v1.services.firestore.transports.grpc_asyncio import FirestoreGrpcAsyncIOTransport
+
+from shared.storage import query_shapes
 
 log = logging.getLogger("metering")
 
@@ -222,6 +226,8 @@ class StreamMeter(grpc.aio.UnaryStreamClientInterceptor):
         rpc = _rpc(details.method)
         if rpc == "BatchGetDocuments":
             return self._batch_get(call, request)
+        if rpc in ("RunQuery", "RunAggregationQuery"):
+            query_shapes.record(request)  # only when QUERY_SHAPES_DIR asks (tests): the index check reads them
         if rpc == "RunQuery":
             return self._query(call, request)
         if rpc == "RunAggregationQuery":
