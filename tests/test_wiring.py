@@ -72,7 +72,7 @@ def test_each_function_process_gets_exactly_its_own_secrets(stack):
 # faster timings for tests. Each is optional (production runs on its default or on terraform.tfvars).
 LOCAL_ONLY = {"TELEGRAM_API_BASE_URL", "KIE_BASE_URL", "KIE_UPLOAD_BASE_URL", "FIRESTORE_EMULATOR_HOST",
               "TASKS_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", "POLL_DELAYS_SECONDS", "SETTINGS_CACHE_SECONDS",
-              "PRICING_TRUTH_PATH", "PYTHONUNBUFFERED"}
+              "PRICING_TRUTH_PATH", "PYTHONUNBUFFERED", "USER_UPDATES_PER_MINUTE", "USER_UPLOADS_PER_MINUTE"}
 # What only production sets: OIDC identities (the local stack checks no tokens), gunicorn threads, rollouts.
 PRODUCTION_ONLY = {"EXPECTED_INVOKERS", "TASKS_SERVICE_ACCOUNT", "THREADS", "SECRETS_ROTATION", "LOG_LEVEL"}
 
