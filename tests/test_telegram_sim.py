@@ -174,6 +174,27 @@ def test_webhook_delivery_callback_and_answer(sim, client, receiver):
     assert len([a for a in answers.values() if a["answered"]]) == 1
 
 
+def test_failed_update_is_delivered_again_when_redelivery_is_on(sim, client, receiver):
+    receiver.status = 500
+    client.send_text(USER, "once")
+    assert len(receiver.updates) == 1  # off by default: one try
+    client.configure(redelivery_delays_s=[0.05, 0.05, 0.05])
+
+    first = client.send_text(USER, "again")
+    time.sleep(0.3)
+    receiver.status = 200
+    later = client.send_text(USER, "taken")
+
+    assert first["webhook_status"] == 500 and later["webhook_status"] == 200
+    tries = [u for _, u in receiver.updates if u["message"]["text"] == "again"]
+    assert len(tries) == 4 and {u["update_id"] for u in tries} == {first["update_id"]}
+    attempts = [d["attempt"] for d in client.deliveries() if d["update_id"] == first["update_id"]]
+    assert attempts == [1, 2, 3, 4]
+    assert [u["message"]["text"] for _, u in receiver.updates].count("taken") == 1
+    with pytest.raises(SimError, match="redelivery_delays_s"):
+        client.configure(redelivery_delays_s="soon")
+
+
 def test_send_photo_by_url_and_bytes_and_download(sim, client, receiver):
     client.send_text(USER, "hi")
 

@@ -16,7 +16,9 @@ bp = Blueprint("control", __name__, url_prefix="/sim")
 
 # What a fabricated user file looks like unless the request says otherwise. Without content_b64
 # the bytes are a real file of that kind and `duration` long (see media.fabricate); `size_bytes`
-# pads it (never shrinks it), and above getFile's 20 MB only the size is kept.
+# pads it (never shrinks it), and above getFile's 20 MB only the size is kept. A client can lie:
+# `real_duration` encodes that many seconds while the message still declares `duration`, and
+# `header_duration` (MP3 audio/documents) makes the file's own Info header claim that length.
 USER_FILES = {
     "document": {"file_name": "document.pdf"},
     "audio": {"file_name": "audio.mp3", "duration": 3},
@@ -98,8 +100,9 @@ def fabricate_file(sim, kind, options):
         content, size = None, int(options["size_bytes"])
     else:
         content, mime_type = media.fabricate(
-            kind, int(options.get("size_bytes") or 0), options.get("duration"), options.get("width"),
-            options.get("height"), options.get("file_name"), mime_type)
+            kind, int(options.get("size_bytes") or 0), options.get("real_duration", options.get("duration")),
+            options.get("width"), options.get("height"), options.get("file_name"), mime_type,
+            options.get("header_duration"))
         size = len(content)
     return filestore.store_file(sim, kind, content, options.get("file_name"), mime_type,
                                 options, file_size=size)
