@@ -181,7 +181,10 @@ def test_failed_update_is_delivered_again_when_redelivery_is_on(sim, client, rec
     client.configure(redelivery_delays_s=[0.05, 0.05, 0.05])
 
     first = client.send_text(USER, "again")
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while len(client.deliveries()) < 5 and time.monotonic() < deadline:  # 1 + the first try + 3 more
+        time.sleep(0.05)
+    time.sleep(0.2)  # no fifth try comes
     receiver.status = 200
     later = client.send_text(USER, "taken")
 
@@ -406,6 +409,9 @@ def test_stars_payment_refund_and_transactions(sim, client, receiver):
 
     second = client.pay(USER, send_stars_invoice(sim, 50, "topup:50").message_id, skip_precheckout=True)
     assert second["pre_checkout"] is None and second["payment"]["charge_id"] != payment["charge_id"]
+    started = time.monotonic()
+    held = client.pay(USER, send_stars_invoice(sim, 10).message_id, pause_after_precheckout_s=0.5)
+    assert held["pre_checkout"]["ok"] and held["payment"] and time.monotonic() - started >= 0.5
 
     async def refund(bot):
         with pytest.raises(BadRequest, match="(?i)query_id_invalid"):  # already answered
@@ -424,9 +430,10 @@ def test_stars_payment_refund_and_transactions(sim, client, receiver):
     payments = {p["telegram_payment_charge_id"]: p for p in client.payments()}
     assert payments[payment["charge_id"]]["refunded"] and not payments[second["payment"]["charge_id"]]["refunded"]
     assert payments[payment["charge_id"]]["invoice_payload"] == "topup:100"
-    assert [(t.amount, t.source is not None) for t in transactions.transactions] == [(100, True), (50, True), (100, False)]
+    assert [(t.amount, t.source is not None) for t in transactions.transactions] == [
+        (100, True), (50, True), (10, True), (100, False)]
     assert transactions.transactions[0].source.invoice_payload == "topup:100"
-    assert balance.amount == 50
+    assert balance.amount == 60
 
 
 def test_stars_payment_declined_or_unanswered(sim, client, receiver):

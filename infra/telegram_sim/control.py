@@ -214,7 +214,8 @@ def _delivery(entry):
 @bp.post("/users/<int:user_id>/pay")
 def user_pay(user_id):
     """Pay an invoice as Telegram does: pre_checkout_query, wait for the bot's answer, then
-    (only if it said ok in time) a successful_payment message from the user."""
+    (only if it said ok in time) a successful_payment message from the user. `pause_after_precheckout_s`
+    holds the payment that long after the bot said ok (a test acts in between, e.g. bans the user)."""
     sim, options = state(), body()
     require_webhook(sim)
     invoice, record = _invoice_to_pay(sim, user_id, options)
@@ -236,6 +237,7 @@ def user_pay(user_id):
                                   "timed_out": not query["answered"]}
         if not query["ok"]:
             return jsonify(result)
+        time.sleep(min(float(options.get("pause_after_precheckout_s") or 0), 60.0))
 
     payment = {"currency": invoice["currency"], "total_amount": invoice["total_amount"],
                "invoice_payload": invoice["payload"], "telegram_payment_charge_id": None,
