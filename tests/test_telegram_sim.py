@@ -194,6 +194,7 @@ def test_failed_update_is_delivered_again_when_redelivery_is_on(sim, client, rec
     attempts = [d["attempt"] for d in client.deliveries() if d["update_id"] == first["update_id"]]
     assert attempts == [1, 2, 3, 4]
     assert [u["message"]["text"] for _, u in receiver.updates].count("taken") == 1
+    assert client.webhook()["pending_redeliveries"] == 0
     with pytest.raises(SimError, match="redelivery_delays_s"):
         client.configure(redelivery_delays_s="soon")
 

@@ -108,7 +108,9 @@ def _whole(value):
 
 
 def with_audio(name):
-    return lambda values, table, measured: f"{values['resolution']}_{'audio' if values.get(name) is True else 'no_audio'}"
+    def key(values, table, measured):
+        return f"{values['resolution']}_{'audio' if values.get(name) is True else 'no_audio'}"
+    return key
 
 
 def kling26(values, table, measured):

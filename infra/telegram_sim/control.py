@@ -353,7 +353,8 @@ def deliveries():
 def webhook_info():
     sim = state()
     with sim.lock:
-        return jsonify(bot=sim.bot, webhook=copy.deepcopy(sim.webhook), next_update_id=sim.next_update_id)
+        return jsonify(bot=sim.bot, webhook=copy.deepcopy(sim.webhook), next_update_id=sim.next_update_id,
+                       pending_redeliveries=sim.pending_redeliveries)
 
 
 @bp.get("/files/<file_id>")

@@ -52,6 +52,7 @@ class SimState:
                 self.commands = {}
                 self.next_update_id = self.first_update_id
             self.epoch = getattr(self, "epoch", 0) + 1  # pending redeliveries of an older run are dropped
+            self.pending_redeliveries = 0
             self.config = copy.deepcopy(DEFAULT_CONFIG)
             self.users, self.chats, self.blocked = {}, {}, set()
             self.messages = {}  # chat_id -> {message_id: record}

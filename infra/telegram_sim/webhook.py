@@ -67,8 +67,14 @@ def _redeliver_later(sim, update, secret, attempt, delay_s, epoch):
         with sim.lock:
             if sim.epoch != epoch or not sim.webhook["url"]:
                 return  # the simulator was reset meanwhile: that update belongs to an old run
-        deliver(sim, update, secret, attempt)
+        try:
+            deliver(sim, update, secret, attempt)
+        finally:
+            with sim.lock:
+                sim.pending_redeliveries -= 1
 
+    with sim.lock:
+        sim.pending_redeliveries += 1
     timer = threading.Timer(float(delay_s), again)
     timer.daemon = True
     timer.start()
