@@ -228,11 +228,11 @@ class Soak:
     def send(self, sim: SimClient, uid: int, text: str) -> None:
         sim.send_text(uid, text, first_name=f"Soak{uid}", language_code="ru")
 
-    def top_up(self, sim: SimClient, uid: int, rub: int, **pay: Any) -> dict | None:
+    def top_up(self, sim: SimClient, uid: int, rub: int) -> dict | None:
         invoice = self.invoice(sim, uid, rub)
         if invoice is None:
             return None
-        paid = sim.pay(uid, invoice["message_id"], **pay)
+        paid = sim.pay(uid, invoice["message_id"])
         self.harness["topups_paid" if (paid.get("payment") or {}) else "topups_refused"] += 1
         return paid
 
