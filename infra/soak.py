@@ -132,11 +132,11 @@ class Report:
 
 
 def examples(violations: list[str], most: int = 4) -> list[str]:
-    """A few violations, of different models where they name one (the second word)."""
+    """A few violations, of different models where they name one (a second word like `vendor/model:`)."""
     seen, picked = set(), []
     for text in violations:
         words = text.split()
-        key = words[1] if len(words) > 1 else text
+        key = words[1] if len(words) > 1 and "/" in words[1] else text
         if key not in seen:
             seen.add(key)
             picked.append(text[:220])
@@ -492,8 +492,18 @@ class Soak:
         return state
 
     def press_data(self, sim: SimClient, uid: int, data: str) -> None:
+        """Press a button with `data` on the newest bot message; with none yet (the bot lost the user's
+        /start), type /start again first, as a person would."""
         last = self.newest(sim, uid, lambda m: True, timeout=0)
-        sim.press(uid, last["message_id"] if last else 1, data=data)
+        for _ in range(3):
+            if last is not None:
+                break
+            self.send(sim, uid, "/start")
+            last = self.newest(sim, uid, lambda m: True)
+        if last is None:
+            self.harness["bot_never_answered"] += 1
+            return
+        sim.press(uid, last["message_id"], data=data)
 
     @staticmethod
     def datas(record: dict[str, Any]) -> list[str]:
@@ -622,7 +632,8 @@ class Soak:
         report.counts["harness_errors"] = len(self.errors)
         report.invariants["the harness itself ran without errors"] = list(self.errors)
         for key in ("double_confirm", "topups_paid", "topups_refused", "abandoned_flows", "refused_at_confirm",
-                    "abandoned_topups", "refund_requests", "worker_kill", "duplicate_task", "bans", "unbans",
+                    "abandoned_topups", "bot_never_answered", "refund_requests", "worker_kill", "duplicate_task",
+                    "bans", "unbans",
                     "banned_payments_taken", "banned_payments_refused"):
             report.counts.setdefault(key, self.harness.get(key, 0))
         report.counts["old_confirm_button_refused"] = self.attacks.get("old_confirm_button_refused", 0)
