@@ -591,3 +591,36 @@ def test_every_model_of_the_reference_has_a_price_reading(client):
     for model, spec in MODELS.items():
         entry = billed(client, model, minimal_input(spec, samples))
         assert Decimal(entry["priceCredits"]) > 0, model
+
+
+def test_inputs_on_the_internet_are_not_fetched(client):
+    entry = billed(client, "sora-watermark-remover", {"video_url": "https://sora.chatgpt.com/p/s_1"})
+
+    assert entry["inputs"]["files"] == [{"field": "video_url", "index": 0, "url": "https://sora.chatgpt.com/p/s_1",
+                                         "error": "external URL: not fetched by the simulator"}]
+    assert entry["priceCredits"] == "10"  # billed per video, whatever it holds
+
+
+def test_inputs_on_this_machine_are_fetched_and_measured(client):
+    audio = media_samples.mp3(4)
+
+    class Files(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(audio)))
+            self.end_headers()
+            self.wfile.write(audio)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        entry = billed(client, "elevenlabs/audio-isolation",
+                       {"audio_url": f"http://127.0.0.1:{server.server_port}/voice.mp3"})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert entry["priceCredits"] == "0.8" and entry["inputs"]["files"][0]["seconds"] == 4.0

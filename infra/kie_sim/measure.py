@@ -2,7 +2,8 @@
 and the characters of every text field.
 
 A file is read from the simulator's own storage when the URL is one it serves (uploads and results),
-else fetched over HTTP. Then the bytes are measured, never the names, types or headers around them:
+else fetched over HTTP when it is on this machine (a test's file server); a URL elsewhere on the Internet
+is recorded unread, so the simulator never depends on the network. Then the bytes are measured, never the names, types or headers around them:
 an image is decoded with Pillow (its pixels), anything else is decoded with PyAV to the last frame
 (audio: the decoded samples / the sample rate; video: the end of the last decoded frame), so a file
 whose header claims 1 s but holds 15 s of frames measures 15 s.
@@ -19,6 +20,7 @@ from .validation import URL_FIELDS
 
 FETCH_TIMEOUT_S = 10
 MAX_FETCH_BYTES = 200 * 1024 * 1024
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_DECODE_S = 3600  # stop decoding after an hour of media: longer is not a real input here
 NOT_TEXT = {"task_id", "voice", "language_code", "output_format", "upload_method"}  # ids, not billed text
 
@@ -56,6 +58,8 @@ def fetch(url, base_url, own_file):
         if found is None:
             raise Unreadable("no such file")
         return found[0]
+    if urlparse(url).hostname not in LOCAL_HOSTS:
+        raise Unreadable("external URL: not fetched by the simulator")
     try:
         with httpx.stream("GET", url, timeout=FETCH_TIMEOUT_S, follow_redirects=True) as response:
             response.raise_for_status()
