@@ -153,6 +153,10 @@ def kopecks_in(text: str) -> int | None:
     return int(m.group(1).replace("\u00a0", "").replace(" ", "")) * 100 + int(m.group(2) or 0)
 
 
+def is_text(record: dict[str, Any]) -> bool:
+    return "text" in record["message"]
+
+
 def field_index(model_id: str, name: str) -> int:
     """Where a field sits in the catalog (button data carry the index)."""
     models = json.loads((ROOT / "shared" / "catalog" / "models.json").read_text(encoding="utf-8"))["models"]
@@ -290,10 +294,10 @@ class Soak:
         sim.press(uid, picker["message_id"], data=option_on)
         self.attacks["old_confirm_button"] += 1
         self.press_confirm(sim, uid, screen, self.ok_data(screen))
-        if self.after_confirm(sim, uid, screen) == "awaiting_input":  # refused: confirm what is shown now
+        if self.after_confirm(sim, uid, screen) == "awaiting_input":  # refused (or lost): confirm what is shown now
             now = self.newest(sim, uid, lambda m: self.ok_data(m) is not None)
             if now is not None:
-                self.attacks["old_confirm_button_refused"] += 1
+                self.attacks["old_confirm_button_no_job"] += 1
                 self.confirm(sim, uid, now)
 
     def attack_reused_name(self, sim: SimClient, uid: int, rng: random.Random, n: int) -> None:
@@ -465,7 +469,7 @@ class Soak:
         """The admin presses ban/unban in the panel until the user document says so (storage faults)."""
         ref = self.db.collection("users").document(str(uid))
         for _ in range(8):
-            last = self.newest(self.admin, ADMIN, lambda m: True, timeout=0)
+            last = self.newest(self.admin, ADMIN, is_text, timeout=0)
             if last is None:
                 self.send(self.admin, ADMIN, "/admin")
             else:
@@ -492,14 +496,15 @@ class Soak:
         return state
 
     def press_data(self, sim: SimClient, uid: int, data: str) -> None:
-        """Press a button with `data` on the newest bot message; with none yet (the bot lost the user's
-        /start), type /start again first, as a person would."""
-        last = self.newest(sim, uid, lambda m: True, timeout=0)
+        """Press a button with `data` on the newest text message of the bot (a menu, not a result: the bot
+        edits the message a button belongs to); with none yet (the bot lost the user's /start), type /start
+        again first, as a person would."""
+        last = self.newest(sim, uid, is_text, timeout=0)
         for _ in range(3):
             if last is not None:
                 break
             self.send(sim, uid, "/start")
-            last = self.newest(sim, uid, lambda m: True)
+            last = self.newest(sim, uid, is_text)
         if last is None:
             self.harness["bot_never_answered"] += 1
             return
@@ -636,7 +641,7 @@ class Soak:
                     "bans", "unbans",
                     "banned_payments_taken", "banned_payments_refused"):
             report.counts.setdefault(key, self.harness.get(key, 0))
-        report.counts["old_confirm_button_refused"] = self.attacks.get("old_confirm_button_refused", 0)
+        report.counts["old_confirm_button_no_job"] = self.attacks.get("old_confirm_button_no_job", 0)
         return report
 
     def drain(self) -> None:
