@@ -51,6 +51,8 @@ RQ = re.compile(r"RQ-[0-9A-Fa-f]{8}")
 PRICE = re.compile(r"([\d\u00a0 ]+)(?:,(\d\d))? ₽")
 TERMINAL = {"succeeded", "failed", "refunded", "cancelled"}
 HOSTILE_SHARE = 0.3
+INVITED_SHARE = 0.25  # users who start from the invite link of the user before them
+INVITE = re.compile(r"start=(ref_\w+)")
 ATTACK_RATE = 0.35  # how often a hostile user's next action is an attack
 
 # Short clocks so faults resolve within seconds (production values are in shared/config.py).
@@ -179,6 +181,7 @@ class Soak:
         self.harness = collections.Counter()  # faults and actions of the harness itself
         self.attacks = collections.Counter()
         self.banned_charges: set[str] = set()  # Stars payments made around a ban
+        self.invite_links: dict[int, str] = {}  # user -> the payload of their invite link
         self.stop = threading.Event()
         self.errors: list[str] = []
         self.db = invariants.firestore_client(stack)
@@ -202,8 +205,9 @@ class Soak:
         attacks = (self.attack_race, self.attack_old_button, self.attack_reused_name, self.attack_false_duration,
                    self.attack_ban_with_invoice)
         turn = rng.randrange(len(attacks))  # each hostile user goes through every attack in turn
+        invited = uid > 10_000 and rng.random() < INVITED_SHARE
         try:
-            self.send(sim, uid, "/start")
+            self.start(sim, uid, invited_by=uid - 1 if invited else None)
             self.top_up(sim, uid, rng.choice((100, 300)))
             n = 0
             while self.want_more():
@@ -231,6 +235,27 @@ class Soak:
 
     def send(self, sim: SimClient, uid: int, text: str) -> None:
         sim.send_text(uid, text, first_name=f"Soak{uid}", language_code="ru")
+
+    def start(self, sim: SimClient, uid: int, invited_by: int | None) -> None:
+        """/start (from the inviter's link, if any), then publish the user's own invite link for others."""
+        payload = self.invite_link(invited_by) if invited_by else None
+        self.send(sim, uid, f"/start {payload}" if payload else "/start")
+        if payload:
+            self.harness["invited_users"] += 1
+        self.press_data(sim, uid, "refs")
+        screen = self.newest(sim, uid, lambda m: INVITE.search(m["message"].get("text") or "") is not None)
+        if screen is not None:
+            with self.lock:
+                self.invite_links[uid] = INVITE.search(screen["message"]["text"]).group(1)
+
+    def invite_link(self, inviter: int, timeout: float = 30.0) -> str | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if inviter in self.invite_links:
+                    return self.invite_links[inviter]
+            time.sleep(0.2)
+        return None
 
     def top_up(self, sim: SimClient, uid: int, rub: int) -> dict | None:
         invoice = self.invoice(sim, uid, rub)
@@ -637,7 +662,8 @@ class Soak:
         report.counts["harness_errors"] = len(self.errors)
         report.invariants["the harness itself ran without errors"] = list(self.errors)
         for key in ("double_confirm", "topups_paid", "topups_refused", "abandoned_flows", "refused_at_confirm",
-                    "abandoned_topups", "bot_never_answered", "refund_requests", "worker_kill", "duplicate_task",
+                    "abandoned_topups", "bot_never_answered", "invited_users", "refund_requests", "worker_kill",
+                    "duplicate_task",
                     "bans", "unbans",
                     "banned_payments_taken", "banned_payments_refused"):
             report.counts.setdefault(key, self.harness.get(key, 0))
@@ -713,6 +739,7 @@ def check(report: Report, stack: LocalStack, settled: bool, sent: dict[str, list
         "refunds": sum(1 for e in ledger if e["kind"] == "refund"),
         "payment_refunds": sum(1 for e in ledger if e["kind"] == "payment_refund"),
         "topups": sum(1 for e in ledger if e["kind"] == "topup"),
+        "referral_shares": sum(1 for e in ledger if e["kind"] == "referral"),
         "stars_payments": len(world.payments),
         "stars_refunded": sum(1 for p in world.payments if p.get("refunded")),
         "deliveries": sum(1 for j in jobs if j.get("delivered_at")),
