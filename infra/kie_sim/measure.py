@@ -3,10 +3,10 @@ and the characters of every text field.
 
 A file is read from the simulator's own storage when the URL is one it serves (uploads and results),
 else fetched over HTTP when it is on this machine (a test's file server); a URL elsewhere on the Internet
-is recorded unread, so the simulator never depends on the network. Then the bytes are measured, never the names, types or headers around them:
-an image is decoded with Pillow (its pixels), anything else is decoded with PyAV to the last frame
-(audio: the decoded samples / the sample rate; video: the end of the last decoded frame), so a file
-whose header claims 1 s but holds 15 s of frames measures 15 s.
+is recorded unread, so the simulator never depends on the network. Then the bytes are measured, never the
+names, types or headers around them: an image is decoded with Pillow (its pixels), anything else is
+decoded with PyAV to the last frame (audio: the decoded samples / the sample rate; video: from the first
+to past the last decoded frame), so a file whose header claims 1 s but holds 15 s of frames measures 15 s.
 """
 from __future__ import annotations
 
