@@ -13,6 +13,8 @@ differ per prompt.
                                        plus a 440 Hz AAC track (22.05 kHz mono) when with_audio
     mp3(seconds)                       MP3: 440 Hz tone, 22.05 kHz mono, 32 kbit/s, Xing header,
                                        a small ID3v2 tag in front
+    mp3_claiming(seconds, claimed)     the same MP3 whose Info header claims `claimed` seconds (what
+                                       header readers such as mutagen report); every frame is still there
     ogg_opus(seconds)                  OGG/Opus (a Telegram voice note): 48 kHz mono, 16 kbit/s
     wav(seconds, sample_rate)          WAV: 16-bit mono PCM
 
@@ -102,6 +104,20 @@ def mp3(seconds=1.0):
     frames = _encode_audio("mp3", "libmp3lame", seconds, rate=22050, bit_rate=32_000,
                            container_options={"write_id3v2": "0"})  # our own tag, so pad() can grow it
     return _id3_tag(0) + frames
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def mp3_claiming(seconds, claimed_seconds):
+    """mp3(seconds) with the frame count of its Xing/Info header set to `claimed_seconds` worth: a file
+    whose header lies about its length (decoding it still yields `seconds` of sound)."""
+    data = mp3(seconds)
+    tag = max(data.find(b"Xing"), data.find(b"Info"))
+    flags = struct.unpack(">I", data[tag + 4:tag + 8])[0]
+    if tag < 0 or not flags & 1:
+        raise ValueError("the encoder wrote no frame count to patch")
+    frames = struct.unpack(">I", data[tag + 8:tag + 12])[0]
+    claimed = max(1, round(frames * claimed_seconds / seconds))
+    return data[:tag + 8] + struct.pack(">I", claimed) + data[tag + 12:]
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)

@@ -2,6 +2,8 @@
 
 Processes, each in its own process group and logging to <log_dir>/<name>.log:
   firestore  - the official Cloud Firestore emulator (java)
+  faults     - only with firestore_faults=True: infra/firestore_faults.py between the functions and the
+               emulator (storage faults, off until asked for on its control port)
   tasks      - gcloud-tasks-emulator, from its own venv .venv-tasks
   kie        - python -m infra.kie_sim
   telegram   - python -m infra.telegram_sim
@@ -85,6 +87,8 @@ class StackPorts:
     scheduler: int
     sweep: int
     housekeeping: int
+    faults: int = 8683  # the storage fault proxy (gRPC) and its control port, when the stack has one
+    faults_control: int = 8684
 
     @classmethod
     def default(cls) -> StackPorts:
@@ -185,12 +189,14 @@ class LocalStack:
         extra_env: dict | None = None,
         log_dir: str | os.PathLike = ".local/logs",
         with_functions: bool = True,
+        firestore_faults: bool = False,
     ):
         self.ports = ports
         self.project = project
         self.extra_env = dict(extra_env or {})
         self.log_dir = ROOT / log_dir  # a relative log_dir is taken from the repo root
         self.with_functions = with_functions
+        self.firestore_faults = firestore_faults  # the functions reach Firestore through the fault proxy
         self._procs: dict[str, subprocess.Popen] = {}
         self._atexit_registered = False
 
@@ -211,6 +217,11 @@ class LocalStack:
     @property
     def poll_queue_path(self) -> str:
         return f"projects/{self.project}/locations/{TASKS_LOCATION}/queues/{TASKS_POLL_QUEUE}"
+
+    @property
+    def fault_control_url(self) -> str:
+        """Control port of the storage fault proxy (infra.firestore_faults.FaultControl speaks it)."""
+        return self.url("faults_control")
 
     @property
     def pricing_truth_path(self) -> Path:
@@ -234,7 +245,7 @@ class LocalStack:
             "KIE_WEBHOOK_HMAC_KEY": KIE_WEBHOOK_HMAC_KEY,
             "GCP_PROJECT": self.project,
             "GOOGLE_CLOUD_PROJECT": self.project,  # so a bare firestore.Client() uses the same project
-            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{p.firestore}",
+            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{p.faults if self.firestore_faults else p.firestore}",
             "TASKS_EMULATOR_HOST": f"127.0.0.1:{p.tasks}",
             "TASKS_QUEUE": TASKS_QUEUE,
             "TASKS_POLL_QUEUE": TASKS_POLL_QUEUE,
@@ -314,7 +325,12 @@ class LocalStack:
                             "--api-key", KIE_API_KEY, "--hmac-key", KIE_WEBHOOK_HMAC_KEY])
         self._spawn("telegram", [py, "-m", "infra.telegram_sim", "--port", str(p.telegram),
                                  "--token", TELEGRAM_BOT_TOKEN])
+        if self.firestore_faults:
+            self._spawn("faults", [py, "-m", "infra.firestore_faults", "--port", str(p.faults),
+                                   "--target", f"127.0.0.1:{p.firestore}", "--control-port", str(p.faults_control)])
         self._wait_ready("firestore", self._firestore_ok)
+        if self.firestore_faults:
+            self._wait_ready("faults", lambda: _answers(self.fault_control_url + "/", want_status=200))
         self._wait_ready("tasks", self._tasks_ok)
         self._wait_ready("kie", lambda: _answers(self.url("kie") + "/"))
         self._wait_ready("telegram", lambda: _answers(self.url("telegram") + "/"))

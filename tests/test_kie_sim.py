@@ -1,15 +1,18 @@
 """The KIE simulator, driven over real HTTP like the bot will drive it."""
 import base64
+import hashlib
 import io
 import json
 import threading
 import time
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from PIL import Image
 
+from infra import media_samples
 from infra.kie_sim import KieSimulator, sign_webhook
 from infra.kie_sim.catalog import load_models
 from infra.kie_sim.validation import URL_FIELDS
@@ -89,13 +92,25 @@ def _terminal(data):
     return data if data["state"] in ("success", "fail") else None
 
 
-def sample_url(field):
+def upload(client, data, name, mime):
+    answer = client.post("/api/file-stream-upload", files={"file": (name, data, mime)},
+                         data={"uploadPath": "samples", "fileName": name})
+    return answer.json()["data"]["downloadUrl"]
+
+
+def upload_samples(client):
+    """Real media in the simulator's own storage (it measures every input file it bills by)."""
+    return {"image": upload(client, media_samples.png(640, 480, "sample"), "sample.png", "image/png"),
+            "audio": upload(client, media_samples.mp3(3), "sample.mp3", "audio/mpeg"),
+            "video": upload(client, media_samples.mp4(2, True), "sample.mp4", "video/mp4")}
+
+
+def sample_url(field, samples):
     kinds = " ".join(field.get("file_types", []))
-    ext = "mp3" if "audio" in kinds else "mp4" if "video" in kinds else "png"
-    return f"https://example.com/sample.{ext}"
+    return samples["audio" if "audio" in kinds else "video" if "video" in kinds else "image"]
 
 
-def sample_value(name, field):
+def sample_value(name, field, samples):
     """A valid value for one field, built from the reference."""
     if "default" in field:
         return field["default"]
@@ -104,19 +119,19 @@ def sample_value(name, field):
     is_url = name in URL_FIELDS or "file_types" in field
     kind = field["type"]
     if kind == "array<string>":
-        return [sample_url(field) if is_url else "item"] * max(1, field.get("min", 1))
+        return [sample_url(field, samples) if is_url else "item"] * max(1, field.get("min", 1))
     if kind == "boolean":
         return False
     if kind in ("number", "integer", "number|string"):
         return field.get("min", 1)
-    return sample_url(field) if is_url else "a red fox in the snow"
+    return sample_url(field, samples) if is_url else "a red fox in the snow"
 
 
-def minimal_input(spec):
+def minimal_input(spec, samples):
     fields = spec["input"]
-    payload = {name: sample_value(name, f) for name, f in fields.items() if f.get("required")}
+    payload = {name: sample_value(name, f, samples) for name, f in fields.items() if f.get("required")}
     for name in spec.get("one_of_required", [])[:1]:
-        payload[name] = sample_value(name, fields[name])
+        payload[name] = sample_value(name, fields[name], samples)
     return payload
 
 
@@ -260,7 +275,7 @@ def test_duration_accepts_number_or_numeric_string(client):
 
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_minimal_valid_input_is_accepted_for_every_model(client, model):
-    answer = create(client, model, minimal_input(MODELS[model]))
+    answer = create(client, model, minimal_input(MODELS[model], upload_samples(client)))
 
     assert answer["code"] == 200, answer["msg"]
 
@@ -440,3 +455,172 @@ def test_download_url_only_for_own_files(client):
     assert own["code"] == 200 and own["data"].startswith(url + "?")
     assert httpx.get(own["data"]).headers["content-type"] == "image/png"
     assert external["code"] == 422
+
+
+# --- the bill: measured inputs, KIE's price table, the ledger ------------------------------------
+
+def ledger_entry(client, task_id):
+    return next(t for t in client.get("/sim/ledger").json()["tasks"] if t["taskId"] == task_id)
+
+
+def billed(client, model, payload):
+    answer = create(client, model, payload, callBackUrl="http://127.0.0.1:9/cb?job=J1")
+    assert answer["code"] == 200, answer
+    return ledger_entry(client, answer["data"]["taskId"])
+
+
+PROMPT = {"prompt": "a red fox in the snow"}
+
+
+@pytest.mark.parametrize("model, payload, credits", [
+    ("z-image", {**PROMPT, "aspect_ratio": "1:1"}, "0.8"),
+    ("google/imagen4-ultra", PROMPT, "12"),
+    ("bytedance/seedance-1.5-pro", {**PROMPT, "aspect_ratio": "1:1", "duration": 8, "resolution": "1080p",
+                                    "generate_audio": True}, "120"),  # 15 cr per second
+    ("bytedance/seedance-1.5-pro", {**PROMPT, "aspect_ratio": "1:1", "duration": "5"}, "17.5"),  # 720p, no audio
+    ("kling-2.6/text-to-video", {**PROMPT, "aspect_ratio": "1:1", "duration": "10", "sound": True}, "220"),
+    ("kling-2.6/text-to-video", {**PROMPT, "aspect_ratio": "1:1", "duration": "5", "sound": False}, "55"),
+    ("wan/2-6-text-to-video", PROMPT, "104.5"),  # KIE's defaults: 5 s, 1080p
+    ("wan/2-6-text-to-video", {**PROMPT, "duration": "15", "resolution": "720p"}, "210"),
+    ("wan/2-5-text-to-video", {**PROMPT, "duration": "10"}, "200"),  # no documented default: the dearest
+    ("hailuo/2-3-image-to-video-standard", None, "50"),
+    ("grok-imagine/text-to-video", {**PROMPT, "aspect_ratio": "1:1", "mode": "normal", "resolution": "720p",
+                                    "duration": 10}, "30"),
+    ("grok-imagine/text-to-video", {**PROMPT, "aspect_ratio": "1:1", "mode": "normal", "resolution": "480p"},
+     "9.6"),  # no duration: the 6 s clip
+    ("grok-imagine/text-to-image", {**PROMPT, "enable_pro": True}, "5"),
+    ("grok-imagine/text-to-image", PROMPT, "4"),
+    ("sora-2-text-to-video", {**PROMPT, "n_frames": "15"}, "25"),
+    ("nano-banana-pro", {**PROMPT, "resolution": "4K"}, "24"),
+    ("elevenlabs/text-to-speech-turbo-2-5", {"text": "x" * 250, "voice": "Rachel"}, "1.5"),  # 6 cr per 1000
+    ("elevenlabs/sound-effect-v2", {"text": "rain", "duration_seconds": 4.2}, "1.2"),  # 5 started seconds
+    ("elevenlabs/sound-effect-v2", {"text": "rain"}, "0.24"),  # the generated clip: 1 s here
+    ("wan/2-2-a14b-speech-to-video-turbo", None, "192"),  # 120 frames / 16 fps = 7.5 -> 8 s at 24 cr
+])
+def test_task_is_billed_from_kie_price_table(client, model, payload, credits):
+    if payload is None:
+        image = upload(client, media_samples.png(640, 480), "face.png", "image/png")
+        audio = upload(client, media_samples.mp3(3), "speech.mp3", "audio/mpeg")
+        payload = {"hailuo/2-3-image-to-video-standard": {**PROMPT, "image_url": image, "duration": "10"},
+                   "wan/2-2-a14b-speech-to-video-turbo": {**PROMPT, "image_url": image, "audio_url": audio,
+                                                          "num_frames": 120, "frames_per_second": 16,
+                                                          "resolution": "720p"}}[model]
+
+    entry = billed(client, model, payload)
+
+    assert entry["priceCredits"] == credits
+    assert Decimal(entry["priceUsd"]) == Decimal(credits) * Decimal("0.005")
+    assert entry["model"] == model and entry["job"] == "J1" and entry["callBackUrl"].endswith("?job=J1")
+
+
+@pytest.mark.parametrize("make, credits", [
+    (lambda: media_samples.mp3(7), "1.4"),  # 0.2 cr per second
+    (lambda: media_samples.ogg_opus(2.5), "0.6"),  # per started second
+    (lambda: media_samples.mp4(3, True), "0.6"),  # AAC priming (3.02 s) is not a started second
+    (lambda: media_samples.mp3_claiming(12, 1), "2.4"),  # the header says 1 s: 12 s are decoded and billed
+])
+def test_audio_is_billed_by_its_decoded_length(client, make, credits):
+    url = upload(client, make(), "voice.bin", "application/octet-stream")  # neither name nor type counts
+
+    entry = billed(client, "elevenlabs/audio-isolation", {"audio_url": url})
+
+    assert entry["priceCredits"] == credits
+    assert entry["inputs"]["files"][0]["kind"] in ("audio", "video")
+
+
+@pytest.mark.parametrize("factor, credits", [("2", "10"), ("4", "20"), ("8", "40")])
+def test_upscale_is_billed_by_the_output_long_side(client, factor, credits):
+    url = upload(client, media_samples.png(640, 480), "small.png", "image/png")  # 640 px: x4 = 2560 (4K)
+
+    entry = billed(client, "topaz/image-upscale", {"image_url": url, "upscale_factor": factor})
+
+    assert entry["priceCredits"] == credits
+    assert entry["inputs"]["files"][0]["width"] == 640 and entry["inputs"]["files"][0]["height"] == 480
+
+
+def test_ledger_records_what_was_measured(client):
+    data = media_samples.jpeg(300, 200, "edit me")
+    url = upload(client, data, "image.jpg", "image/jpeg")
+
+    entry = billed(client, "google/nano-banana-edit", {"prompt": "make it blue", "image_urls": [url, url]})
+
+    files = entry["inputs"]["files"]
+    assert [(f["field"], f["index"], f["kind"], f["width"], f["height"]) for f in files] == [
+        ("image_urls", 0, "image", 300, 200), ("image_urls", 1, "image", 300, 200)]
+    assert files[0]["sha256"] == hashlib.sha256(data).hexdigest() and files[0]["bytes"] == len(data)
+    assert entry["inputs"]["texts"] == {"prompt": len("make it blue")}
+    assert entry["priceCredits"] == "4" and entry["basis"] == "credits"
+
+
+def test_failed_task_is_not_billed(client):
+    client.post("/sim/outcomes", json={"outcomes": ["fail"]})
+    task_id = create(client, "google/imagen4-ultra", PROMPT)["data"]["taskId"]
+    held = ledger_entry(client, task_id)
+
+    wait_terminal(client, task_id)
+
+    done = ledger_entry(client, task_id)
+    assert held["billedCredits"] == "12" and held["state"] in ("waiting", "generating")
+    assert done["state"] == "fail" and done["billedUsd"] == "0" and done["priceUsd"] == "0.06"
+    assert client.get("/api/v1/chat/credit").json()["data"] == 10000
+
+
+def test_balance_follows_the_bill(client):
+    url = upload(client, media_samples.mp3(10), "a.mp3", "audio/mpeg")
+    task_id = create(client, "elevenlabs/audio-isolation", {"audio_url": url})["data"]["taskId"]
+
+    data = wait_terminal(client, task_id)
+
+    assert data["consumeCredits"] == 2 and data["remainedCredits"] == 9998
+
+
+@pytest.mark.parametrize("make_url, problem", [
+    (lambda client, base: f"{base}/tempfile/samples/missing.mp3", "no such file"),
+    (lambda client, base: upload(client, media_samples.png(64, 64), "fake.mp3", "audio/mpeg"), "not audio"),
+])
+def test_a_billed_input_that_cannot_be_read_is_refused(sim, client, make_url, problem):
+    answer = create(client, "elevenlabs/audio-isolation", {"audio_url": make_url(client, sim.base_url)})
+
+    assert answer["code"] == 422 and "audio_url: the file could not be read" in answer["msg"]
+    assert problem in answer["msg"]
+    assert client.get("/sim/ledger").json()["tasks"] == []
+
+
+def test_every_model_of_the_reference_has_a_price_reading(client):
+    samples = upload_samples(client)
+    for model, spec in MODELS.items():
+        entry = billed(client, model, minimal_input(spec, samples))
+        assert Decimal(entry["priceCredits"]) > 0, model
+
+
+def test_inputs_on_the_internet_are_not_fetched(client):
+    entry = billed(client, "sora-watermark-remover", {"video_url": "https://sora.chatgpt.com/p/s_1"})
+
+    assert entry["inputs"]["files"] == [{"field": "video_url", "index": 0, "url": "https://sora.chatgpt.com/p/s_1",
+                                         "error": "external URL: not fetched by the simulator"}]
+    assert entry["priceCredits"] == "10"  # billed per video, whatever it holds
+
+
+def test_inputs_on_this_machine_are_fetched_and_measured(client):
+    audio = media_samples.mp3(4)
+
+    class Files(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(audio)))
+            self.end_headers()
+            self.wfile.write(audio)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        entry = billed(client, "elevenlabs/audio-isolation",
+                       {"audio_url": f"http://127.0.0.1:{server.server_port}/voice.mp3"})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert entry["priceCredits"] == "0.8" and entry["inputs"]["files"][0]["seconds"] == 4.0

@@ -9,6 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import av
+import mutagen
 import httpx
 import pytest
 from PIL import Image
@@ -247,3 +248,17 @@ def test_telegram_user_document_and_padding(telegram):
     padded, download = user_sends(telegram, "voice", duration=1, size_bytes=100_000)
     assert padded["file_size"] == len(download.content) == 100_000
     assert probe(download.content)[1] == {"audio": "opus"}
+
+
+def test_telegram_user_can_declare_a_false_duration(telegram):
+    """A lying client: the message says 1 s, the bytes hold 6 s (and an MP3's own header can lie too)."""
+    voice, download = user_sends(telegram, "voice", duration=1, real_duration=6)
+    assert voice["duration"] == 1
+    assert probe(download.content)[2] == pytest.approx(6.0, abs=0.05)
+
+    audio, download = user_sends(telegram, "audio", duration=1, real_duration=12, header_duration=1)
+    assert audio["duration"] == 1
+    assert mutagen.File(io.BytesIO(download.content)).info.length == pytest.approx(1.0, abs=0.1)
+    with av.open(io.BytesIO(download.content)) as container:
+        stream = container.streams.audio[0]
+        assert sum(f.samples for f in container.decode(stream)) / stream.sample_rate == pytest.approx(12.0)

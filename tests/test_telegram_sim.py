@@ -174,6 +174,31 @@ def test_webhook_delivery_callback_and_answer(sim, client, receiver):
     assert len([a for a in answers.values() if a["answered"]]) == 1
 
 
+def test_failed_update_is_delivered_again_when_redelivery_is_on(sim, client, receiver):
+    receiver.status = 500
+    client.send_text(USER, "once")
+    assert len(receiver.updates) == 1  # off by default: one try
+    client.configure(redelivery_delays_s=[0.05, 0.05, 0.05])
+
+    first = client.send_text(USER, "again")
+    deadline = time.monotonic() + 10
+    while len(client.deliveries()) < 5 and time.monotonic() < deadline:  # 1 + the first try + 3 more
+        time.sleep(0.05)
+    time.sleep(0.2)  # no fifth try comes
+    receiver.status = 200
+    later = client.send_text(USER, "taken")
+
+    assert first["webhook_status"] == 500 and later["webhook_status"] == 200
+    tries = [u for _, u in receiver.updates if u["message"]["text"] == "again"]
+    assert len(tries) == 4 and {u["update_id"] for u in tries} == {first["update_id"]}
+    attempts = [d["attempt"] for d in client.deliveries() if d["update_id"] == first["update_id"]]
+    assert attempts == [1, 2, 3, 4]
+    assert [u["message"]["text"] for _, u in receiver.updates].count("taken") == 1
+    assert client.webhook()["pending_redeliveries"] == 0
+    with pytest.raises(SimError, match="redelivery_delays_s"):
+        client.configure(redelivery_delays_s="soon")
+
+
 def test_send_photo_by_url_and_bytes_and_download(sim, client, receiver):
     client.send_text(USER, "hi")
 
@@ -385,6 +410,9 @@ def test_stars_payment_refund_and_transactions(sim, client, receiver):
 
     second = client.pay(USER, send_stars_invoice(sim, 50, "topup:50").message_id, skip_precheckout=True)
     assert second["pre_checkout"] is None and second["payment"]["charge_id"] != payment["charge_id"]
+    started = time.monotonic()
+    held = client.pay(USER, send_stars_invoice(sim, 10).message_id, pause_after_precheckout_s=0.5)
+    assert held["pre_checkout"]["ok"] and held["payment"] and time.monotonic() - started >= 0.5
 
     async def refund(bot):
         with pytest.raises(BadRequest, match="(?i)query_id_invalid"):  # already answered
@@ -403,9 +431,10 @@ def test_stars_payment_refund_and_transactions(sim, client, receiver):
     payments = {p["telegram_payment_charge_id"]: p for p in client.payments()}
     assert payments[payment["charge_id"]]["refunded"] and not payments[second["payment"]["charge_id"]]["refunded"]
     assert payments[payment["charge_id"]]["invoice_payload"] == "topup:100"
-    assert [(t.amount, t.source is not None) for t in transactions.transactions] == [(100, True), (50, True), (100, False)]
+    assert [(t.amount, t.source is not None) for t in transactions.transactions] == [
+        (100, True), (50, True), (10, True), (100, False)]
     assert transactions.transactions[0].source.invoice_payload == "topup:100"
-    assert balance.amount == 50
+    assert balance.amount == 60
 
 
 def test_stars_payment_declined_or_unanswered(sim, client, receiver):

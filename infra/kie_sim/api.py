@@ -5,6 +5,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, jsonify, request
 
+from .billing import BillingError
 from .state import NotEnoughCredits
 from .validation import InputError, validate_input
 from .web import base_url, bearer_ok, sim
@@ -55,6 +56,8 @@ def create_task():
         task = sim().create_task(body, base_url())
     except NotEnoughCredits:
         return envelope(402, FAULT_MSGS[402])
+    except BillingError as err:
+        return envelope(422, str(err))
     hold_s = sim().take_slow_create()
     if hold_s:
         time.sleep(hold_s)  # the caller may time out although the task exists

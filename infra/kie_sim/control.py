@@ -41,6 +41,12 @@ def list_tasks():
     return jsonify({"tasks": sim().task_list()})
 
 
+@bp.get("/sim/ledger")
+def ledger():
+    """KIE's bill: every task with its measured inputs, price and state (see SimState.ledger)."""
+    return jsonify({"tasks": sim().ledger()})
+
+
 @bp.get("/sim/callbacks")
 def list_callbacks():
     return jsonify({"callbacks": sim().callback_list()})

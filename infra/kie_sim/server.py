@@ -77,6 +77,9 @@ class KieSimulator:
     def tasks(self):
         return self.state.task_list()
 
+    def ledger(self):
+        return self.state.ledger()
+
     def callbacks(self):
         return self.state.callback_list()
 

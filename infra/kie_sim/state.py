@@ -5,8 +5,9 @@ import random
 import threading
 import time
 import uuid
+from urllib.parse import parse_qs, urlparse
 
-from . import catalog, media, webhook
+from . import billing, catalog, media, measure, webhook
 from .config import DEFAULTS, merged
 
 TERMINAL = ("success", "fail")
@@ -120,14 +121,20 @@ class SimState:
     # --- tasks ---------------------------------------------------------------
 
     def create_task(self, body, base_url):
-        """Charge the price, store the task and start its lifecycle timers."""
+        """Measure the inputs, bill the task from KIE's price table, store it and start its lifecycle
+        timers. Raises billing.BillingError when an input it is billed by cannot be read."""
         model = body["model"]
-        price = catalog.price_of(self.models[model])
+        spec = self.models[model]
+        payload = body.get("input") or {}
+        measured = measure.measure_input(spec, payload, base_url, self.get_file)
+        bill = billing.bill(model, spec, payload, measured, generated_audio_s=media.AUDIO_SECONDS)
+        price = float(bill.credits)
         with self._lock:
             if price > self.balance:
                 raise NotEnoughCredits()
             self.balance = round(self.balance - price, 6)
             task = self._new_task(body, base_url, price)
+            task.update(bill=bill, measured=measured)
             self.tasks[task["taskId"]] = task
             latency_s = self.config["latency_ms"] / 1000
             stall = random.random() < self.config["stall_rate"]
@@ -234,6 +241,12 @@ class SimState:
             return [{key: t[key] for key in ("taskId", "model", "input", "state", "callBackUrl")}
                     for t in self.tasks.values()]
 
+    def ledger(self):
+        """What KIE billed, task by task (oldest first): the measured inputs and the price. A task's
+        credits are held while it runs, kept when it succeeds and given back when it fails."""
+        with self._lock:
+            return [_ledger_entry(t) for t in self.tasks.values()]
+
     # --- callbacks -----------------------------------------------------------
 
     def _send_callbacks(self, task, payload):
@@ -293,6 +306,24 @@ class SimState:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+
+
+def _ledger_entry(task):
+    bill = task["bill"]
+    billed = task["state"] != "fail"
+    return {
+        "taskId": task["taskId"], "model": task["model"], "callBackUrl": task["callBackUrl"],
+        "job": job_of(task["callBackUrl"]), "state": task["state"], "createTime": task["createTime"],
+        "inputs": task["measured"], "basis": bill.basis,
+        "priceCredits": billing.plain(bill.credits), "priceUsd": billing.plain(bill.usd),
+        "billedCredits": billing.plain(bill.credits if billed else 0),
+        "billedUsd": billing.plain(bill.usd if billed else 0),
+    }
+
+
+def job_of(callback_url):
+    """The job a callBackUrl names (`?job=<id>`), or None."""
+    return (parse_qs(urlparse(callback_url or "").query).get("job") or [None])[0]
 
 
 def _plain_number(value):

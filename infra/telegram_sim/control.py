@@ -16,7 +16,9 @@ bp = Blueprint("control", __name__, url_prefix="/sim")
 
 # What a fabricated user file looks like unless the request says otherwise. Without content_b64
 # the bytes are a real file of that kind and `duration` long (see media.fabricate); `size_bytes`
-# pads it (never shrinks it), and above getFile's 20 MB only the size is kept.
+# pads it (never shrinks it), and above getFile's 20 MB only the size is kept. A client can lie:
+# `real_duration` encodes that many seconds while the message still declares `duration`, and
+# `header_duration` (MP3 audio/documents) makes the file's own Info header claim that length.
 USER_FILES = {
     "document": {"file_name": "document.pdf"},
     "audio": {"file_name": "audio.mp3", "duration": 3},
@@ -98,8 +100,9 @@ def fabricate_file(sim, kind, options):
         content, size = None, int(options["size_bytes"])
     else:
         content, mime_type = media.fabricate(
-            kind, int(options.get("size_bytes") or 0), options.get("duration"), options.get("width"),
-            options.get("height"), options.get("file_name"), mime_type)
+            kind, int(options.get("size_bytes") or 0), options.get("real_duration", options.get("duration")),
+            options.get("width"), options.get("height"), options.get("file_name"), mime_type,
+            options.get("header_duration"))
         size = len(content)
     return filestore.store_file(sim, kind, content, options.get("file_name"), mime_type,
                                 options, file_size=size)
@@ -212,7 +215,9 @@ def _delivery(entry):
 def user_pay(user_id):
     """Pay an invoice as Telegram does: pre_checkout_query, wait for the bot's answer, then
     (only if it said ok in time) a successful_payment message from the user. {"deliver": false}: the
-    Stars are taken but the successful_payment update never reaches the bot (it is returned instead)."""
+    Stars are taken but the successful_payment update never reaches the bot (it is returned instead).
+    `pause_after_precheckout_s` holds the payment that long after the bot said ok (a test acts in between,
+    e.g. bans the user)."""
     sim, options = state(), body()
     require_webhook(sim)
     invoice, record = _invoice_to_pay(sim, user_id, options)
@@ -234,6 +239,7 @@ def user_pay(user_id):
                                   "timed_out": not query["answered"]}
         if not query["ok"]:
             return jsonify(result)
+        time.sleep(min(float(options.get("pause_after_precheckout_s") or 0), 60.0))
 
     payment = {"currency": invoice["currency"], "total_amount": invoice["total_amount"],
                "invoice_payload": invoice["payload"], "telegram_payment_charge_id": None,
@@ -375,7 +381,8 @@ def deliveries():
 def webhook_info():
     sim = state()
     with sim.lock:
-        return jsonify(bot=sim.bot, webhook=copy.deepcopy(sim.webhook), next_update_id=sim.next_update_id)
+        return jsonify(bot=sim.bot, webhook=copy.deepcopy(sim.webhook), next_update_id=sim.next_update_id,
+                       pending_redeliveries=sim.pending_redeliveries)
 
 
 @bp.get("/files/<file_id>")

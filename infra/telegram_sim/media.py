@@ -93,13 +93,15 @@ def pad(content, size, fmt=None):
     return media_samples.pad(content, fmt, size)
 
 
-def fabricate(kind, size=None, duration=3, width=640, height=360, file_name=None, mime_type=None):
+def fabricate(kind, size=None, duration=3, width=640, height=360, file_name=None, mime_type=None,
+              header_duration=None):
     """A real file a simulated user sends: (content, mime_type), padded to `size` if that is larger.
 
     voice -> OGG/Opus (audio/ogg); audio -> MP3 (audio/mpeg); video -> H.264+AAC MP4 and
     animation -> silent MP4 (video/mp4) of `duration` seconds (at most MAX_REAL_SECONDS encoded)
     and width x height; document -> by the file name's extension (DOCUMENT_SAMPLES, default PDF;
-    zero bytes for other types). An audio named .ogg/.oga/.opus/.wav is OGG/Opus or WAV.
+    zero bytes for other types). An audio named .ogg/.oga/.opus/.wav is OGG/Opus or WAV. With
+    `header_duration`, an MP3's Info header claims that many seconds (media_samples.mp3_claiming).
     """
     seconds = min(max(float(duration or 0), 0.1), MAX_REAL_SECONDS)
     width, height = int(width or 640), int(height or 360)
@@ -110,7 +112,8 @@ def fabricate(kind, size=None, duration=3, width=640, height=360, file_name=None
         "pdf": lambda: media_samples.pdf(file_name or "document"),
         "txt": lambda: f"{file_name}: sent in the Telegram simulator\n".encode(),
         "mp4": lambda: media_samples.mp4(seconds, kind != "animation", width, height),
-        "mp3": lambda: media_samples.mp3(seconds),
+        "mp3": lambda: (media_samples.mp3_claiming(seconds, float(header_duration)) if header_duration
+                        else media_samples.mp3(seconds)),
         "ogg": lambda: media_samples.ogg_opus(seconds),
         "wav": lambda: media_samples.wav(seconds),
     }.get(fmt)

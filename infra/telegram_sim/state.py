@@ -21,6 +21,9 @@ DEFAULT_CONFIG = {
     "pre_checkout_timeout_s": 10.0,  # Telegram drops a pre-checkout query the bot has not answered by then
     "rate_limit_rate": 0.0,  # chaos: this share of the bot's calls get 429 with retry_after
     "rate_limit_retry_after": 1,
+    # Telegram sends an update again when the webhook fails; these are the pauses before each new try
+    # ([] = one try only, the default here so a test sees exactly what it sent).
+    "redelivery_delays_s": [],
 }
 RATE_LIMIT_EXEMPT = {"getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands", "getFile"}
 FIRST_CALLBACK_ID = 4_000_000_000_000_000_000  # Telegram's query ids are long digit strings
@@ -50,6 +53,8 @@ class SimState:
                                 "max_connections": 40, "last_error_date": None, "last_error_message": None}
                 self.commands = {}
                 self.next_update_id = self.first_update_id
+            self.epoch = getattr(self, "epoch", 0) + 1  # pending redeliveries of an older run are dropped
+            self.pending_redeliveries = 0
             self.config = copy.deepcopy(DEFAULT_CONFIG)
             self.users, self.chats, self.blocked = {}, {}, set()
             self.messages = {}  # chat_id -> {message_id: record}
@@ -72,6 +77,9 @@ class SimState:
             for key, value in changes.items():
                 if key not in DEFAULT_CONFIG:
                     raise ValueError(f"unknown config key {key!r}; known: {sorted(DEFAULT_CONFIG)}")
+                if key == "redelivery_delays_s" and not (
+                        isinstance(value, list) and all(isinstance(v, (int, float)) and v >= 0 for v in value)):
+                    raise ValueError("redelivery_delays_s must be a list of seconds")
                 self.config[key] = copy.deepcopy(value)
             return copy.deepcopy(self.config)
 

@@ -1,5 +1,6 @@
 """Deliver updates to the bot's webhook the way Telegram does."""
 import json
+import threading
 import time
 
 import httpx
@@ -23,13 +24,18 @@ def update_type(update):
     return next((key for key in update if key != "update_id"), None)
 
 
-def deliver(sim, update, secret=REGISTERED):
-    """POST one update; returns {update_id, webhook_status, elapsed_ms, ...}."""
+def deliver(sim, update, secret=REGISTERED, attempt=1):
+    """POST one update; returns {update_id, webhook_status, elapsed_ms, ...}. With `redelivery_delays_s`
+    set, an update the webhook did not take (no answer, or not 2xx) is sent again after each delay,
+    as Telegram does, until it is taken or the delays run out."""
     require_webhook(sim)
     with sim.lock:
         hook = dict(sim.webhook)
         timeout = float(sim.config["webhook_timeout_s"])
-    entry = {"update_id": update.get("update_id"), "type": update_type(update), "time": time.time()}
+        delays = list(sim.config["redelivery_delays_s"])
+        epoch = sim.epoch
+    entry = {"update_id": update.get("update_id"), "type": update_type(update), "time": time.time(),
+             "attempt": attempt}
     if hook["allowed_updates"] and entry["type"] not in hook["allowed_updates"]:
         entry.update(webhook_status=None, elapsed_ms=0, skipped="not in allowed_updates")
         sim.record_delivery(entry)
@@ -51,7 +57,27 @@ def deliver(sim, update, secret=REGISTERED):
     sim.record_delivery(entry)
     if entry["webhook_status"] == 200:
         _run_reply_method(sim, entry.get("response_body", ""))
+    elif not 200 <= (entry["webhook_status"] or 0) < 300 and attempt <= len(delays):
+        _redeliver_later(sim, update, secret, attempt + 1, delays[attempt - 1], epoch)
     return entry
+
+
+def _redeliver_later(sim, update, secret, attempt, delay_s, epoch):
+    def again():
+        with sim.lock:
+            if sim.epoch != epoch or not sim.webhook["url"]:
+                return  # the simulator was reset meanwhile: that update belongs to an old run
+        try:
+            deliver(sim, update, secret, attempt)
+        finally:
+            with sim.lock:
+                sim.pending_redeliveries -= 1
+
+    with sim.lock:
+        sim.pending_redeliveries += 1
+    timer = threading.Timer(float(delay_s), again)
+    timer.daemon = True
+    timer.start()
 
 
 def _run_reply_method(sim, body):
