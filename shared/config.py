@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     delivery_lease_s: int = Field(default=120, gt=0)  # one attempt to deliver a result; then the sweep may retry
     sweep_quiet_s: int = Field(default=120, gt=0)  # the sweep takes over a job that has not moved for this long
     log_level: str = "INFO"
+    k_service: str = ""  # set by Cloud Run (Cloud Functions 2nd gen) on every instance: we run in production
+
+    @property
+    def production(self) -> bool:
+        """On Google Cloud (K_SERVICE), or with OIDC callers configured (EXPECTED_INVOKERS)."""
+        return bool(self.expected_invokers or self.k_service)
 
     _split_ids = field_validator("admin_ids", "free_tier_model_ids", "poll_delays_seconds", "topup_packs_rub",
                                  "expected_invokers",
@@ -104,6 +110,14 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as err:
         raise ConfigError(_explain(err)) from None
+
+
+def check_target(settings: Settings, target: str) -> None:
+    """What one function needs beyond the common settings. In production the KIE callback never runs
+    unauthenticated: without KIE_WEBHOOK_HMAC_KEY anyone could post a callback."""
+    if target == "kie_callback" and settings.production and not settings.kie_webhook_hmac_key:
+        raise ConfigError("Configuration error: KIE_WEBHOOK_HMAC_KEY is required but not set: in production "
+                          "(EXPECTED_INVOKERS or K_SERVICE set) kie_callback refuses unsigned callbacks")
 
 
 @lru_cache(maxsize=1)
