@@ -43,7 +43,8 @@ locals {
       min         = 0 # KIE does not mind a cold start
       max         = var.callback_max_instances
       enqueues    = false
-      secrets     = ["TELEGRAM_BOT_TOKEN", "KIE_WEBHOOK_HMAC_KEY"]
+      # recordInfo (the outcome is read back from KIE), the HMAC key (callbacks and our `?job=` signature)
+      secrets     = ["TELEGRAM_BOT_TOKEN", "KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY"]
     }
     "generation-worker" = {
       entry_point = "generation_worker"
@@ -59,7 +60,7 @@ locals {
       min         = 0  # background work: a cold start only delays it a little
       max         = var.worker_max_instances
       enqueues    = true # poll tasks, admin broadcast batches
-      secrets     = ["TELEGRAM_BOT_TOKEN", "KIE_API_KEY"]
+      secrets     = ["TELEGRAM_BOT_TOKEN", "KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY"] # HMAC: signs the job in callBackUrl
     }
     "free-tier-refresh" = {
       entry_point = "free_tier_refresh"

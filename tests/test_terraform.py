@@ -19,8 +19,8 @@ SECRETS = {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "KIE_API_KEY", "KIE_
 # What each target's code reads (the rest must not be mounted: least privilege).
 NEEDS = {
     "telegram_webhook": {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "KIE_API_KEY"},
-    "kie_callback": {"TELEGRAM_BOT_TOKEN", "KIE_WEBHOOK_HMAC_KEY"},
-    "generation_worker": {"TELEGRAM_BOT_TOKEN", "KIE_API_KEY"},
+    "kie_callback": {"TELEGRAM_BOT_TOKEN", "KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY"},  # recordInfo reads the outcome
+    "generation_worker": {"TELEGRAM_BOT_TOKEN", "KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY"},  # signs the job in the URL
     "reconciliation_sweep": {"TELEGRAM_BOT_TOKEN", "KIE_API_KEY"},
     "free_tier_refresh": set(),
     "housekeeping": set(),
@@ -219,6 +219,7 @@ def test_ttl_policies_and_composite_indexes():
         ("generation_events", (("status", asc), ("created_at", desc))),
         ("jobs", (("state", asc), ("updated_at", asc))),
         ("jobs", (("state", asc), ("delivered_at", asc), ("updated_at", asc))),
+        ("jobs", (("unsettled", asc), ("updated_at", asc))),
     } <= indexes
     database = resources("google_firestore_database")["main"]
     assert database["type"] == "FIRESTORE_NATIVE" and database["name"] == "(default)"
