@@ -209,11 +209,13 @@ async def _deliver(c: "Container", job: Job) -> None:
 async def give_up_delivery(c: "Container", job: Job) -> Job | None:
     """The last delivery attempt is over and nothing reached the chat: refund it (never neither), for review."""
     return await finish_failed(c, job, ErrorCode.DELIVERY_FAILED,
-                               f"result not delivered after {job.delivery_attempts} attempts", review=REVIEW_UNDELIVERED)
+                               f"result not delivered after {job.delivery_attempts} attempts",
+                               review=REVIEW_UNDELIVERED)
 
 
 async def finish_failed(c: "Container", job: Job, code: ErrorCode, message: str, *,
-                        only_if: Callable[[Job, datetime], bool] | None = None, review: str | None = None) -> Job | None:
+                        only_if: Callable[[Job, datetime], bool] | None = None,
+                        review: str | None = None) -> Job | None:
     """Refund once and tell the user; None when another call ended the job (or `only_if` no longer holds)."""
     refunded = await c.store.refund(job.id, code, message, only_if=only_if, review=review)
     if refunded is None:
@@ -244,7 +246,8 @@ def ended_text(c: "Container", job: Job, balance_kopecks: int = 0) -> str | None
     if job.state != JobState.FAILED:
         return None
     if code == ErrorCode.INSUFFICIENT_FUNDS:
-        return t(job.lang, "insufficient_funds", price=format_rub(job.price_kopecks), balance=format_rub(balance_kopecks))
+        return t(job.lang, "insufficient_funds", price=format_rub(job.price_kopecks),
+                 balance=format_rub(balance_kopecks))
     if code == ErrorCode.FREE_LIMIT_REACHED:
         return t(job.lang, "free_limit_reached", limit=c.settings.free_daily_limit)
     if code == ErrorCode.MAINTENANCE:

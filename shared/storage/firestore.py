@@ -493,7 +493,8 @@ class FirestoreStore:
             charge = decide_charge(job.price_kopecks, job.is_free, bool(job.smoke_run), balance,
                                    counts.get(job.model_id, 0), free_limit)
             if charge.refused:
-                code = ErrorCode.INSUFFICIENT_FUNDS if charge.outcome == "insufficient_funds" else ErrorCode.FREE_LIMIT_REACHED
+                code = (ErrorCode.INSUFFICIENT_FUNDS if charge.outcome == "insufficient_funds"
+                        else ErrorCode.FREE_LIMIT_REACHED)
                 return StartResult(charge.outcome, self._fail_in(tx, job_ref, job, code, now))
             free_day = None
             if charge.free_used_after is not None:
