@@ -59,10 +59,14 @@ async def run_start(c: "Container", job_id: str) -> str:
         await tell_ended(c, job)
         await c.store.record_event(job, "failed", model.category if model else "")
         return "done"
-    await c.store.record_event(job, "started", model.category if model else "")
-    # Poll first: if this instance dies after createTask, the poll chain still finds the job.
-    await c.queue.enqueue(poll_task_name(job.id, 1), {"kind": "poll", "job_id": job.id, "attempt": 1},
-                          delay=timedelta(seconds=c.settings.poll_delays_seconds[0]))
+    # The submission is marked: from here on a failure must not stop createTask (a retry of this task would
+    # not submit again). The poll comes first: if this instance dies after createTask, the chain finds the job.
+    try:
+        await c.store.record_event(job, "started", model.category if model else "")
+        await c.queue.enqueue(poll_task_name(job.id, 1), {"kind": "poll", "job_id": job.id, "attempt": 1},
+                              delay=timedelta(seconds=c.settings.poll_delays_seconds[0]))
+    except Exception:  # the callback and the reconciliation sweep still finish the job
+        log.exception("started event or first poll not written", extra=_ctx(job))
     try:
         payload = build_payload(model, job.inputs) if model else None
     except InvalidInput:
