@@ -619,7 +619,8 @@ class FirestoreStore:
     async def claim_notice(self, job_id: str, quiet: timedelta, max_attempts: int = NOTICE_ATTEMPTS) -> Job | None:
         """An ended job whose user was not told yet (the notice was lost, e.g. to a long flood wait): the caller
         may send it again now. Claimed by moving `updated_at`, so a second sweep leaves it alone; after
-        `max_attempts` the job is settled untold (logged). None when there is nothing to send."""
+        `max_attempts` the job is settled untold (the user blocked the bot, say). None when there is nothing
+        to send."""
         ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
