@@ -1,7 +1,10 @@
 """kie_callback: the provider posts a finished task here (HMAC-signed when a key is configured).
 
 KIE signs the task id and a timestamp, not the body: a signed callback is only a trigger, and the outcome
-(success and result URLs, or failure) is read back from KIE's recordInfo before anything is applied."""
+(success and result URLs, or failure) is read back from KIE's recordInfo before anything is applied.
+The callback URL we give KIE names the job (`?job=<id>&sig=<our HMAC of the id>`), so a task id can be
+attached to a job whose worker never stored it; a `job` we did not sign is ignored (and without a key, always).
+In production the function does not start without KIE_WEBHOOK_HMAC_KEY (shared/config.py `check_target`)."""
 from __future__ import annotations
 
 import logging
@@ -69,5 +72,17 @@ def kie_callback(request: flask.Request) -> flask.typing.ResponseReturnValue:
         if not verify_signature(key, task_id, request.headers.get("X-Webhook-Timestamp"),
                                 request.headers.get("X-Webhook-Signature")):
             return "bad signature", 401
-    job_id = request.args.get("job")  # our own callback URL names the job; anything else is ignored
-    return runtime.run(_complete(job_id if job_id and JOB_ID.fullmatch(job_id) else None, data), timeout=50)
+    return runtime.run(_complete(_signed_job(request, key), data), timeout=50)
+
+
+def _signed_job(request: flask.Request, key: str) -> str | None:
+    """The job our own callback URL names, if we signed it; anything else is ignored."""
+    from shared.clients.kie import job_signature_ok
+
+    job_id = request.args.get("job")
+    if not key or not job_id or not JOB_ID.fullmatch(job_id):
+        return None
+    if not job_signature_ok(key, job_id, request.args.get("sig")):
+        log.warning("callback names a job without our signature; ignored")
+        return None
+    return job_id

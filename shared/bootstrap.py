@@ -122,9 +122,14 @@ def container() -> Container:
 
 
 def check_startup() -> None:
-    """Called when main is imported: a bad setting or catalog stops the instance with one clear line."""
+    """Called when main is imported: a bad setting or catalog stops the instance with one clear line.
+    functions-framework (locally and on Google Cloud) names the function it serves in FUNCTION_TARGET."""
+    import os
+
+    from shared.config import check_target
+
     try:
-        container()
+        check_target(container().settings, os.environ.get("FUNCTION_TARGET", ""))
     except (ConfigError, StartupError) as err:
         logging.getLogger("startup").critical(str(err))
         raise SystemExit(str(err)) from None

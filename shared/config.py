@@ -57,6 +57,7 @@ class Core(Section):
     settings_cache_seconds: float = Field(default=30, ge=0)  # how long an instance trusts the stored free tier and switches
     pricing_truth_path: str = ""  # a pricing truth file to use instead of the shipped one (free_tier_refresh reads it each run)
     log_level: str = "INFO"
+    k_service: str = ""  # set by Cloud Run (Cloud Functions 2nd gen) on every instance, and by the local stack
 
     _core_lists = field_validator("expected_invokers", "admin_ids", "free_tier_model_ids", mode="before")(
         staticmethod(_csv))
@@ -230,6 +231,15 @@ def load_function_settings(function: str | None) -> FunctionSettings:
     if problems:
         raise ConfigError("Configuration error: " + "; ".join(problems))
     return FunctionSettings(function or "a process that is no one function", loaded)
+
+
+def check_target(settings: Settings | FunctionSettings, target: str) -> None:
+    """What one function needs beyond the common settings. In production the KIE callback never runs
+    unauthenticated: without KIE_WEBHOOK_HMAC_KEY anyone could post a callback."""
+    production = bool(settings.expected_invokers or settings.k_service)
+    if target == "kie_callback" and production and not settings.kie_webhook_hmac_key:
+        raise ConfigError("Configuration error: KIE_WEBHOOK_HMAC_KEY is required but not set: in production "
+                          "(EXPECTED_INVOKERS or K_SERVICE set) kie_callback refuses unsigned callbacks")
 
 
 @lru_cache(maxsize=1)

@@ -171,8 +171,26 @@ resource "google_firestore_index" "events_status_created_desc" {
   }
 }
 
-# Reconciliation sweep: jobs where state in [confirmed, queued, running] and updated_at < T
-# order by updated_at (shared/storage/admin.py `unfinished_jobs`)
+# Reconciliation sweep: jobs where unsettled == true and updated_at < T order by updated_at
+# (shared/storage/admin.py `unsettled_jobs`). Only jobs that still need something carry unsettled = true,
+# so settled ones never crowd out fresh ones.
+resource "google_firestore_index" "jobs_unsettled_updated_asc" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "unsettled"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "updated_at"
+    order      = "ASCENDING"
+  }
+}
+
+# Housekeeping hands jobs written before `unsettled` existed to the sweep (shared/storage/admin.py
+# `adopt_legacy_jobs`): jobs where state in [confirmed, queued, running] and updated_at < T order by updated_at
 resource "google_firestore_index" "jobs_state_updated_asc" {
   project    = var.project_id
   database   = google_firestore_database.main.name
@@ -188,8 +206,8 @@ resource "google_firestore_index" "jobs_state_updated_asc" {
   }
 }
 
-# Reconciliation sweep, results not delivered yet: state == succeeded and delivered_at == null and
-# updated_at < T order by updated_at (shared/storage/admin.py `undelivered_jobs`)
+# ...and results not delivered yet: state == succeeded and delivered_at == null and updated_at < T
+# order by updated_at (the same `adopt_legacy_jobs`)
 resource "google_firestore_index" "jobs_state_delivered_updated_asc" {
   project    = var.project_id
   database   = google_firestore_database.main.name

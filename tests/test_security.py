@@ -640,8 +640,13 @@ def test_signed_callback_for_an_unknown_task_changes_nothing(finished_job, db, h
     before, messages = snapshot(db), len(u.bot_messages())
     success = {"taskId": "no-such-task", "state": "success", "resultJson": '{"resultUrls": ["http://x/y.png"]}'}
     failure = {"taskId": "no-such-task", "state": "fail"}
+    ours = dict(httpx.URL(callback["url"]).params)  # the job as our callback URL names it: signed
+    assert ours["job"] == job.id and ours["sig"]
+    forged = ours["sig"][:-1] + ("1" if ours["sig"].endswith("0") else "0")
     for data, params, status in ((success, {}, 200), (failure, {}, 200),
-                                 (failure, {"job": job.id}, 400),  # a real job, but not this task's
+                                 (failure, ours, 400),  # a real job, but not this task's
+                                 (failure, {"job": job.id}, 200),  # not signed by us: ignored
+                                 (failure, {"job": job.id, "sig": forged}, 200),
                                  (failure, {"job": "../../users/7301"}, 200), (failure, {"job": "x" * 2000}, 200)):
         response = http.post(callback["url"].split("?")[0], params=params, json={"code": 200, "data": data},
                              headers=signed(data["taskId"]))

@@ -323,6 +323,7 @@ def test_ttl_policies_and_composite_indexes():
         ("jobs", (("state", asc), ("updated_at", asc))),
         ("jobs", (("state", asc), ("delivered_at", asc), ("updated_at", asc))),
         ("jobs", (("user_id", asc), ("created_at", desc))),  # the admin user card
+        ("jobs", (("unsettled", asc), ("updated_at", asc))),
     } <= indexes
     database = resources("google_firestore_database")["main"]
     assert database["type"] == "FIRESTORE_NATIVE" and database["name"] == "(default)"

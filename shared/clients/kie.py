@@ -67,7 +67,24 @@ def verify_signature(key: str, task_id: str, timestamp: str | None, signature: s
         age = abs((now if now is not None else time.time()) - int(timestamp))
     except ValueError:
         return False
-    return age <= SIGNATURE_WINDOW_S and hmac.compare_digest(sign(key, task_id, timestamp), signature)
+    return age <= SIGNATURE_WINDOW_S and hmac.compare_digest(sign(key, task_id, timestamp).encode(), signature.encode())
+
+
+def sign_job(key: str, job_id: str) -> str:
+    """Our signature of a job id in the callback URL we give KIE (`?job=<id>&sig=<this>`). KIE signs only the
+    task id, so the query is ours to protect: a `job` we did not sign is ignored."""
+    return hmac.new(key.encode(), f"job:{job_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def job_signature_ok(key: str, job_id: str, signature: str | None) -> bool:
+    return bool(key and signature) and hmac.compare_digest(sign_job(key, job_id).encode(), signature.encode())
+
+
+def callback_url(base: str, key: str, job_id: str) -> str:
+    """The callBackUrl for a job: naming it (signed) when we have a key, else the bare URL."""
+    if not key:
+        return base
+    return f"{base}?job={job_id}&sig={sign_job(key, job_id)}"
 
 
 class KieClient:
@@ -82,10 +99,12 @@ class KieClient:
     async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
         try:
             response = await self._http.request(method, url, headers=self._headers, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
+            raise KieError(503, f"network: {err}") from err  # never reached KIE: safe to try again
         except httpx.TimeoutException as err:
             raise KieError(504, f"timeout: {err}") from err
-        except httpx.HTTPError as err:
-            raise KieError(503, f"network: {err}") from err
+        except httpx.HTTPError as err:  # sent, but no answer: KIE may have acted on it, as after a timeout
+            raise KieError(504, f"network: {err}") from err
         try:
             body = response.json()
         except ValueError:

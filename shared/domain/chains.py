@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.catalog import ModelSpec
+from shared.domain.jobs import Job, JobState
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,15 @@ def chains_for(model: ModelSpec, enabled: set[str]) -> list[Chain]:
 
 def chain(key: str) -> Chain | None:
     return next((c for c in CHAINS if c.key == key), None)
+
+
+def feeders(model_id: str) -> tuple[str, ...]:
+    """The models whose results a model takes by task id (grok upscale: a grok video)."""
+    return GROK_VIDEO if any(c.model_id == model_id and c.source == "task" for c in CHAINS) else ()
+
+
+def task_source_ok(model_id: str, source: Job | None, user_id: int) -> bool:
+    """A task id may feed `model_id` only when it is the user's own succeeded job of a model that can feed it
+    (a typed id of someone else's video, or of any task of our provider account, is refused)."""
+    return (source is not None and source.user_id == user_id and source.state == JobState.SUCCEEDED
+            and source.model_id in feeders(model_id))

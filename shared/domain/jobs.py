@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -27,7 +28,13 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.CONFIRMED: frozenset({JobState.QUEUED, JobState.FAILED, JobState.CANCELLED}),
     JobState.QUEUED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
     JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.REFUNDED}),
+    # A result that could not be delivered after the last attempt is refunded (never neither).
+    JobState.SUCCEEDED: frozenset({JobState.REFUNDED}),
 }
+DELIVERY_ATTEMPTS = 5  # sends of one result before it is refunded
+# Result URLs "typically expire after 24 hours" (the provider keeps the files 14 days, but under new URLs):
+# /history re-sends from the stored URLs only this long after the job finished, a margin under the 24 h.
+RESULT_URLS_VALID = timedelta(hours=20)
 
 
 class IllegalTransition(RuntimeError):
@@ -54,11 +61,18 @@ class ErrorCode(StrEnum):
     TIMEOUT = "TIMEOUT"
     DELIVERY_FAILED = "DELIVERY_FAILED"
     INTERNAL = "INTERNAL"
+    # Our provider account was refused (key invalid 401, key usage cap 433, feature disabled 505): our
+    # outage, not the user's request. Refunded with a neutral reason; admins are alerted.
+    PROVIDER_ACCESS = "PROVIDER_ACCESS"
+    MAINTENANCE = "MAINTENANCE"  # maintenance mode began between confirmation and start: nothing charged
+    MODEL_DISABLED = "MODEL_DISABLED"  # the model was switched off after confirmation: nothing charged
 
 
 def classify_kie_code(code: int) -> ErrorCode:
     """Map a KIE envelope/HTTP code to our error class."""
-    if code == 429 or code == 433:
+    if code in (401, 433, 505):
+        return ErrorCode.PROVIDER_ACCESS
+    if code == 429:
         return ErrorCode.PROVIDER_RATE_LIMITED
     if code == 455 or code >= 500 and code != 501 or code == 402:
         # 402 is *our* KIE account running dry: the provider is unavailable to the user.
@@ -112,11 +126,15 @@ class Job(BaseModel):
     status_message_id: int | None = None
     poll_attempt: int = 0
     lease_until: datetime | None = None
+    submitted_at: datetime | None = None  # the worker began createTask: never submitted again (see `start`)
     delivered_at: datetime | None = None
     delivery_until: datetime | None = None  # while someone delivers the result; another waits until it passes
     delivery_attempts: int = 0
     delivered_files: list[dict[str, str]] = []
-    smoke_run: str | None = None  # an admin smoke test: charged to nobody  # Telegram file ids of the result: history re-sends them free
+    smoke_run: str | None = None  # an admin smoke test: charged to nobody
+    unsettled: bool = False  # still needs something (start, result, delivery, refund, telling the user): swept
+    notice_attempts: int = 0  # re-sends of the final notice by the sweep
+    review: str | None = None  # why admins should look at it (see REVIEW_*)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     confirmed_at: datetime | None = None
@@ -128,3 +146,58 @@ class Job(BaseModel):
     @property
     def terminal(self) -> bool:
         return self.state in TERMINAL
+
+
+# Why a job is flagged for admins (`review`): each one also sends them a message.
+REVIEW_UNDELIVERED = "UNDELIVERED"  # the result could not be sent after the last attempt: refunded
+REVIEW_SUBMIT_UNCONFIRMED = "SUBMIT_UNCONFIRMED"  # createTask began but no task id came back, nor a callback
+REVIEW_MALFORMED = "MALFORMED"  # the document does not parse: the sweep leaves it to a human
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The admin switches a job must pass at the worker's start (they may have changed since confirmation)."""
+
+    maintenance: bool = False
+    disabled_models: frozenset[str] = frozenset()
+    admins: frozenset[int] = frozenset()  # admins keep using the bot in maintenance
+
+    def refusal(self, job: Job) -> ErrorCode | None:
+        if job.smoke_run:  # an admin's smoke test checks the models as they are
+            return None
+        if job.model_id in self.disabled_models:
+            return ErrorCode.MODEL_DISABLED
+        if self.maintenance and job.user_id not in self.admins:
+            return ErrorCode.MAINTENANCE
+        return None
+
+
+def delivery_step(job: Job, now: datetime, max_attempts: int = DELIVERY_ATTEMPTS) -> str:
+    """For a succeeded job: 'done' (delivered), 'busy' (an attempt holds the lease), 'deliver' (another
+    attempt may start) or 'give_up' (the last attempt is over: refund it)."""
+    if job.state != JobState.SUCCEEDED or job.delivered_at:
+        return "done"
+    if job.delivery_until and job.delivery_until > now:
+        return "busy"
+    return "deliver" if job.delivery_attempts < max_attempts else "give_up"
+
+
+def refundable(job: Job, now: datetime, max_attempts: int = DELIVERY_ATTEMPTS) -> bool:
+    """A running job, or a result that ran out of delivery attempts."""
+    if job.state == JobState.RUNNING:
+        return True
+    return delivery_step(job, now, max_attempts) == "give_up"
+
+
+def abandoned(job: Job, now: datetime, quiet: timedelta) -> bool:
+    """Running, nothing ever submitted (no marker, no task id) and nobody holding the submission lease: a
+    job whose worker died before createTask (written before the marker existed). Checked again inside the
+    refund transaction, so a retried worker that took the lease meanwhile wins over a stale read."""
+    return (job.state == JobState.RUNNING and not job.kie_task_id and job.submitted_at is None
+            and (job.lease_until is None or job.lease_until < now - quiet))
+
+
+def results_fresh(job: Job, now: datetime) -> bool:
+    """Can /history send the stored result URLs again (see RESULT_URLS_VALID)?"""
+    return (job.state == JobState.SUCCEEDED and bool(job.result_urls) and job.finished_at is not None
+            and now - job.finished_at < RESULT_URLS_VALID)

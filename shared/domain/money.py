@@ -76,7 +76,8 @@ def rub_for_stars(stars: int, stars_per_100_rub: Decimal) -> int:
     return int((Decimal(stars) * 100 / stars_per_100_rub * 100).to_integral_value(rounding=ROUND_FLOOR))
 
 
-# =====================================================================================================
+# ==============================================================================================
+
 # Money decisions outside generations: top-ups, Stars refunds, bonuses, admin adjustments.
 #
 # Each storage transaction reads the documents, calls one of these functions and writes the entries it
@@ -227,3 +228,65 @@ def refund_not_done(payment: Payment | None, attempt: int, reason: str) -> Money
     if payment is None or payment.refund != "pending" or payment.refund_attempts != attempt:
         return MoneyDecision("stale")
     return MoneyDecision("reverted", refund_revert(payment, attempt, reason))
+=======
+# --- A generation's charge and its refund ------------------------------------------------------------
+# The worker's start transaction (storage `start`) and the refund transaction (storage `refund`) read the
+# balance or today's free uses, ask these functions, then write what they decided. Nothing here reads or
+# writes anything.
+
+PAID, FREE, SMOKE = "paid", "free", "smoke"
+INSUFFICIENT_FUNDS, FREE_LIMIT = "insufficient_funds", "free_limit"
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What starting a generation takes: the price from the balance, one free use, nothing (an admin smoke
+    test), or nothing because it is refused (`INSUFFICIENT_FUNDS`, `FREE_LIMIT`)."""
+
+    outcome: str
+    amount_kopecks: int = 0  # taken from the balance (a `charge_{job}` ledger entry of minus this)
+    balance_after: int | None = None
+    free_used_after: int | None = None  # the model's free uses today, this one included
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome in (INSUFFICIENT_FUNDS, FREE_LIMIT)
+
+
+def decide_charge(price_kopecks: int, is_free: bool, smoke: bool, balance_kopecks: int, free_used: int,
+                  free_limit: int) -> Charge:
+    """The charge for a confirmed job: the price fixed at confirmation, or one free use within the daily limit."""
+    if smoke:
+        return Charge(SMOKE)
+    if is_free:
+        if free_used >= free_limit:
+            return Charge(FREE_LIMIT)
+        return Charge(FREE, free_used_after=free_used + 1)
+    if balance_kopecks < price_kopecks:
+        return Charge(INSUFFICIENT_FUNDS)
+    return Charge(PAID, price_kopecks, balance_kopecks - price_kopecks)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """What ending a charged job without a result gives back: the money, or the free use."""
+
+    amount_kopecks: int = 0  # back to the balance (a `refund_{job}` ledger entry)
+    balance_after: int | None = None
+    free_used_after: int | None = None  # the free uses of that day after giving this one back
+
+    @property
+    def gives_money(self) -> bool:
+        return self.amount_kopecks > 0
+
+
+def decide_refund(charged_kopecks: int, free_day: str | None, already_refunded: bool, balance_kopecks: int,
+                  free_used: int) -> Refund:
+    """Money back once (the `refund_{job}` entry is the proof); a free use goes back to the day it was taken."""
+    if charged_kopecks > 0:
+        if already_refunded:
+            return Refund()
+        return Refund(charged_kopecks, balance_kopecks + charged_kopecks)
+    if free_day:
+        return Refund(free_used_after=max(0, free_used - 1))
+    return Refund()

@@ -22,7 +22,7 @@ from shared.services.keyboards import keyboard
 from shared.storage import admin as store_admin
 from shared.storage.firestore import JOBS, LEDGER, USERS, User
 from shared.ui import callbacks as cb
-from shared.ui.screens import Screen
+from shared.ui.screens import Screen, clip
 from shared.ui.texts import t
 
 if TYPE_CHECKING:
@@ -32,6 +32,23 @@ log = logging.getLogger("admin")
 PREFIX = "adm"
 PAGE = 10
 FILTER = re.compile(r"(user|model|from|to)=(\S+)")
+MAX_TEXT = 4096  # Telegram's limit for a message
+
+
+def esc_clip(value: object, limit: int) -> str:
+    """A value for an HTML screen: cut first, then escaped (cutting escaped text splits `&amp;` and tags)."""
+    return html.escape(clip(str(value), limit))
+
+
+def fit_lines(lines: list[str], room: int) -> str:
+    """As many whole lines as fit in `room` characters (a cut mid-line could split a tag)."""
+    kept, used = [], 0
+    for line in lines:
+        if used + len(line) + 1 > room:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
 
 
 def data(*parts: object) -> str:
@@ -176,7 +193,7 @@ class AdminHandlers:
             return
         lines = "\n".join(t("ru", "adm_error_line", date=_when(r["created_at"]), user=r.get("user_id"),
                             model=html.escape(str(r.get("model_id"))), code=r.get("error_code") or "?",
-                            rq=r.get("request_id") or "", message=html.escape(str(r.get("error_message") or ""))[:120])
+                            rq=r.get("request_id") or "", message=esc_clip(r.get("error_message") or "", 120))
                           for r in chunk)
         await self._reply(update, Screen(t("ru", "adm_errors", count=len(rows), filters=self._filter_text(f),
                                            lines=lines), buttons))
@@ -207,7 +224,8 @@ class AdminHandlers:
         rq = "RQ-" + rq[3:].lower() if rq.startswith("RQ-") else rq
         job = await store_admin.job_by_request_id(self.c.store, rq)
         if job is None:
-            await update.effective_chat.send_message(t("ru", "adm_rq_none", rq=html.escape(rq)))
+            await update.effective_chat.send_message(t("ru", "adm_rq_none", rq=esc_clip(rq, 100)),
+                                                     parse_mode=ParseMode.HTML)
             return
         events = await store_admin.events_of_job(self.c.store, job.id)
         ledger = await store_admin.ledger_of_ref(self.c.store, job.id)
@@ -217,10 +235,11 @@ class AdminHandlers:
                                 + (f" {e['duration_ms']} ms" if e.get("duration_ms") else "") for e in events) or "—"
         ledger_lines = "\n".join(f"{_when(e['created_at'])} {e['kind']} {format_rub(e['amount_kopecks'])}"
                                  for e in ledger) or "—"
-        inputs = html.escape(json.dumps(job.inputs, ensure_ascii=False, indent=1))[:1500]
+        inputs = esc_clip(json.dumps(job.inputs, ensure_ascii=False, indent=1), 1500)
         screen = Screen(t("ru", "adm_rq", rq=rq, user=job.user_id, model=html.escape(job.model_id), state=job.state,
                           price=format_rub(job.price_kopecks), free=" (бесплатно)" if job.is_free else "",
-                          task=job.kie_task_id or "—", error=html.escape(f"{job.error_code or '—'} {job.error_message or ''}"),
+                          task=esc_clip(job.kie_task_id or "—", 100),
+                          error=esc_clip(f"{job.error_code or '—'} {job.error_message or ''}", 600),
                           inputs=inputs, history=history or "—", events=event_lines, ledger=ledger_lines),
                         [[(t("ru", "adm_btn_user"), data("u", job.user_id))], *self._back()])
         await self._reply(update, screen)
@@ -236,14 +255,16 @@ class AdminHandlers:
         elif query:
             found = await store_admin.user_by_username(self.c.store, query.lstrip("@"))
         if found is None:
-            await update.effective_chat.send_message(t("ru", "adm_user_none", query=html.escape(query)))
+            await update.effective_chat.send_message(t("ru", "adm_user_none", query=esc_clip(query, 100)),
+                                                     parse_mode=ParseMode.HTML)
             return
         await self.show_user(update, user, str(found.user_id))
 
     async def show_user(self, update: Update, admin: User, user_id: str) -> None:
         target = await self.c.store.get_user(int(user_id))
         if target is None:
-            await update.effective_chat.send_message(t("ru", "adm_user_none", query=user_id))
+            await update.effective_chat.send_message(t("ru", "adm_user_none", query=esc_clip(user_id, 100)),
+                                                     parse_mode=ParseMode.HTML)
             return
         ledger = await self.c.store.page(LEDGER, target.user_id, 8)
         jobs = await self.c.store.page(JOBS, target.user_id, 8)
@@ -316,10 +337,12 @@ class AdminHandlers:
         result = stats_mod.period_stats(list(by_id.values()), events, ledger, start, end,
                                         markup=self.c.settings.pricing_markup)
         period = {"1": t("ru", "adm_btn_today"), "7": t("ru", "adm_btn_7"), "30": t("ru", "adm_btn_30")}.get(days, days)
-        text = t("ru", "adm_stats_title", period=period) + "\n" + stats_mod.render_table(result, "ru")
+        table = stats_mod.render_table(result, "ru")  # at most MAX_TEXT, with its own title line
+        title = t("ru", "adm_stats_title", period=period)
+        text = f"{title}\n{table}" if len(title) + 1 + len(table) <= MAX_TEXT else table
         buttons = [[(t("ru", "adm_btn_today"), data("stats", 1)), (t("ru", "adm_btn_7"), data("stats", 7)),
                     (t("ru", "adm_btn_30"), data("stats", 30))], *self._back()]
-        await update.effective_chat.send_message(text[:4096], parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons))
+        await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons))
         png = chart.render_chart(result, "ru")
         await update.effective_chat.send_photo(InputFile(io.BytesIO(png), "stats.png"))
 
@@ -377,7 +400,8 @@ class AdminHandlers:
         try:
             credits = await self.c.kie.credits()
         except KieError as err:
-            await update.effective_chat.send_message(t("ru", "adm_kie_error", error=html.escape(str(err))))
+            await update.effective_chat.send_message(t("ru", "adm_kie_error", error=esc_clip(err, 500)),
+                                                     parse_mode=ParseMode.HTML)
             return
         usd = Decimal(str(credits)) * Decimal("0.005")
         await self._reply(update, Screen(t("ru", "adm_kie", credits=f"{credits:g}", usd=f"{usd:.2f}",
@@ -417,9 +441,9 @@ class AdminHandlers:
         if not rows:
             await self._reply(update, Screen(t("ru", "adm_log_empty"), self._back()))
             return
-        lines = "\n".join(t("ru", "adm_log_line", date=_when(r["at"]), admin=r["admin_id"],
-                            action=html.escape(str(r["action"])), target=html.escape(str(r["target"])),
-                            old=html.escape(str(r.get("old")))[:60], new=html.escape(str(r.get("new")))[:60])
-                          for r in rows)
-        await self._reply(update, Screen(t("ru", "adm_log", lines=lines)[:4096], self._back()))
+        lines = [t("ru", "adm_log_line", date=_when(r["at"]), admin=r["admin_id"],
+                   action=esc_clip(r["action"], 100), target=esc_clip(r["target"], 100),
+                   old=esc_clip(r.get("old"), 60), new=esc_clip(r.get("new"), 60)) for r in rows]
+        room = MAX_TEXT - len(t("ru", "adm_log", lines=""))
+        await self._reply(update, Screen(t("ru", "adm_log", lines=fit_lines(lines, room)), self._back()))
 

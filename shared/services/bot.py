@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from telegram import Update
@@ -15,8 +16,8 @@ from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, Con
                           PreCheckoutQueryHandler, filters)
 
 from shared.catalog import FieldSpec, ModelSpec
-from shared.domain.chains import chain, chains_for
-from shared.domain.jobs import ErrorCode, Job, JobState, new_job_id, new_request_id
+from shared.domain.chains import chain, chains_for, task_source_ok
+from shared.domain.jobs import ErrorCode, Job, JobState, new_job_id, new_request_id, results_fresh
 from shared.domain.clock import utcnow
 from shared.domain.money import (REF_PREFIX, invoice_id_from, invoice_payload, parse_rub_amount, precheckout_problem,
                                  referral_code, referrer_from_payload, stars_for)
@@ -405,7 +406,8 @@ class Handlers:
                                                         newer, older))
 
     async def _history_item(self, update: Update, user: User, job_id: str) -> None:
-        """Send a past result again by Telegram file id: no new charge, no provider call."""
+        """Send a past result again by Telegram file id, or from its result URLs while they are valid: no new
+        charge, no provider call. A refunded result (never delivered) is not sent: it was given back."""
         job = await self.c.store.get_job(job_id)
         if job is None or job.user_id != user.user_id:
             await update.effective_chat.send_message(t(user.language, "stale"))
@@ -416,7 +418,10 @@ class Handlers:
         caption = t(user.language, key, name=screens.esc(name), price=format_rub(job.price_kopecks), rq=job.request_id)
         actions = keyboard(screens.result_actions(user.language, job, model, chains_for(
             model, {m.id for m in await self.c.enabled_models()}))) if model else None
-        if not job.delivered_files:
+        if job.state == JobState.SUCCEEDED and not job.delivered_files and results_fresh(job, utcnow()):
+            await self._resend_from_urls(update, user.language, job, model, caption, actions)
+            return
+        if job.state != JobState.SUCCEEDED or not job.delivered_files:
             await update.effective_chat.send_message(t(user.language, "history_resend_missing"),
                                                      reply_markup=actions)
             return
@@ -425,6 +430,23 @@ class Handlers:
             send = getattr(update.effective_chat, f"send_{item['kind']}")
             await send(item["file_id"], caption=caption if i == 0 else None, parse_mode=ParseMode.HTML,
                        reply_markup=actions if last else None)
+
+    async def _resend_from_urls(self, update: Update, lang: str, job: Job, model: ModelSpec | None, caption: str,
+                                actions: Any) -> None:
+        """The result from its stored URLs (delivery is imported here only: the webhook's cold path stays
+        light). At most 20 MB pass through this instance, as for a media input; bigger files go as links."""
+        from shared.services import delivery
+
+        limits = replace(delivery.LIMITS, file_upload=delivery.LIMITS.file_by_url,
+                         download_max=delivery.LIMITS.file_by_url)
+        files: list[dict[str, str]] = []
+        sent = await delivery.send_result(self.c.bot, update.effective_chat.id, model.output if model else "image",
+                                          job.result_urls, caption, reply_markup=actions, lang=lang,
+                                          limits=limits, files=files)
+        if not sent:
+            await update.effective_chat.send_message(t(lang, "history_resend_missing"))
+        elif files:  # next time by file id
+            await self.c.store.set_job_fields(job.id, delivered_files=files)
 
     async def ref_cmd(self, update: Update, user: User) -> None:
         """/ref."""
@@ -614,11 +636,14 @@ class Handlers:
     async def _chain(self, update: Update, user: User, job_id: str, key: str) -> None:
         job = await self._finished_job(update, user, job_id)
         link = chain(key)
-        if job is None or link is None or not job.result_urls:
+        if job is None or link is None or not job.result_urls or job.state != JobState.SUCCEEDED:
             return
         target = self.c.catalog.get(link.model_id)
         field = target.field(link.field)
         if link.source == "task":
+            if not task_source_ok(target.id, job, user.user_id):
+                await self.stale_button(update, user)
+                return
             await self._draft_from(update, user, target, {field.name: job.kie_task_id}, {}, [])
             return
         url = job.result_urls[0]
@@ -692,11 +717,18 @@ class Handlers:
         confirmed = outcome.job
         try:
             await enqueue_start(self.c, confirmed)
-        except Exception:  # the queue is down: end the job now, nothing was charged
+        except Exception:  # the queue is down: end the job now, nothing was charged...
             log.exception("enqueue failed", extra={"job_id": job.id, "request_id": confirmed.request_id})
-            await self.c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value)
-            await self._show(update, Screen(t(lang, "not_started", rq=confirmed.request_id)))
-            return
+            failed = await self.c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value,
+                                             unsettled=False)
+            if failed is not None:
+                await self._show(update, Screen(t(lang, "not_started", rq=confirmed.request_id)))
+                return
+            # ...unless the task was accepted after all and the worker has the job (maybe charged it already):
+            # then it is running like any other, and the worker tells how it ends (or already has).
+            current = await self.c.store.get_job(job.id)
+            if current is None or current.terminal:
+                return
         eta = t(lang, f"eta_{model.output}")
         started = t(lang, "started", name=screens.esc(model.name.get(lang)), eta=eta, rq=confirmed.request_id)
         left = user.balance_kopecks - (0 if offer.is_free else offer.price)
@@ -748,6 +780,10 @@ class Handlers:
             value = check_value(field, text)
         except InvalidInput as err:
             await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
+            return
+        if field.type == "task_ref" and not task_source_ok(
+                model.id, await self.c.store.find_job_by_task(str(value)), user.user_id):
+            await update.effective_chat.send_message(t(lang, "task_ref_not_yours"), parse_mode=ParseMode.HTML)
             return
         job = await self._change_draft(update, user, job.id,
                                        lambda draft: {"inputs": {**draft.inputs, field.name: value}, "editing": None})

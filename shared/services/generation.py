@@ -3,23 +3,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable
 
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from shared.clients.kie import KieError, TaskRecord
+from shared.clients.kie import KieError, TaskRecord, callback_url
 from shared.domain.clock import utcnow
-from shared.domain.jobs import RETRYABLE, ErrorCode, Job, JobState
+from shared.domain.jobs import (DELIVERY_ATTEMPTS, RETRYABLE, REVIEW_SUBMIT_UNCONFIRMED, REVIEW_UNDELIVERED, ErrorCode,
+                                Gate, Job, JobState)
 from shared.domain.pricing import format_rub
 from shared.domain.validation import InvalidInput, build_payload
 from shared.logs import mask_user
 from shared.domain.chains import chains_for
-from shared.services import delivery
+from shared.services import alerts, delivery
 from shared.services.keyboards import keyboard
 from shared.ui.screens import esc, result_actions
-from shared.ui.texts import t
+from shared.ui.texts import TEXTS, t
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -38,24 +39,34 @@ def poll_task_name(job_id: str, attempt: int) -> str:
 
 async def run_start(c: "Container", job_id: str) -> str:
     """Worker entry for a new job. Returns 'done' or 'retry' (the task is redelivered later)."""
-    result = await c.store.start(job_id, c.settings.free_daily_limit, timedelta(seconds=c.settings.submit_lease_s))
+    runtime = await c.runtime()  # maintenance or a model switched off since confirmation: nothing is charged
+    gate = Gate(maintenance=runtime["maintenance"], disabled_models=frozenset(runtime["disabled_models"]),
+                admins=frozenset(c.settings.admin_ids))
+    result = await c.store.start(job_id, c.settings.free_daily_limit, timedelta(seconds=c.settings.submit_lease_s),
+                                 gate)
     job = result.job
     if job is None:
         log.warning("start task for an unknown job %s", job_id)
         return "done"
     if result.status == "busy":
         return "retry"
-    if result.status == "not_pending":
-        log.info("duplicate start ignored (state %s)", job.state, extra=_ctx(job))
-        return "done"
-    if result.status in ("insufficient_funds", "free_limit"):
-        await _tell_not_started(c, job, result.status)
+    if result.status in ("not_pending", "submitted"):
+        # 'submitted': createTask may have been sent already; never twice. Its callback or the deadline ends it.
+        log.info("duplicate start ignored (%s, state %s)", result.status, job.state, extra=_ctx(job))
         return "done"
     model = c.catalog.get(job.model_id)
-    await c.store.record_event(job, "started", model.category if model else "")
-    # Poll first: if this instance dies after createTask, the poll chain still finds the job.
-    await c.queue.enqueue(poll_task_name(job.id, 1), {"kind": "poll", "job_id": job.id, "attempt": 1},
-                          delay=timedelta(seconds=c.settings.poll_delays_seconds[0]))
+    if result.status in ("insufficient_funds", "free_limit", "closed"):
+        await tell_ended(c, job)
+        await c.store.record_event(job, "failed", model.category if model else "")
+        return "done"
+    # The submission is marked: from here on a failure must not stop createTask (a retry of this task would
+    # not submit again). The poll comes first: if this instance dies after createTask, the chain finds the job.
+    try:
+        await c.store.record_event(job, "started", model.category if model else "")
+        await c.queue.enqueue(poll_task_name(job.id, 1), {"kind": "poll", "job_id": job.id, "attempt": 1},
+                              delay=timedelta(seconds=c.settings.poll_delays_seconds[0]))
+    except Exception:  # the callback and the reconciliation sweep still finish the job
+        log.exception("started event or first poll not written", extra=_ctx(job))
     try:
         payload = build_payload(model, job.inputs) if model else None
     except InvalidInput:
@@ -66,7 +77,14 @@ async def run_start(c: "Container", job_id: str) -> str:
     try:
         task_id = await _create_with_retries(c, job, payload)
     except KieError as err:
+        if err.code == 504:
+            # No answer: the task may exist. Never sent again; its callback (the URL names the job) attaches
+            # it, or the deadline refunds it for review (run_poll, the sweep).
+            log.warning("createTask outcome unknown: %s", err, extra=_ctx(job))
+            return "done"
         await finish_failed(c, job, err.error_code, err.message)
+        if err.error_code == ErrorCode.PROVIDER_ACCESS:
+            await alerts.provider_access(c, err.code, err.message)
         return "done"
     await c.store.set_task_id(job.id, task_id)
     log.info("submitted to provider task %s", task_id, extra=_ctx(job))
@@ -75,12 +93,12 @@ async def run_start(c: "Container", job_id: str) -> str:
 
 
 async def _create_with_retries(c: "Container", job: Job, payload: dict[str, Any]) -> str:
-    callback = f"{c.settings.callback_url}?job={job.id}"
+    callback = callback_url(c.settings.callback_url, c.settings.kie_webhook_hmac_key, job.id)
     for attempt, pause in enumerate((*SUBMIT_RETRY_DELAYS, None)):
         try:
             return await c.kie.create_task(job.model_id, payload, callback)
         except KieError as err:
-            # A timeout is ambiguous (the task may exist): never submit twice, refund instead.
+            # Retried only when KIE said no (429/5xx) or was never reached; an unknown outcome (504) never is.
             if err.error_code not in RETRYABLE or err.code == 504 or pause is None:
                 raise
             log.warning("createTask attempt %d failed: %s", attempt + 1, err, extra=_ctx(job))
@@ -109,7 +127,7 @@ async def run_poll(c: "Container", job_id: str, attempt: int) -> str:
         await complete(c, job, record)
         return "done"
     if past_deadline(c, job):
-        await finish_failed(c, job, ErrorCode.TIMEOUT, "no result before the deadline")
+        await time_out(c, job, "no result before the deadline")
         return "done"
     delays = c.settings.poll_delays_seconds
     delay = delays[min(attempt, len(delays) - 1)]
@@ -128,6 +146,17 @@ def timeout_of(c: "Container", job: Job) -> timedelta:
 def past_deadline(c: "Container", job: Job) -> bool:
     started = job.started_at or job.confirmed_at or job.created_at
     return started is not None and utcnow() - started >= timeout_of(c, job)
+
+
+async def time_out(c: "Container", job: Job, message: str) -> Job | None:
+    """Refund a job past its deadline. One that began createTask without a task id coming back (a timeout, a
+    killed worker) got no callback either: the provider may have run it, so admins are asked to check."""
+    unconfirmed = job.submitted_at is not None and not job.kie_task_id
+    refunded = await finish_failed(c, job, ErrorCode.TIMEOUT, message,
+                                   review=REVIEW_SUBMIT_UNCONFIRMED if unconfirmed else None)
+    if refunded is not None and unconfirmed:
+        await alerts.review(c, [refunded])
+    return refunded
 
 
 async def complete(c: "Container", job: Job, record: TaskRecord) -> None:
@@ -162,11 +191,16 @@ async def _deliver(c: "Container", job: Job) -> None:
     files: list[dict[str, str]] = []
     sent = await delivery.send_result(c.bot, job.chat_id, model.output if model else "image", job.result_urls, caption,
                                       reply_markup=actions, lang=job.lang, files=files)
-    if not sent:  # nothing reached the chat: the sweep tries again (claim_delivery)
+    if not sent:  # nothing reached the chat: the sweep tries again (claim_delivery), at most DELIVERY_ATTEMPTS
         await c.store.set_job_fields(job.id, delivery_until=None)
-        log.warning("result not delivered", extra=_ctx(job))
+        log.warning("result not delivered (attempt %d)", job.delivery_attempts, extra=_ctx(job))
+        if job.delivery_attempts >= DELIVERY_ATTEMPTS:
+            refunded = await give_up_delivery(c, job)
+            if refunded is not None:
+                await alerts.review(c, [refunded])
         return
-    await c.store.set_job_fields(job.id, delivered_at=utcnow(), delivered_message_ids=sent, delivered_files=files)
+    await c.store.set_job_fields(job.id, delivered_at=utcnow(), delivered_message_ids=sent, delivered_files=files,
+                                 unsettled=False)
     await _close_status(c, job, t(job.lang, "status_done", name=esc(name), rq=job.request_id))
     await c.store.record_event(job, "success", model.category if model else "", _duration_ms(job))
     log.info("delivered %d file(s)", len(job.result_urls), extra=_ctx(job))
@@ -176,20 +210,22 @@ async def _deliver(c: "Container", job: Job) -> None:
         await smoke.finished(c, job, ok=True)
 
 
-async def finish_failed(c: "Container", job: Job, code: ErrorCode, message: str) -> None:
-    refunded = await c.store.refund(job.id, code, message)
+async def give_up_delivery(c: "Container", job: Job) -> Job | None:
+    """The last delivery attempt is over and nothing reached the chat: refund it (never neither), for review."""
+    return await finish_failed(c, job, ErrorCode.DELIVERY_FAILED,
+                               f"result not delivered after {job.delivery_attempts} attempts",
+                               review=REVIEW_UNDELIVERED)
+
+
+async def finish_failed(c: "Container", job: Job, code: ErrorCode, message: str, *,
+                        only_if: Callable[[Job, datetime], bool] | None = None,
+                        review: str | None = None) -> Job | None:
+    """Refund once and tell the user; None when another call ended the job (or `only_if` no longer holds)."""
+    refunded = await c.store.refund(job.id, code, message, only_if=only_if, review=review)
     if refunded is None:
-        return
+        return None
     model = c.catalog.get(job.model_id)
-    name = model.name.get(job.lang) if model else job.model_id
-    reason = t(job.lang, f"reason_{code.value}")
-    if refunded.charged_kopecks:
-        text = t(job.lang, "failed_refunded", name=esc(name), reason=reason,
-                 amount=format_rub(refunded.charged_kopecks), rq=job.request_id)
-    else:
-        text = t(job.lang, "failed_free_returned", name=esc(name), reason=reason, rq=job.request_id)
-    await delivery.notify(c.bot, job.chat_id, text)
-    await _close_status(c, job, t(job.lang, "status_failed", name=esc(name), rq=job.request_id))
+    await tell_ended(c, refunded)
     status = "timeout" if code == ErrorCode.TIMEOUT else "failed"
     await c.store.record_event(refunded, status, model.category if model else "", _duration_ms(refunded))
     if job.smoke_run:
@@ -197,18 +233,52 @@ async def finish_failed(c: "Container", job: Job, code: ErrorCode, message: str)
 
         await smoke.finished(c, refunded, ok=False)
     log.warning("refunded: %s %s", code.value, message, extra={**_ctx(job), "error_code": code.value})
+    return refunded
 
 
-async def _tell_not_started(c: "Container", job: Job, status: str) -> None:
-    if status == "insufficient_funds":
-        user = await c.store.get_user(job.user_id)
-        text = t(job.lang, "insufficient_funds", price=format_rub(job.price_kopecks),
-                 balance=format_rub(user.balance_kopecks if user else 0))
-    else:
-        text = t(job.lang, "free_limit_reached", limit=c.settings.free_daily_limit)
-    await delivery.notify(c.bot, job.chat_id, text)
+def ended_text(c: "Container", job: Job, balance_kopecks: int = 0) -> str | None:
+    """What the user is told about a job that ended without a result (refunded, or failed before a charge)."""
     model = c.catalog.get(job.model_id)
-    await c.store.record_event(job, "failed", model.category if model else "")
+    name = esc(model.name.get(job.lang)) if model else esc(job.model_id)
+    code = job.error_code or ErrorCode.INTERNAL.value
+    if job.state == JobState.REFUNDED:
+        reason = t(job.lang, f"reason_{code}" if f"reason_{code}" in TEXTS["ru"] else "reason_INTERNAL")
+        if job.charged_kopecks:
+            return t(job.lang, "failed_refunded", name=name, reason=reason, amount=format_rub(job.charged_kopecks),
+                     rq=job.request_id)
+        return t(job.lang, "failed_free_returned", name=name, reason=reason, rq=job.request_id)
+    if job.state != JobState.FAILED:
+        return None
+    if code == ErrorCode.INSUFFICIENT_FUNDS:
+        return t(job.lang, "insufficient_funds", price=format_rub(job.price_kopecks),
+                 balance=format_rub(balance_kopecks))
+    if code == ErrorCode.FREE_LIMIT_REACHED:
+        return t(job.lang, "free_limit_reached", limit=c.settings.free_daily_limit)
+    if code == ErrorCode.MAINTENANCE:
+        return t(job.lang, "not_started_maintenance", rq=job.request_id)
+    if code == ErrorCode.MODEL_DISABLED:
+        return t(job.lang, "not_started_disabled", name=name, rq=job.request_id)
+    return t(job.lang, "not_started", rq=job.request_id)
+
+
+async def tell_ended(c: "Container", job: Job) -> bool:
+    """Tell the user how the job ended; only once they were told is it settled. A notice lost (a long flood
+    wait, a network error) leaves it to the sweep, which sends it again (claim_notice)."""
+    balance = 0
+    if job.state == JobState.FAILED and job.error_code == ErrorCode.INSUFFICIENT_FUNDS:
+        user = await c.store.get_user(job.user_id)
+        balance = user.balance_kopecks if user else 0
+    text = ended_text(c, job, balance)
+    told = text is None or await delivery.notify(c.bot, job.chat_id, text) is not None
+    if job.state == JobState.REFUNDED:
+        model = c.catalog.get(job.model_id)
+        name = model.name.get(job.lang) if model else job.model_id
+        await _close_status(c, job, t(job.lang, "status_failed", name=esc(name), rq=job.request_id))
+    if told:
+        await c.store.settle(job.id)
+    else:
+        log.warning("the user was not told how the job ended; the sweep tries again", extra=_ctx(job))
+    return told
 
 
 async def _close_status(c: "Container", job: Job, text: str) -> None:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Awaitable
 
 from shared.clients.kie import KieError
 from shared.domain.clock import utcnow
-from shared.domain.jobs import ErrorCode, JobState
-from shared.services import delivery, generation, payments
+from shared.domain.jobs import (REVIEW_MALFORMED, REVIEW_SUBMIT_UNCONFIRMED, ErrorCode, Job, JobState, abandoned,
+                                delivery_step)
+from shared.services import alerts, delivery, generation, payments
 from shared.services.enqueue import enqueue_start
 from shared.storage import admin as admin_store
 from shared.storage.firestore import FREE_USAGE, JOBS, UPDATES
@@ -20,42 +21,46 @@ if TYPE_CHECKING:
 log = logging.getLogger("operations")
 NEVER_STARTED = timedelta(minutes=10)  # confirmed/queued this long: its Cloud Task is lost
 ALERT_EVERY = timedelta(hours=1)
+SWEEP_LIMIT = 200  # jobs per run; settled jobs leave the query, unsettled ones rotate (updated_at)
+BROADCAST_STALE = timedelta(minutes=10)  # an active broadcast untouched this long lost its task chain
 
 
 async def sweep(c: "Container") -> dict[str, int]:
-    """Finish every job stuck past its deadline: ask KIE, then deliver or refund. Safe to run twice at
-    once: each move is a transaction that only one run wins."""
+    """Finish every job that still needs something: start it again or fail it, ask KIE and deliver or refund,
+    re-send a result or refund it after the last attempt, tell a user who was not told. Each job on its own:
+    one that breaks is logged and counted, the run goes on. Safe to run twice at once: each move is a
+    transaction that only one run wins."""
     now = utcnow()
     quiet = timedelta(seconds=c.settings.sweep_quiet_s)  # a job that has not moved for this long is ours
-    counts = {"checked": 0, "completed": 0, "refunded": 0, "requeued": 0, "failed": 0, "redelivered": 0}
-    for job in await admin_store.unfinished_jobs(c.store, now - quiet):
+    counts = {"checked": 0, "completed": 0, "refunded": 0, "requeued": 0, "failed": 0, "redelivered": 0,
+              "notified": 0, "flagged": 0, "errors": 0, "broadcasts": 0}
+    jobs, malformed = await admin_store.unsettled_jobs(c.store, now - quiet, SWEEP_LIMIT)
+    flagged: list[Job] = []
+    for job_id, error in malformed:
         counts["checked"] += 1
-        if job.state in (JobState.CONFIRMED, JobState.QUEUED):
-            if now - (job.confirmed_at or job.created_at or now) > NEVER_STARTED:
-                if await c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value):
-                    await delivery.notify(c.bot, job.chat_id, t(job.lang, "not_started", rq=job.request_id))
-                    counts["failed"] += 1
-            else:  # a fresh task name each minute: Cloud Tasks refuses a recently used name
-                await enqueue_start(c, job, suffix=f"sweep-{int(now.timestamp()) // 60}")
-                counts["requeued"] += 1
+        try:
+            await admin_store.flag_job(c.store, job_id, REVIEW_MALFORMED, error)
+            flagged.append(Job(id=job_id, user_id=0, chat_id=0, model_id="?", review=REVIEW_MALFORMED))
+        except Exception:
+            log.exception("sweep: could not flag malformed job %s", job_id)
+            counts["errors"] += 1
+    for job in jobs:
+        counts["checked"] += 1
+        try:
+            outcome = await _settle(c, job, now, quiet)
+        except Exception:  # one job must never stop the others
+            log.exception("sweep: job failed", extra={"job_id": job.id})
+            counts["errors"] += 1
             continue
-        record = None
-        if job.kie_task_id:
-            try:
-                record = await c.kie.record_info(job.kie_task_id)
-            except KieError as err:
-                log.warning("sweep: recordInfo failed: %s", err, extra={"job_id": job.id})
-        if record and record.finished:
-            await generation.complete(c, job, record)
-            counts["completed"] += 1
-        elif generation.past_deadline(c, job) or (not job.kie_task_id and _lease_over(job, now, quiet)):
-            reason = ErrorCode.TIMEOUT if job.kie_task_id else ErrorCode.PROVIDER_UNAVAILABLE
-            await generation.finish_failed(c, job, reason, "finished by the reconciliation sweep")
-            counts["refunded"] += 1
-    for job in await admin_store.undelivered_jobs(c.store, now - quiet):
-        if await generation.redeliver(c, job):
-            counts["redelivered"] += 1
-    await check_kie_credits(c)
+        if isinstance(outcome, Job):  # refunded for review
+            flagged.append(outcome)
+            outcome = "refunded"
+        if outcome:
+            counts[outcome] += 1
+    counts["flagged"] = len(flagged)
+    await _step(counts, alerts.review(c, flagged))
+    counts["broadcasts"] = await _step(counts, _resume_broadcasts(c, now)) or 0
+    await _step(counts, check_kie_credits(c))
     counts.update(await reconcile_payments(c))
     log.info("sweep: %s", counts)
     return counts
@@ -72,8 +77,95 @@ async def reconcile_payments(c: "Container") -> dict[str, int]:
         return {"stars_reconciliation_failed": 1}
 
 
-def _lease_over(job: Any, now: Any, quiet: timedelta) -> bool:
-    return job.lease_until is None or job.lease_until < now - quiet
+
+async def _step(counts: dict[str, int], work: Awaitable[Any]) -> Any:
+    """One more part of the run, on its own: a failure is logged and counted, the run goes on."""
+    try:
+        return await work
+    except Exception:
+        log.exception("sweep: a step failed")
+        counts["errors"] += 1
+        return None
+
+
+async def _settle(c: "Container", job: Job, now: datetime, quiet: timedelta) -> str | Job | None:
+    """Do what one unsettled job needs; the count it goes to (a Job: refunded and flagged for review)."""
+    if job.state in (JobState.CONFIRMED, JobState.QUEUED):
+        if now - (job.confirmed_at or job.created_at or now) > NEVER_STARTED:
+            failed = await c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value)
+            if failed is not None:
+                await generation.tell_ended(c, failed)
+                return "failed"
+            return None
+        # a fresh task name each minute: Cloud Tasks refuses a recently used name
+        await enqueue_start(c, job, suffix=f"sweep-{int(now.timestamp()) // 60}")
+        return "requeued"
+    if job.state == JobState.RUNNING:
+        return await _settle_running(c, job, now, quiet)
+    if job.state == JobState.SUCCEEDED:
+        step = delivery_step(job, now)
+        if step == "deliver":
+            return "redelivered" if await generation.redeliver(c, job) else None
+        if step == "give_up":  # the last attempt died with its instance: refund it, never neither
+            refunded = await generation.give_up_delivery(c, job)
+            return refunded
+        if step == "done":  # delivered; only the settle write was lost
+            await c.store.settle(job.id)
+        return None
+    if job.state in (JobState.FAILED, JobState.REFUNDED):
+        claimed = await c.store.claim_notice(job.id, quiet)
+        if claimed is not None and await generation.tell_ended(c, claimed):
+            return "notified"
+        return None
+    await c.store.settle(job.id)  # cancelled: nothing to do
+    return None
+
+
+async def _settle_running(c: "Container", job: Job, now: datetime, quiet: timedelta) -> str | Job | None:
+    record = None
+    if job.kie_task_id:
+        try:
+            record = await c.kie.record_info(job.kie_task_id)
+        except KieError as err:
+            log.warning("sweep: recordInfo failed: %s", err, extra={"job_id": job.id})
+    if record and record.finished:
+        await generation.complete(c, job, record)
+        return "completed"
+    if generation.past_deadline(c, job):
+        unconfirmed = job.submitted_at is not None and not job.kie_task_id
+        refunded = await generation.finish_failed(
+            c, job, ErrorCode.TIMEOUT, "finished by the reconciliation sweep",
+            review=REVIEW_SUBMIT_UNCONFIRMED if unconfirmed else None)
+        return (refunded if unconfirmed else "refunded") if refunded is not None else None
+    if abandoned(job, now, quiet):
+        # The check is repeated on the job as the refund transaction reads it: a retried worker that took the
+        # lease since our read keeps the job (and its submission) and no refund happens.
+        refunded = await generation.finish_failed(c, job, ErrorCode.PROVIDER_UNAVAILABLE,
+                                                  "never submitted; finished by the reconciliation sweep",
+                                                  only_if=lambda fresh, at: abandoned(fresh, at, quiet))
+        return "refunded" if refunded is not None else None
+    # Still running (or waiting for the callback of an unconfirmed submission): look again later, after the
+    # jobs that have waited longer.
+    await c.store.set_job_fields(job.id)
+    return None
+
+
+async def _resume_broadcasts(c: "Container", now: datetime) -> int:
+    """An admin broadcast whose task chain broke (a task dropped after its retries, a lost enqueue) continues
+    from its saved cursor: the batch it is at is queued again (take_lease refuses a duplicate)."""
+    from shared.admin import broadcast
+    from shared.storage import broadcasts
+
+    resumed = 0
+    for broadcast_id, doc in await broadcasts.active(c.store):
+        if (doc.get("lease_until") and doc["lease_until"] > now) or doc["updated_at"] > now - BROADCAST_STALE:
+            continue
+        batch_no = doc.get("batch_no") or 1
+        name = f"{broadcast.task_name(broadcast_id, batch_no)}-sweep-{int(now.timestamp()) // 60}"
+        await c.queue.enqueue(name, {"kind": "broadcast", "broadcast_id": broadcast_id, "batch_no": batch_no})
+        log.warning("sweep: broadcast %s resumed at batch %d", broadcast_id, batch_no)
+        resumed += 1
+    return resumed
 
 
 async def check_kie_credits(c: "Container") -> float | None:
@@ -82,6 +174,8 @@ async def check_kie_credits(c: "Container") -> float | None:
         credits = await c.kie.credits()
     except KieError as err:
         log.warning("credits check failed: %s", err)
+        if err.error_code == ErrorCode.PROVIDER_ACCESS:
+            await alerts.provider_access(c, err.code, err.message)
         return None
     if credits >= c.settings.kie_low_credits:
         return credits
@@ -97,8 +191,10 @@ async def check_kie_credits(c: "Container") -> float | None:
 
 
 async def housekeeping(c: "Container") -> dict[str, int]:
-    """Delete expired short-lived documents (what the TTL policies do in production)."""
+    """Delete expired short-lived documents (what the TTL policies do in production), and hand jobs written
+    before `unsettled` existed to the sweep."""
     now = utcnow()
     deleted = {name: await admin_store.delete_expired(c.store, name, now) for name in (UPDATES, FREE_USAGE, JOBS)}
+    deleted["adopted_jobs"] = await admin_store.adopt_legacy_jobs(c.store)
     log.info("housekeeping: %s", deleted)
     return deleted

@@ -2,7 +2,7 @@
 lookups, statistics inputs, the reconciliation sweep and housekeeping."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -111,23 +111,70 @@ async def events_since(store: FirestoreStore, start: datetime, limit: int = 2000
     return await in_period(store, EVENTS, "created_at", start, utcnow(), limit)
 
 
-async def unfinished_jobs(store: FirestoreStore, updated_before: datetime, limit: int = 200) -> list[Job]:
-    """Jobs confirmed, queued or running that have not moved since `updated_before` (the sweep's input)."""
+async def unsettled_jobs(store: FirestoreStore, updated_before: datetime,
+                         limit: int = 200) -> tuple[list[Job], list[tuple[str, str]]]:
+    """The sweep's input: jobs that still need something (`unsettled`) and have not moved since
+    `updated_before`, oldest first (index jobs: unsettled, updated_at). Settled jobs never come back here,
+    so old ones cannot crowd out fresh ones; the sweep moves `updated_at` of a job it could not settle yet.
+    A document that does not parse is returned apart, as (id, error), so it cannot stop the run."""
     query = (store.db.collection(JOBS)
-             .where(filter=firestore.FieldFilter("state", "in", ["confirmed", "queued", "running"]))
+             .where(filter=_eq("unsettled", True))
              .where(filter=firestore.FieldFilter("updated_at", "<", updated_before))
              .order_by("updated_at").limit(limit))
-    return [_job(snap) async for snap in query.stream()]
+    jobs, bad = [], []
+    async for snap in query.stream():
+        try:
+            jobs.append(_job(snap))
+        except Exception as err:  # pydantic's ValidationError, a TypeError from a field of another shape
+            bad.append((snap.id, f"{type(err).__name__}: {err}"[:300]))
+    return jobs, bad
 
 
-async def undelivered_jobs(store: FirestoreStore, updated_before: datetime, limit: int = 200) -> list[Job]:
-    """Succeeded jobs whose result has not reached the chat yet (the sweep delivers them again)."""
-    query = (store.db.collection(JOBS)
-             .where(filter=firestore.FieldFilter("state", "==", "succeeded"))
-             .where(filter=firestore.FieldFilter("delivered_at", "==", None))
-             .where(filter=firestore.FieldFilter("updated_at", "<", updated_before))
-             .order_by("updated_at").limit(limit))
-    return [_job(snap) async for snap in query.stream()]
+async def flag_job(store: FirestoreStore, job_id: str, review: str, note: str) -> None:
+    """Take a job out of the sweep and leave it to admins (`review`, readable in the console)."""
+    await store.db.collection(JOBS).document(job_id).update(
+        {"unsettled": False, "review": review, "review_note": note, "updated_at": utcnow()})
+
+
+async def adopt_legacy_jobs(store: FirestoreStore, limit: int = 500) -> int:
+    """Jobs written before `unsettled` existed and still open (confirmed, queued, running; succeeded but not
+    delivered) get `unsettled: true`, so the sweep takes them over. A handful per day after an upgrade;
+    nothing once they are gone (indexes jobs: state, updated_at and state, delivered_at, updated_at)."""
+    now = utcnow()
+    queries = [
+        store.db.collection(JOBS).where(filter=firestore.FieldFilter("state", "in", ["confirmed", "queued", "running"]))
+        .where(filter=firestore.FieldFilter("updated_at", "<", now)).order_by("updated_at"),
+        store.db.collection(JOBS).where(filter=_eq("state", "succeeded")).where(filter=_eq("delivered_at", None))
+        .where(filter=firestore.FieldFilter("updated_at", "<", now)).order_by("updated_at"),
+    ]
+    refs = []
+    for query in queries:
+        async for snap in query.select(["unsettled"]).limit(limit).stream():
+            if "unsettled" not in (snap.to_dict() or {}):
+                refs.append(snap.reference)
+    for start in range(0, len(refs), 400):
+        batch = store.db.batch()
+        for ref in refs[start:start + 400]:
+            batch.update(ref, {"unsettled": True})
+        await batch.commit()
+    return len(refs)
+
+
+async def claim_alert(store: FirestoreStore, name: str, every: timedelta) -> bool:
+    """True for the caller that may send alert `name` now (none was sent within `every`); it records the time."""
+    ref = store.db.collection(SETTINGS).document(f"alert_{name}")
+
+    @firestore.async_transactional
+    async def run(tx: Any) -> bool:
+        snap = await ref.get(transaction=tx)
+        now = utcnow()
+        last = (snap.to_dict() or {}).get("sent_at") if snap.exists else None
+        if last is not None and now - last < every:
+            return False
+        tx.set(ref, {"sent_at": now})
+        return True
+
+    return await run(store.db.transaction(max_attempts=10))
 
 
 async def delete_expired(store: FirestoreStore, collection: str, now: datetime, limit: int = 500) -> int:

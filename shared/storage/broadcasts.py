@@ -136,3 +136,9 @@ async def users_after(store: FirestoreStore, after_user_id: int | None, limit: i
     if after_user_id is not None:
         query = query.start_after({"user_id": after_user_id})
     return [snap.to_dict() async for snap in query.limit(limit).stream()]
+
+
+async def active(store: FirestoreStore, limit: int = 20) -> list[tuple[str, dict[str, Any]]]:
+    """Broadcasts not finished yet (queued or running): few at any time (the sweep resumes stale ones)."""
+    query = store.db.collection(BROADCASTS).where(filter=firestore.FieldFilter("status", "in", list(ACTIVE)))
+    return [(snap.id, snap.to_dict()) async for snap in query.limit(limit).stream()]

@@ -15,7 +15,8 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.domain.clock import moscow_day, utcnow
-from shared.domain.jobs import ErrorCode, Job, JobState, check_move
+from shared.domain.jobs import (DELIVERY_ATTEMPTS, ErrorCode, Gate, Job, JobState, check_move, delivery_step,
+                                refundable)
 from shared.domain.money import LedgerEntry, adjustment, first_contact
 from shared.domain.quote import Quote
 
@@ -28,7 +29,7 @@ FREE_USAGE_TTL = timedelta(days=3)
 DRAFT_TTL = timedelta(days=7)
 LAST_SEEN_EVERY = timedelta(minutes=10)
 DELIVERY_LEASE = timedelta(minutes=2)  # one delivery attempt's time; then the sweep may try again
-DELIVERY_ATTEMPTS = 5
+NOTICE_ATTEMPTS = 5  # re-sends of a failure notice before the sweep lets it go
 TX_ATTEMPTS = 10
 
 
@@ -63,7 +64,7 @@ class User:
 class StartResult:
     """Outcome of the worker's charge transaction."""
 
-    status: str  # started | not_pending | insufficient_funds | free_limit | busy | missing
+    status: str  # started | not_pending | insufficient_funds | free_limit | closed | busy | submitted | missing
     job: Job | None
 
 
@@ -424,13 +425,15 @@ class FirestoreStore:
         now = utcnow()
         changes = {"state": JobState.CONFIRMED.value, "price_kopecks": price_kopecks, "is_free": is_free,
                    "request_id": request_id, "confirmed_at": now, "updated_at": now, "expire_at": None,
-                   "status_message_id": status_message_id,
+                   "status_message_id": status_message_id, "unsettled": True,
                    "history": firestore.ArrayUnion([{"state": JobState.CONFIRMED.value, "at": now}])}
         tx.update(ref, changes)
         return job.model_copy(update={k: v for k, v in changes.items() if k != "history"})
 
     async def move(self, job_id: str, target: JobState, **fields: Any) -> Job | None:
         """A plain state move without money; None if the job is not in a state that allows it."""
+        if target == JobState.REFUNDED:
+            return None  # a refund gives something back: only `refund` makes that move
         ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
@@ -454,8 +457,14 @@ class FirestoreStore:
 
         return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
 
-    async def start(self, job_id: str, free_limit: int, lease: timedelta) -> StartResult:
-        """The worker's charge: queued -> running, taking the price or one free use, in one transaction."""
+    async def start(self, job_id: str, free_limit: int, lease: timedelta, gate: Gate | None = None) -> StartResult:
+        """The worker's charge: confirmed/queued -> running, taking the price or one free use (decided by
+        `domain.money.decide_charge`), in one transaction that also writes the submission marker
+        (`submitted_at`) with the lease: from here on createTask may have been sent, so a redelivered start
+        task never submits again ('submitted'); the job then waits for its callback (see the sweep).
+        A job refused by the admin switches (`gate`) fails with nothing charged ('closed')."""
+        from shared.domain.money import decide_charge
+
         job_ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
@@ -468,38 +477,48 @@ class FirestoreStore:
             if job.state == JobState.RUNNING and not job.kie_task_id:
                 if job.lease_until and job.lease_until > now:
                     return StartResult("busy", job)
-                tx.update(job_ref, {"lease_until": now + lease, "updated_at": now})
-                return StartResult("started", job.model_copy(update={"lease_until": now + lease}))
+                if job.submitted_at is not None:
+                    return StartResult("submitted", job)
+                # Charged by a worker that died before it marked a submission (an older version): try again.
+                changes = {"lease_until": now + lease, "submitted_at": now, "updated_at": now}
+                tx.update(job_ref, changes)
+                return StartResult("started", job.model_copy(update=changes))
             if job.state not in (JobState.CONFIRMED, JobState.QUEUED):
                 return StartResult("not_pending", job)
+            refusal = gate.refusal(job) if gate else None
+            if refusal is not None:
+                return StartResult("closed", self._fail_in(tx, job_ref, job, refusal, now))
             user_ref = self.db.collection(USERS).document(str(job.user_id))
             day = moscow_day(now)
             usage_ref = self.db.collection(FREE_USAGE).document(f"{job.user_id}_{day}")
-            if job.smoke_run:  # an admin smoke test: charged to nobody
-                charged, free_day = 0, None
-            elif job.is_free:
+            counts: dict[str, int] = {}
+            balance = 0
+            if job.is_free and not job.smoke_run:
                 usage = await usage_ref.get(transaction=tx)
                 counts = dict((usage.to_dict() or {}).get("counts", {})) if usage.exists else {}
-                if counts.get(job.model_id, 0) >= free_limit:
-                    return StartResult("free_limit", self._fail_in(tx, job_ref, job, ErrorCode.FREE_LIMIT_REACHED, now))
-                counts[job.model_id] = counts.get(job.model_id, 0) + 1
-                tx.set(usage_ref, {"user_id": job.user_id, "day": day, "counts": counts,
-                                   "updated_at": now, "expire_at": now + FREE_USAGE_TTL})
-                charged, free_day = 0, day
-            else:
+            elif not job.smoke_run:
                 user = await user_ref.get(transaction=tx)
                 balance = (user.to_dict() or {}).get("balance_kopecks", 0)
-                if balance < job.price_kopecks:
-                    return StartResult("insufficient_funds",
-                                       self._fail_in(tx, job_ref, job, ErrorCode.INSUFFICIENT_FUNDS, now))
+            charge = decide_charge(job.price_kopecks, job.is_free, bool(job.smoke_run), balance,
+                                   counts.get(job.model_id, 0), free_limit)
+            if charge.refused:
+                code = (ErrorCode.INSUFFICIENT_FUNDS if charge.outcome == "insufficient_funds"
+                        else ErrorCode.FREE_LIMIT_REACHED)
+                return StartResult(charge.outcome, self._fail_in(tx, job_ref, job, code, now))
+            free_day = None
+            if charge.free_used_after is not None:
+                counts[job.model_id] = charge.free_used_after
+                tx.set(usage_ref, {"user_id": job.user_id, "day": day, "counts": counts,
+                                   "updated_at": now, "expire_at": now + FREE_USAGE_TTL})
+                free_day = day
+            if charge.amount_kopecks:
                 key = f"charge_{job.id}"
-                tx.update(user_ref, {"balance_kopecks": balance - job.price_kopecks})
+                tx.update(user_ref, {"balance_kopecks": charge.balance_after})
                 tx.set(self.db.collection(LEDGER).document(key),
-                       _ledger_doc(job.user_id, "charge", -job.price_kopecks, balance - job.price_kopecks,
+                       _ledger_doc(job.user_id, "charge", -charge.amount_kopecks, charge.balance_after,
                                    ref=job.id, key=key, now=now, request_id=job.request_id, model_id=job.model_id))
-                charged, free_day = job.price_kopecks, None
-            changes = {"state": JobState.RUNNING.value, "charged_kopecks": charged, "free_day": free_day,
-                       "started_at": now, "updated_at": now, "lease_until": now + lease}
+            changes = {"state": JobState.RUNNING.value, "charged_kopecks": charge.amount_kopecks, "free_day": free_day,
+                       "started_at": now, "updated_at": now, "lease_until": now + lease, "submitted_at": now}
             tx.update(job_ref, {**changes, "history": firestore.ArrayUnion([{"state": "running", "at": now}])})
             return StartResult("started", job.model_copy(update=changes))
 
@@ -538,15 +557,14 @@ class FirestoreStore:
     async def claim_delivery(self, job_id: str, lease: timedelta = DELIVERY_LEASE,
                              max_attempts: int = DELIVERY_ATTEMPTS) -> Job | None:
         """A succeeded, undelivered job whose last delivery attempt is over: the caller may deliver it now.
-        None when it was delivered, someone is delivering it, or it ran out of attempts."""
+        None when it was delivered, someone is delivering it, or it ran out of attempts (see `refund`)."""
         ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
         async def run(tx: Any) -> Job | None:
             job = _job(await ref.get(transaction=tx))
             now = utcnow()
-            if (job.state != JobState.SUCCEEDED or job.delivered_at or job.delivery_attempts >= max_attempts
-                    or (job.delivery_until and job.delivery_until > now)):
+            if delivery_step(job, now, max_attempts) != "deliver":
                 return None
             changes = {"delivery_until": now + lease, "delivery_attempts": job.delivery_attempts + 1,
                        "updated_at": now}
@@ -555,38 +573,77 @@ class FirestoreStore:
 
         return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
 
-    async def refund(self, job_id: str, code: ErrorCode, message: str) -> Job | None:
-        """running -> refunded once, giving back the money or the free use in the same transaction."""
+    async def refund(self, job_id: str, code: ErrorCode, message: str,
+                     only_if: Callable[[Job, datetime], bool] | None = None, review: str | None = None) -> Job | None:
+        """running (or succeeded but undeliverable) -> refunded once, giving back the money or the free use
+        (decided by `domain.money.decide_refund`) in the same transaction. `only_if` is checked on the job as
+        this transaction reads it (the caller's copy may be stale); `review` flags it for admins. The job stays
+        `unsettled` until the user has been told (`settle`)."""
+        from shared.domain.money import decide_refund
+
         job_ref = self.db.collection(JOBS).document(job_id)
 
         @firestore.async_transactional
         async def run(tx: Any) -> Job | None:
             job = _job(await job_ref.get(transaction=tx))
-            if job.state != JobState.RUNNING:
+            now = utcnow()
+            if not refundable(job, now) or (only_if is not None and not only_if(job, now)):
                 return None
             user_ref = self.db.collection(USERS).document(str(job.user_id))
             usage_ref = self.db.collection(FREE_USAGE).document(f"{job.user_id}_{job.free_day}")
             key = f"refund_{job.id}"
             entry_ref = self.db.collection(LEDGER).document(key)
-            now = utcnow()
+            balance, used, already = 0, 0, False
+            counts: dict[str, int] = {}
             if job.charged_kopecks:
                 user = await user_ref.get(transaction=tx)
-                entry = await entry_ref.get(transaction=tx)
-                if not entry.exists:
-                    balance = (user.to_dict() or {}).get("balance_kopecks", 0) + job.charged_kopecks
-                    tx.update(user_ref, {"balance_kopecks": balance})
-                    tx.set(entry_ref, _ledger_doc(job.user_id, "refund", job.charged_kopecks, balance, ref=job.id,
-                                                  key=key, now=now, request_id=job.request_id,
-                                                  model_id=job.model_id, note=code.value))
+                already = (await entry_ref.get(transaction=tx)).exists
+                balance = (user.to_dict() or {}).get("balance_kopecks", 0)
             elif job.free_day:
                 usage = await usage_ref.get(transaction=tx)
                 counts = dict((usage.to_dict() or {}).get("counts", {})) if usage.exists else {}
-                counts[job.model_id] = max(0, counts.get(job.model_id, 0) - 1)
+                used = counts.get(job.model_id, 0)
+            back = decide_refund(job.charged_kopecks, job.free_day, already, balance, used)
+            if back.gives_money:
+                tx.update(user_ref, {"balance_kopecks": back.balance_after})
+                tx.set(entry_ref, _ledger_doc(job.user_id, "refund", back.amount_kopecks, back.balance_after,
+                                              ref=job.id, key=key, now=now, request_id=job.request_id,
+                                              model_id=job.model_id, note=code.value))
+            if back.free_used_after is not None:
+                counts[job.model_id] = back.free_used_after
                 tx.set(usage_ref, {"counts": counts, "updated_at": now}, merge=True)
             changes = {"state": JobState.REFUNDED.value, "error_code": code.value, "error_message": message[:500],
-                       "finished_at": now, "updated_at": now, "lease_until": None}
+                       "finished_at": now, "updated_at": now, "lease_until": None, "delivery_until": None,
+                       "unsettled": True, "review": review or job.review}
             tx.update(job_ref, {**changes, "history": firestore.ArrayUnion(
                 [{"state": "refunded", "at": now, "error": code.value}])})
+            return job.model_copy(update=changes)
+
+        return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))
+
+    async def settle(self, job_id: str) -> None:
+        """The job needs nothing more (the user has the result or knows how it ended): out of the sweep."""
+        await self.db.collection(JOBS).document(job_id).update({"unsettled": False})
+
+    async def claim_notice(self, job_id: str, quiet: timedelta, max_attempts: int = NOTICE_ATTEMPTS) -> Job | None:
+        """An ended job whose user was not told yet (the notice was lost, e.g. to a long flood wait): the caller
+        may send it again now. Claimed by moving `updated_at`, so a second sweep leaves it alone; after
+        `max_attempts` the job is settled untold (the user blocked the bot, say). None when there is nothing
+        to send."""
+        ref = self.db.collection(JOBS).document(job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> Job | None:
+            job = _job(await ref.get(transaction=tx))
+            now = utcnow()
+            if (job.state not in (JobState.FAILED, JobState.REFUNDED) or not job.unsettled
+                    or (job.updated_at and job.updated_at > now - quiet)):
+                return None
+            if job.notice_attempts >= max_attempts:
+                tx.update(ref, {"unsettled": False})
+                return None
+            changes = {"notice_attempts": job.notice_attempts + 1, "updated_at": now}
+            tx.update(ref, changes)
             return job.model_copy(update=changes)
 
         return await run(self.db.transaction(max_attempts=TX_ATTEMPTS))

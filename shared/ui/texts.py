@@ -144,7 +144,7 @@ RU: dict[str, str] = {
     "reason_TIMEOUT": "Генерация заняла слишком много времени.",
     "reason_INVALID_INPUT": "Параметры запроса не подошли модели.",
     "reason_INTERNAL": "Внутренняя ошибка. Мы уже разбираемся.",
-    "reason_DELIVERY_FAILED": "Не удалось отправить результат.",
+    "reason_DELIVERY_FAILED": "Результат был готов, но отправить его в этот чат не удалось после нескольких попыток.",
     "already_running": "Этот заказ уже запущен.",
     "not_started": "⚠️ Не удалось запустить генерацию. Ничего не списано, попробуйте ещё раз.\n🆘 Код ошибки: <code>{rq}</code>",
     "stale": "Эта форма устарела. Откройте модель заново.",
@@ -371,6 +371,33 @@ RU: dict[str, str] = {
     "refund_outside_inviter": "\nДоля пригласившего {inviter} ({share}) забрана обратно, его баланс {balance}.",
     "kind_referral_reversal": "👥 доход от приглашённого отозван",
     "kind_payment_refund_revert": "↩️ возврат Stars не состоялся",
+    # Jobs that end without a result, task ids typed into the wizard, admin alerts (issue 11).
+    "reason_PROVIDER_ACCESS": "У нас техническая проблема с сервисом генерации — мы уже её устраняем. Попробуйте позже.",
+    "not_started_maintenance": (
+        "🛠 Генерация не запущена: мы обновляем AI Studio. Ничего не списано — запустите её снова чуть позже.\n"
+        "Код запроса: <code>{rq}</code>"
+    ),
+    "not_started_disabled": (
+        "⛔ Генерация не запущена: модель {name} сейчас отключена. Ничего не списано.\n"
+        "Код запроса: <code>{rq}</code>"
+    ),
+    "task_ref_not_yours": (
+        "⚠️ Такого видео нет среди ваших готовых генераций. Улучшить можно только своё видео: "
+        "откройте его в /history и нажмите кнопку улучшения под ним. Ничего не списано."
+    ),
+    "adm_review": "⚠️ <b>Нужна проверка</b> · {count}\n{lines}",
+    "adm_review_line": "<code>{rq}</code> · {user} · {model} · {why}",
+    "adm_review_more": "…и ещё {count} (поле review в jobs)",
+    "adm_review_UNDELIVERED": "результат не доставлен после всех попыток — деньги возвращены",
+    "adm_review_SUBMIT_UNCONFIRMED": (
+        "задача ушла провайдеру, но ни её id, ни обратный вызов не пришли — деньги возвращены, проверьте "
+        "расход у провайдера"
+    ),
+    "adm_review_MALFORMED": "документ задания не читается — свип его больше не трогает, проверьте в консоли",
+    "adm_alert_access": (
+        "🚨 <b>KIE отказал нашему ключу</b> (код {code}: {message}). Генерации не запускаются, деньги "
+        "возвращаются пользователям. Проверьте ключ, его лимиты и функции в кабинете KIE."
+    ),
 }
 
 EN: dict[str, str] = {
@@ -509,7 +536,7 @@ EN: dict[str, str] = {
     "reason_TIMEOUT": "The generation took too long.",
     "reason_INVALID_INPUT": "The request's options did not suit the model.",
     "reason_INTERNAL": "Internal error. We are looking into it.",
-    "reason_DELIVERY_FAILED": "The result could not be sent.",
+    "reason_DELIVERY_FAILED": "The result was ready, but it could not be sent to this chat after several attempts.",
     "already_running": "This order is already running.",
     "not_started": "⚠️ The generation could not be started. Nothing was charged; please try again.\n🆘 Error code: <code>{rq}</code>",
     "stale": "This form is out of date. Open the model again.",
@@ -678,6 +705,20 @@ EN: dict[str, str] = {
     "refund_outside_inviter": "\nThe inviter {inviter}'s share ({share}) was taken back, their balance is {balance}.",
     "kind_referral_reversal": "👥 referral income reversed",
     "kind_payment_refund_revert": "↩️ Stars refund undone",
+    # Jobs that end without a result, task ids typed into the wizard (issue 11).
+    "reason_PROVIDER_ACCESS": "We have a technical problem with the generation service and are fixing it. Please try again later.",
+    "not_started_maintenance": (
+        "🛠 The generation was not started: we are updating AI Studio. Nothing was charged; start it again a bit later.\n"
+        "Request code: <code>{rq}</code>"
+    ),
+    "not_started_disabled": (
+        "⛔ The generation was not started: the model {name} is switched off right now. Nothing was charged.\n"
+        "Request code: <code>{rq}</code>"
+    ),
+    "task_ref_not_yours": (
+        "⚠️ There is no such video among your finished generations. Only your own video can be upscaled: "
+        "open it in /history and tap the upscale button under it. Nothing was charged."
+    ),
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
