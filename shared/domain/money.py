@@ -1,5 +1,5 @@
-"""Top-ups in Telegram Stars, referral shares, referral codes, and every money decision that is not a
-generation charge or refund: pure rules."""
+"""Every money rule, as pure functions: Stars top-ups and referral shares, Stars refunds and their reversal,
+bonuses, admin adjustments, a generation's charge and refund. Storage transactions read, ask these, write."""
 from __future__ import annotations
 
 import re
@@ -76,8 +76,7 @@ def rub_for_stars(stars: int, stars_per_100_rub: Decimal) -> int:
     return int((Decimal(stars) * 100 / stars_per_100_rub * 100).to_integral_value(rounding=ROUND_FLOOR))
 
 
-# ==============================================================================================
-
+# =====================================================================================================
 # Money decisions outside generations: top-ups, Stars refunds, bonuses, admin adjustments.
 #
 # Each storage transaction reads the documents, calls one of these functions and writes the entries it
@@ -228,7 +227,8 @@ def refund_not_done(payment: Payment | None, attempt: int, reason: str) -> Money
     if payment is None or payment.refund != "pending" or payment.refund_attempts != attempt:
         return MoneyDecision("stale")
     return MoneyDecision("reverted", refund_revert(payment, attempt, reason))
-=======
+
+
 # --- A generation's charge and its refund ------------------------------------------------------------
 # The worker's start transaction (storage `start`) and the refund transaction (storage `refund`) read the
 # balance or today's free uses, ask these functions, then write what they decided. Nothing here reads or
