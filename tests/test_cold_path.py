@@ -74,6 +74,13 @@ class Instance:
         self.log.close()
 
 
+def wait_calls(instance: Instance, path: str, timeout: float = 20.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while not (calls := instance.calls(path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return calls
+
+
 @pytest.fixture
 def instance(clean_stack, tmp_path):
     started = []
@@ -110,7 +117,7 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     assert loaded(modules, ADMIN_ONLY) == []
     assert loaded(modules, MEDIA) == []
 
-    tasks = webhook.calls("/worker")
+    tasks = wait_calls(webhook, "/worker")  # the Cloud Tasks emulator dispatches one task at a time
     assert len(tasks) == 1 and '"kind": "start"' in tasks[0]["body"], tasks
 
     admin = TgUser(tg, ADMIN)

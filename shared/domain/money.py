@@ -95,6 +95,8 @@ class LedgerEntry:
     ref: str = ""
     note: str = ""
     referral_income: bool = False  # also moves the user's `referral_income_kopecks`
+    request_id: str | None = None  # a generation's charge or refund: its RQ code and model, for admins
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,15 @@ def decide_charge(price_kopecks: int, is_free: bool, smoke: bool, balance_kopeck
     return Charge(PAID, price_kopecks, balance_kopecks - price_kopecks)
 
 
+def charge_entries(charge: Charge, job_id: str, user_id: int, request_id: str | None,
+                   model_id: str) -> tuple[LedgerEntry, ...]:
+    """The ledger entry of a paid start (`charge_{job}`: a retried start finds it); none for a free use."""
+    if not charge.amount_kopecks:
+        return ()
+    return (LedgerEntry(f"charge_{job_id}", user_id, "charge", -charge.amount_kopecks, ref=job_id,
+                        request_id=request_id, model_id=model_id),)
+
+
 @dataclass(frozen=True)
 class Refund:
     """What ending a charged job without a result gives back: the money, or the free use."""
@@ -290,3 +301,12 @@ def decide_refund(charged_kopecks: int, free_day: str | None, already_refunded: 
     if free_day:
         return Refund(free_used_after=max(0, free_used - 1))
     return Refund()
+
+
+def refund_entries(refund: Refund, job_id: str, user_id: int, request_id: str | None, model_id: str,
+                   reason: str) -> tuple[LedgerEntry, ...]:
+    """The ledger entry of a refund with money (`refund_{job}`, its error code as the note)."""
+    if not refund.gives_money:
+        return ()
+    return (LedgerEntry(f"refund_{job_id}", user_id, "refund", refund.amount_kopecks, ref=job_id, note=reason,
+                        request_id=request_id, model_id=model_id),)

@@ -463,7 +463,7 @@ class FirestoreStore:
         (`submitted_at`) with the lease: from here on createTask may have been sent, so a redelivered start
         task never submits again ('submitted'); the job then waits for its callback (see the sweep).
         A job refused by the admin switches (`gate`) fails with nothing charged ('closed')."""
-        from shared.domain.money import decide_charge
+        from shared.domain.money import charge_entries, decide_charge
 
         job_ref = self.db.collection(JOBS).document(job_id)
 
@@ -511,12 +511,8 @@ class FirestoreStore:
                 tx.set(usage_ref, {"user_id": job.user_id, "day": day, "counts": counts,
                                    "updated_at": now, "expire_at": now + FREE_USAGE_TTL})
                 free_day = day
-            if charge.amount_kopecks:
-                key = f"charge_{job.id}"
-                tx.update(user_ref, {"balance_kopecks": charge.balance_after})
-                tx.set(self.db.collection(LEDGER).document(key),
-                       _ledger_doc(job.user_id, "charge", -charge.amount_kopecks, charge.balance_after,
-                                   ref=job.id, key=key, now=now, request_id=job.request_id, model_id=job.model_id))
+            apply_entries(tx, self.db, charge_entries(charge, job.id, job.user_id, job.request_id, job.model_id),
+                          {job.user_id: balance}, now)
             changes = {"state": JobState.RUNNING.value, "charged_kopecks": charge.amount_kopecks, "free_day": free_day,
                        "started_at": now, "updated_at": now, "lease_until": now + lease, "submitted_at": now}
             tx.update(job_ref, {**changes, "history": firestore.ArrayUnion([{"state": "running", "at": now}])})
@@ -579,7 +575,7 @@ class FirestoreStore:
         (decided by `domain.money.decide_refund`) in the same transaction. `only_if` is checked on the job as
         this transaction reads it (the caller's copy may be stale); `review` flags it for admins. The job stays
         `unsettled` until the user has been told (`settle`)."""
-        from shared.domain.money import decide_refund
+        from shared.domain.money import decide_refund, refund_entries
 
         job_ref = self.db.collection(JOBS).document(job_id)
 
@@ -604,11 +600,8 @@ class FirestoreStore:
                 counts = dict((usage.to_dict() or {}).get("counts", {})) if usage.exists else {}
                 used = counts.get(job.model_id, 0)
             back = decide_refund(job.charged_kopecks, job.free_day, already, balance, used)
-            if back.gives_money:
-                tx.update(user_ref, {"balance_kopecks": back.balance_after})
-                tx.set(entry_ref, _ledger_doc(job.user_id, "refund", back.amount_kopecks, back.balance_after,
-                                              ref=job.id, key=key, now=now, request_id=job.request_id,
-                                              model_id=job.model_id, note=code.value))
+            apply_entries(tx, self.db, refund_entries(back, job.id, job.user_id, job.request_id, job.model_id,
+                                                      code.value), {job.user_id: balance}, now)
             if back.free_used_after is not None:
                 counts[job.model_id] = back.free_used_after
                 tx.set(usage_ref, {"counts": counts, "updated_at": now}, merge=True)
@@ -683,7 +676,7 @@ def apply_entries(tx: Any, db: Any, entries: tuple[LedgerEntry, ...] | list[Ledg
         balances[e.user_id] += e.amount_kopecks
         tx.set(db.collection(LEDGER).document(e.key),
                _ledger_doc(e.user_id, e.kind, e.amount_kopecks, balances[e.user_id], ref=e.ref, key=e.key, now=now,
-                           note=e.note))
+                           note=e.note, request_id=e.request_id, model_id=e.model_id))
         if e.referral_income:
             income[e.user_id] += e.amount_kopecks
     for user_id in dict.fromkeys(e.user_id for e in entries):

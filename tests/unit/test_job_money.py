@@ -106,3 +106,14 @@ def test_the_callback_url_names_the_job_only_signed():
     assert not job_signature_ok("other", "j1", sign_job("k", "j1"))
     assert not job_signature_ok("k", "j1", None) and not job_signature_ok("", "j1", sign_job("", "j1"))
     assert not job_signature_ok("k", "j1", "ü" * 64), "a non-ASCII signature is refused, not a crash"
+
+
+def test_a_charge_and_its_refund_are_ledger_entries_keyed_by_the_job():
+    from shared.domain.money import charge_entries, refund_entries
+
+    [charge] = charge_entries(decide_charge(380, False, False, 1000, 0, 5), "j1", 7, "RQ-1", "z-image")
+    assert (charge.key, charge.kind, charge.amount_kopecks, charge.request_id) == ("charge_j1", "charge", -380, "RQ-1")
+    assert charge_entries(decide_charge(0, True, False, 0, 0, 5), "j1", 7, "RQ-1", "z-image") == ()
+    [back] = refund_entries(decide_refund(380, None, False, 620, 0), "j1", 7, "RQ-1", "z-image", "TIMEOUT")
+    assert (back.key, back.amount_kopecks, back.note) == ("refund_j1", 380, "TIMEOUT")
+    assert refund_entries(decide_refund(380, None, True, 620, 0), "j1", 7, "RQ-1", "z-image", "TIMEOUT") == ()
