@@ -67,6 +67,7 @@ STACK_ENV = {
     "FREE_DAILY_LIMIT": "4",
     "START_BONUS_RUB": "30",
     "CONFIRM_ABOVE_RUB": "1000",
+    "STARS_REFUND_SETTLE_S": "20",  # a refund left pending by a lost answer is settled within the soak
 }
 KIE_CHAOS = {
     "credits": 100_000_000,  # our KIE account running dry is not one of the faults here

@@ -125,6 +125,9 @@ class Money(Section):
     low_balance_rub: Decimal = Field(default=Decimal("50"), ge=0)
     paysupport_text: str = ""  # replaces the built-in /paysupport text when set
     terms_text: str = ""  # replaces the built-in /terms text when set
+    # A Stars refund still pending (no answer from Telegram) and absent from its record of star transactions
+    # this long after the call is given back to the balance by the sweep; the call itself takes seconds.
+    stars_refund_settle_s: int = Field(default=600, gt=0)
 
     _money_lists = field_validator("topup_packs_rub", mode="before")(staticmethod(_csv))
 

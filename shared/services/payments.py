@@ -37,7 +37,6 @@ log = logging.getLogger("payments")
 PAGE = 100  # getStarTransactions' largest page
 OVERLAP = 20  # transactions re-read before the cursor each run: a safety margin (1 Firestore read each)
 MAX_PAGES = 20  # per run (2,000 transactions); the next run goes on from the cursor
-SETTLE_AFTER = timedelta(minutes=10)  # a pending refund absent from Telegram's record this long after the call
 # was not made (the call itself times out after 15 s)
 
 
@@ -139,7 +138,7 @@ async def _settle_pending(c: "Container", charge_id: str, counts: dict[str, int]
     if doc is None:
         return PaymentStep("unknown")
     if (doc.get("refund") == "pending" and counts["complete"]
-            and doc["refund_requested_at"] < utcnow() - SETTLE_AFTER):
+            and doc["refund_requested_at"] < utcnow() - timedelta(seconds=c.settings.stars_refund_settle_s)):
         return await store.revert_refund(c.store, charge_id, doc["refund_attempts"],
                                          "no refund in Telegram's record of star transactions")
     return await _current(c, charge_id, PaymentStep("pending"))

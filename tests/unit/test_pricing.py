@@ -48,8 +48,9 @@ def test_free_tier_skips_disabled_models():
 def test_free_tier_of_the_real_pricing_truth():
     prices = price_table(load_pricing_truth().base, Decimal("95"), Decimal("2"))
     tier = compute_free_tier(prices, set(prices))
-    # 0.02 USD ties: google/imagen4 and google/imagen4-fast win by id over nano-banana and grok.
-    assert tier == ["z-image", "recraft/remove-background", "infinitalk/from-audio", "google/imagen4", "google/imagen4-fast"]
+    # 0.02 USD ties: google/imagen4-fast and google/nano-banana win by id over nano-banana-edit and grok.
+    assert tier == ["z-image", "recraft/remove-background", "infinitalk/from-audio", "google/imagen4-fast",
+                    "google/nano-banana"]
 
 
 def test_override_must_be_exactly_five_known_ids():
