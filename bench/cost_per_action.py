@@ -236,10 +236,10 @@ class Bench:
         self.measure("/start (returning user)", "update", lambda: self.send(paid, "/start"))
         self.run(self.c.store.adjust_balance(paid, 100_00, "adjust", f"bench_{paid}_{time.time_ns()}"))
         self.measure("button: catalog category (Изображения)", "button", lambda: self.press(paid, "Изображения"))
-        self.measure("button: model card (Nano Banana)", "button", lambda: self.press(paid, "Nano Banana ·"))
+        self.measure("button: model card (Imagen 4)", "button", lambda: self.press(paid, "Imagen 4 ·"))
         self.measure("button: back to category, caches expired", "button", lambda: self.press(paid, "Назад"),
                      cold=True)
-        self.press(paid, "Nano Banana ·")
+        self.press(paid, "Imagen 4 ·")
         self.measure("button: start wizard (Создать)", "button", lambda: self.press(paid, "Создать"))
         self.measure("text: prompt", "update", lambda: self.send(paid, "банан в очках"))
         job = self.draft_of(paid)

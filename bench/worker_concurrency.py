@@ -33,7 +33,7 @@ import httpx  # noqa: E402
 
 from infra.stack import ROOT, VENV_BIN, LocalStack, StackPorts  # noqa: E402
 
-MODEL = "google/nano-banana"
+MODEL = "google/imagen4"
 BALANCE = 100_00  # kopecks per user: far more than one run
 FIRST_USER = 30_000
 PRODUCTION_POLL_DELAYS = "20,30,60,120,240"  # config default: the first poll comes after the burst

@@ -41,8 +41,8 @@ from infra.firestore_faults import FaultControl
 from infra.stack import ADMIN_IDS, ROOT, LocalStack, StackPorts
 from infra.telegram_sim.client import SimClient
 
-PAID_MODELS = ("google/nano-banana", "grok-imagine/text-to-image", "google/imagen4-ultra")
-FREE_MODELS = ("google/imagen4", "google/imagen4-fast")  # in the free tier; prompt-only wizards
+PAID_MODELS = ("google/imagen4", "grok-imagine/text-to-image", "google/imagen4-ultra")
+FREE_MODELS = ("google/nano-banana", "google/imagen4-fast")  # in the free tier; prompt-only wizards
 AUDIO_MODEL = "elevenlabs/audio-isolation"  # priced per second of the audio the user sends
 EDIT_MODEL = "google/nano-banana-edit"  # a prompt and photos
 OPTION_MODEL, PRICED_OPTION = "grok-imagine/text-to-image", "enable_pro"  # the option changes the price
@@ -149,7 +149,7 @@ def examples(violations: list[str], most: int = 4) -> list[str]:
 
 
 def kopecks_in(text: str) -> int | None:
-    """The price on a confirm button ("✅ Запустить · 3,80 ₽"), or None (free, or no price)."""
+    """The price on a confirm button ("✅ Запустить · 7,60 ₽"), or None (free, or no price)."""
     m = PRICE.search(text or "")
     if not m:
         return None

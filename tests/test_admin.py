@@ -22,7 +22,7 @@ def admin(stack) -> TgUser:
     return a
 
 
-def fail_generation(stack, db, kie, uid, model="google/nano-banana", prompt="boom"):
+def fail_generation(stack, db, kie, uid, model="google/imagen4", prompt="boom"):
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
     run(db.adjust_balance(uid, 10000, "adjust", f"t{uid}_{prompt}"))
@@ -77,7 +77,7 @@ def test_rq_lookup_shows_everything_about_one_generation(clean_stack, db, kie):
     a.press("Поиск по RQ")
     a.send(rq)
     text = a.last_text()
-    for part in (rq, "9604", "google/nano-banana", "refunded", "charge", "refund", "started", "failed", "boom"):
+    for part in (rq, "9604", "google/imagen4", "refunded", "charge", "refund", "started", "failed", "boom"):
         assert part in text, part
 
 

@@ -30,7 +30,7 @@ from tests.helpers import TgUser, text_of
 from tests.test_operations import stuck_job
 
 ADMIN = 1001  # ADMIN_IDS of the local stack
-NANO_PRICE = 380  # google/nano-banana, kopecks
+IMAGEN4_PRICE = 760  # google/imagen4, kopecks
 FAILED = "❌ Генерация не удалась"
 FLOOD = {"error_code": 429, "retry_after": 30, "count": 1000}  # longer than any request waits: the call is lost
 
@@ -61,10 +61,10 @@ def set_job(db, job_id: str, **fields) -> None:
     run(db.db.collection(JOBS).document(job_id).update(fields))
 
 
-def paid_nano_banana(u: TgUser, db, prompt: str = "банан", balance: int = 1000) -> None:
+def paid_imagen4(u: TgUser, db, prompt: str = "банан", balance: int = 1000) -> None:
     u.send("/start")
     run(db.adjust_balance(u.id, balance, "adjust", f"adjust_test_{u.id}"))
-    u.press_data(cb.make(cb.START, "google/nano-banana"))
+    u.press_data(cb.make(cb.START, "google/imagen4"))
     u.send(prompt)
     u.press("Запустить")
 
@@ -127,7 +127,7 @@ def test_attack_08_undelivered_result_is_refunded(clean_stack, db, kie):
     admin = admin_chat(clean_stack)
     u = TgUser(clean_stack.url("telegram"), 8801)
     u.sim.configure(fail_methods={"sendPhoto": FLOOD, "sendDocument": FLOOD})
-    paid_nano_banana(u, db)
+    paid_imagen4(u, db)
     job = job_of(db, u.id, where=lambda j: j.state == "succeeded" and j.delivery_until is None)
     for _ in range(5):  # the poll and the sweep try again; each attempt is refused the same way
         if run(db.get_job(job.id)).state != "succeeded":
@@ -140,7 +140,7 @@ def test_attack_08_undelivered_result_is_refunded(clean_stack, db, kie):
     assert kinds(db, u.id) == ["adjust", "charge", "refund"]
     assert run(db.get_user(u.id)).balance_kopecks == 1000
     [notice] = texts_with(u, FAILED)
-    assert t("ru", "reason_DELIVERY_FAILED") in notice and "3,80 ₽ возвращены" in notice
+    assert t("ru", "reason_DELIVERY_FAILED") in notice and "7,60 ₽ возвращены" in notice
     assert job.request_id in notice
     assert any(job.request_id in text for text in texts_with(admin, "Нужна проверка"))
     assert not photos(u)
@@ -170,7 +170,7 @@ def test_attack_08_old_exhausted_jobs_cannot_starve_a_fresh_one(clean_stack, db,
     run(batch.commit())
     u = TgUser(clean_stack.url("telegram"), 8803)
     u.sim.configure(fail_methods={"sendPhoto": {**FLOOD, "count": 1}})  # only the first delivery is lost
-    paid_nano_banana(u, db)
+    paid_imagen4(u, db)
     fresh = job_of(db, u.id, where=lambda j: j.state == "succeeded" and j.delivery_until is None)
     clean_stack.purge_tasks()  # no poll is left to deliver it: only the sweep can
     assert not photos(u)
@@ -222,7 +222,7 @@ def test_attack_10_provider_paid_once(clean_stack, db, kie, restart):
     restart(SUBMIT_LEASE_S="2")
     kie.post("/sim/config", json={"slow_create_rate": 1.0, "slow_create_ms": 8000, "latency_ms": 4000})
     u = TgUser(clean_stack.url("telegram"), 8810)
-    paid_nano_banana(u, db)
+    paid_imagen4(u, db)
     job = job_of(db, u.id, where=lambda j: j.state == "running")
     deadline = time.monotonic() + 10
     while not tasks_for(kie, job.id):  # KIE created the task and holds its answer
@@ -251,16 +251,16 @@ def test_attack_10_sweep_refund_does_not_race_a_retried_worker(clean_stack, db, 
     now = utcnow()
     # A: a running job the sweep asks KIE about first (KIE answers slowly), so it reads B before it handles it.
     a = Job(id="racejoba00000001", user_id=u.id, chat_id=u.id, model_id="z-image", inputs={"prompt": "кот"})
-    b = Job(id="racejobb00000001", user_id=u.id, chat_id=u.id, model_id="google/nano-banana",
+    b = Job(id="racejobb00000001", user_id=u.id, chat_id=u.id, model_id="google/imagen4",
             inputs={"prompt": "банан"})
     for job, minutes in ((a, 120), (b, 60)):
         run(db.create_draft(job))
-        run(db.confirm(job.id, NANO_PRICE if job is b else 0, job is a, f"RQ-{job.id[7:15]}"))
+        run(db.confirm(job.id, IMAGEN4_PRICE if job is b else 0, job is a, f"RQ-{job.id[7:15]}"))
         set_job(db, job.id, state="running", started_at=now, lease_until=ago(minutes=minutes),
                 updated_at=ago(minutes=minutes), unsettled=True)
     set_job(db, a.id, kie_task_id="slow-to-answer")
-    run(db.adjust_balance(u.id, -NANO_PRICE, "charge", f"charge_{b.id}", ref=b.id))
-    set_job(db, b.id, charged_kopecks=NANO_PRICE)
+    run(db.adjust_balance(u.id, -IMAGEN4_PRICE, "charge", f"charge_{b.id}", ref=b.id))
+    set_job(db, b.id, charged_kopecks=IMAGEN4_PRICE)
     kie.post("/sim/config", json={"api_latency_ms": 3000})
     with ThreadPoolExecutor(2) as pool:
         swept = pool.submit(sweep, clean_stack)
@@ -353,7 +353,7 @@ def test_attack_11_forged_job_parameter_cannot_attach_a_task(clean_stack, db, ki
     kie.post(f"/sim/tasks/{other}/complete", json={"outcome": "success"})
     kie.post("/sim/config", json={"slow_create_rate": 1.0, "slow_create_ms": 6000})
     u = TgUser(clean_stack.url("telegram"), 8820)
-    paid_nano_banana(u, db)
+    paid_imagen4(u, db)
     job = job_of(db, u.id, where=lambda j: j.state == "running")
     forged = {"code": 200, "msg": "success", "data": {"taskId": other, "state": "success"}}
     stamp = str(int(time.time()))
@@ -439,9 +439,9 @@ def test_attack_13_broadcast_with_a_broken_task_chain_resumes(clean_stack, db):
 
 
 def confirmed_paid_job(db, u: TgUser, job_id: str) -> Job:
-    job = Job(id=job_id, user_id=u.id, chat_id=u.id, model_id="google/nano-banana", inputs={"prompt": "банан"})
+    job = Job(id=job_id, user_id=u.id, chat_id=u.id, model_id="google/imagen4", inputs={"prompt": "банан"})
     run(db.create_draft(job))
-    return run(db.confirm(job.id, NANO_PRICE, False, f"RQ-{job_id[-8:]}"))
+    return run(db.confirm(job.id, IMAGEN4_PRICE, False, f"RQ-{job_id[-8:]}"))
 
 
 def test_attack_13_worker_rechecks_maintenance_and_disabled_models(clean_stack, db, kie):
@@ -452,7 +452,7 @@ def test_attack_13_worker_rechecks_maintenance_and_disabled_models(clean_stack, 
     run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
     for job_id, change, code, key in (
             ("closedjob0000001", {"maintenance": True}, "MAINTENANCE", "not_started_maintenance"),
-            ("closedjob0000002", {"maintenance": False, "disabled_models": ["google/nano-banana"]},
+            ("closedjob0000002", {"maintenance": False, "disabled_models": ["google/imagen4"]},
              "MODEL_DISABLED", "not_started_disabled")):
         job = confirmed_paid_job(db, u, job_id)
         run(admin_store.change_runtime(db, ADMIN, "test", change))
@@ -461,7 +461,7 @@ def test_attack_13_worker_rechecks_maintenance_and_disabled_models(clean_stack, 
         stored = run(db.get_job(job.id))
         assert stored.state == "failed" and stored.error_code == code and stored.charged_kopecks == 0, stored
         assert kinds(db, u.id) == ["adjust"] and not tasks_for(kie, job.id), "nothing charged, nothing run"
-        expected = t("ru", key, name="Nano Banana", rq=job.request_id).replace("<code>", "").replace("</code>", "")
+        expected = t("ru", key, name="Imagen 4", rq=job.request_id).replace("<code>", "").replace("</code>", "")
         assert u.wait_for(lambda r: text_of(r) == expected, timeout=10)
     run(admin_store.change_runtime(db, ADMIN, "test", {"disabled_models": []}))
     time.sleep(1.2)  # the next test finds the model on again in every instance
@@ -484,7 +484,7 @@ def test_attack_13_lost_failure_notice_is_sent_again(clean_stack, db, kie):
             results += [f.result() for f in [pool.submit(sweep, clean_stack) for _ in range(2)]]
     assert len(texts_with(u, FAILED)) == 1, "told once, in the end"
     [notice] = texts_with(u, FAILED)
-    assert "3,80 ₽ возвращены" in notice and job.request_id in notice
+    assert "7,60 ₽ возвращены" in notice and job.request_id in notice
     assert sum(r["notified"] for r in results) == 1, results
     assert run(db.get_job(job.id)).unsettled is False
     assert kinds(db, u.id) == ["adjust", "charge", "refund"]
@@ -497,11 +497,11 @@ def test_attack_13_our_key_refused_is_not_the_users_fault(clean_stack, db, kie):
     for uid, code in ((8880, 401), (8881, 433), (8882, 505)):
         kie.post("/sim/config", json={"create_fault": code, "create_fault_count": 1})
         u = TgUser(clean_stack.url("telegram"), uid)
-        paid_nano_banana(u, db)
+        paid_imagen4(u, db)
         notice = text_of(u.wait_for(lambda r: text_of(r).startswith(FAILED), timeout=20))
         assert "описание" not in notice, f"{code}: not the user's request to change: {notice}"
         assert t("ru", "reason_PROVIDER_ACCESS") in notice
-        assert "3,80 ₽ возвращены" in notice
+        assert "7,60 ₽ возвращены" in notice
         assert run(db.get_job(job_of(db, uid).id)).error_code == "PROVIDER_ACCESS"
         assert kinds(db, uid) == ["adjust", "charge", "refund"]
     alerts = texts_with(admin, "KIE отказал")
@@ -654,7 +654,7 @@ def test_attack_13_confirm_never_says_nothing_charged_after_a_charge(clean_stack
         set_webhook(clean_stack.url("telegram"), TELEGRAM_BOT_TOKEN, f"http://127.0.0.1:{port}/webhook",
                     TELEGRAM_WEBHOOK_SECRET)
         u = TgUser(clean_stack.url("telegram"), 8890)
-        paid_nano_banana(u, db)  # the confirm's enqueue waits out its deadline: the worker runs meanwhile
+        paid_imagen4(u, db)  # the confirm's enqueue waits out its deadline: the worker runs meanwhile
         u.wait_for(is_photo, timeout=30)
         assert kinds(db, u.id) == ["adjust", "charge"], "charged once, and rightly: the result came"
         assert "enqueue failed" in (tmp_path / "webhook.log").read_text(), "the enqueue did raise"

@@ -294,7 +294,7 @@ def test_attack_13_admin_adjust_never_negative(clean_stack, db, kie):
     for round_no in range(5):
         run(db.adjust_balance(uid, 10000 - balance(db, uid), "adjust", f"seed_{uid}_{round_no}"))  # back to 100 ₽
         if round_no == 0:
-            u.press_data(cb.make(cb.START, "google/nano-banana"))
+            u.press_data(cb.make(cb.START, "google/imagen4"))
             u.send("a cat")  # the confirmation screen, with its Run button
         a.press_data(f"adm:adj:{uid}")  # the admin panel now waits for the amount
         confirm = (lambda: u.press("Запустить")["webhook_status"]) if round_no == 0 else None

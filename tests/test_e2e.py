@@ -68,7 +68,7 @@ def test_paid_model_with_zero_balance_is_refused_and_nothing_charged(clean_stack
     u = user(clean_stack, 5002)
     u.send("/start")
     u.press("Изображения")
-    u.press("Nano Banana ·")
+    u.press("Imagen 4 ·")
     assert "Цена:" in u.last_text()
     u.press("Создать")
     u.send("банан в очках")
@@ -76,7 +76,7 @@ def test_paid_model_with_zero_balance_is_refused_and_nothing_charged(clean_stack
     assert "не хватает" in text_of(confirm)
     assert not any(data.startswith("ok:") for _, data in buttons(confirm)), "no run button without money"
     job = run(db.current_draft(u.id))
-    u.press_data(f"ok:{job.id}:380p{job.revision}")  # a forged tap, even with the right quote, is refused too
+    u.press_data(f"ok:{job.id}:760p{job.revision}")  # a forged tap, even with the right quote, is refused too
     assert "Недостаточно средств" in u.last_text()
     time.sleep(0.5)
     assert kie.get("/sim/tasks").json()["tasks"] == []
@@ -88,17 +88,17 @@ def test_paid_generation_charges_exactly_the_price_once(clean_stack, db, kie):
     u.send("/start")
     run(db.adjust_balance(u.id, 10000, "adjust", f"adjust_test_{u.id}"))
     u.press("Изображения")
-    u.press("Nano Banana ·")
+    u.press("Imagen 4 ·")
     u.press("Создать")
     u.send("банан в очках")
     confirm = u.last_text()
-    assert "3,80 ₽" in confirm and "96,20 ₽" in confirm  # 0.02 USD × 95 × 2
+    assert "7,60 ₽" in confirm and "92,40 ₽" in confirm  # 0.04 USD × 95 × 2
     u.press("Запустить")
     photo = u.wait_for(is_photo)
-    assert "3,80 ₽" in text_of(photo)
+    assert "7,60 ₽" in text_of(photo)
     entries = ledger(db, u.id)
-    assert [(e["kind"], e["amount_kopecks"]) for e in entries] == [("adjust", 10000), ("charge", -380)]
-    assert run(db.get_user(u.id)).balance_kopecks == 9620 == sum(e["amount_kopecks"] for e in entries)
+    assert [(e["kind"], e["amount_kopecks"]) for e in entries] == [("adjust", 10000), ("charge", -760)]
+    assert run(db.get_user(u.id)).balance_kopecks == 9240 == sum(e["amount_kopecks"] for e in entries)
 
 
 def test_failed_generation_refunds_once_and_shows_the_code(clean_stack, db, kie):
@@ -108,13 +108,13 @@ def test_failed_generation_refunds_once_and_shows_the_code(clean_stack, db, kie)
     kie.post("/sim/outcomes", json={"outcomes": ["fail"]})
     kie.post("/sim/config", json={"duplicate_callbacks": 3})
     u.press("Изображения")
-    u.press("Nano Banana ·")
+    u.press("Imagen 4 ·")
     u.press("Создать")
     u.send("банан")
     u.press("Запустить")
     failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"))
     text = text_of(failure)
-    assert "3,80 ₽ возвращены" in text and "RQ-" in text
+    assert "7,60 ₽ возвращены" in text and "RQ-" in text
     time.sleep(1.5)  # let the duplicate callbacks land
     failures = [r for r in u.bot_messages() if text_of(r).startswith("❌ Генерация не удалась")]
     assert len(failures) == 1, "the user is told once"
@@ -132,7 +132,7 @@ def test_duplicate_task_and_duplicate_callback_change_nothing(clean_stack, db, k
     run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
     kie.post("/sim/config", json={"duplicate_callbacks": 2})
     u.press("Изображения")
-    u.press("Nano Banana ·")
+    u.press("Imagen 4 ·")
     u.press("Создать")
     u.send("банан")
     u.press("Запустить")
@@ -181,11 +181,11 @@ def test_redelivered_update_is_processed_once(clean_stack, db):
     assert len([r for r in u.bot_messages() if "Добро пожаловать" in text_of(r)]) == 1
 
 
-def run_nano_banana(u: TgUser, db, prompt="банан"):
+def run_imagen4(u: TgUser, db, prompt="банан", balance=1000):
     u.send("/start")
-    run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    run(db.adjust_balance(u.id, balance, "adjust", f"adjust_test_{u.id}"))
     u.press("Изображения")
-    u.press("Nano Banana ·")
+    u.press("Imagen 4 ·")
     u.press("Создать")
     u.send(prompt)
     u.press("Запустить")
@@ -209,12 +209,12 @@ def test_english_user_gets_english_screens(clean_stack, db):
 def test_provider_error_on_submit_is_retried_then_refunded(clean_stack, db, kie):
     u = user(clean_stack, 5010)
     kie.post("/sim/config", json={"create_fault": 500, "create_fault_count": 1})
-    run_nano_banana(u, db)
+    run_imagen4(u, db, balance=2000)  # enough for both runs
     u.wait_for(is_photo)  # one 500 is retried with backoff and succeeds
     kie.post("/sim/config", json={"create_fault": 422, "create_fault_count": 1})
     u.send("/start")
     u.press("Изображения")
-    u.press("Nano Banana ·")
+    u.press("Imagen 4 ·")
     u.press("Создать")
     u.send("банан 2")
     u.press("Запустить")
@@ -222,7 +222,7 @@ def test_provider_error_on_submit_is_retried_then_refunded(clean_stack, db, kie)
     assert "отклонил" in text_of(failure) and "возвращены" in text_of(failure)
     kinds = [e["kind"] for e in ledger(db, u.id)]
     assert kinds == ["adjust", "charge", "charge", "refund"]
-    assert run(db.get_user(u.id)).balance_kopecks == 1000 - 380
+    assert run(db.get_user(u.id)).balance_kopecks == 2000 - 760
 
 
 @pytest.fixture
@@ -235,7 +235,7 @@ def fast_polls(clean_stack):
 def test_lost_callback_is_recovered_by_polling(fast_polls, db, kie):
     u = user(fast_polls, 5011)
     kie.post("/sim/config", json={"no_callback": True})
-    run_nano_banana(u, db)
+    run_imagen4(u, db)
     u.wait_for(is_photo, timeout=20)
     assert kie.get("/sim/callbacks").json()["callbacks"] == []
     assert [e["kind"] for e in ledger(db, u.id)] == ["adjust", "charge"]
@@ -244,7 +244,7 @@ def test_lost_callback_is_recovered_by_polling(fast_polls, db, kie):
 def test_generation_that_never_finishes_times_out_and_refunds(fast_polls, db, kie):
     u = user(fast_polls, 5012)
     kie.post("/sim/config", json={"latency_ms": 600000})
-    run_nano_banana(u, db)
+    run_imagen4(u, db)
     failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"), timeout=30)
     assert "слишком много времени" in text_of(failure) and "RQ-" in text_of(failure)
     entries = ledger(db, u.id)

@@ -145,7 +145,7 @@ def test_ledger_sum_equals_balance_after_a_mixed_scenario(clean_stack, db, kie):
     top_up(buyer, 500)
     kie.post("/sim/outcomes", json={"outcomes": ["success", "fail"]})
     for prompt in ("first", "second"):
-        buyer.press_data(cb.make(cb.START, "google/nano-banana"))
+        buyer.press_data(cb.make(cb.START, "google/imagen4"))
         buyer.send(prompt)
         buyer.press("Запустить")
     buyer.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"), timeout=30)
@@ -156,7 +156,7 @@ def test_ledger_sum_equals_balance_after_a_mixed_scenario(clean_stack, db, kie):
     assert kinds == ["bonus", "charge", "charge", "payment_refund", "refund", "topup", "topup"]
     for uid in (inviter.id, buyer.id, ADMIN):
         assert balance(db, uid) == ledger_sum(db, uid)
-    assert balance(db, buyer.id) == 2000 + 50000 - 380
+    assert balance(db, buyer.id) == 2000 + 50000 - 760
 
 
 def seed(db, uid: int, n: int):

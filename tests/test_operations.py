@@ -18,7 +18,7 @@ def stuck_job(stack, db, kie, uid):
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
     run(db.adjust_balance(uid, 1000, "adjust", f"t{uid}"))
-    u.press_data(cb.make(cb.START, "google/nano-banana"))
+    u.press_data(cb.make(cb.START, "google/imagen4"))
     u.send("stuck")
     u.press("Запустить")
     deadline = time.monotonic() + 10
@@ -102,18 +102,18 @@ def test_changing_the_pricing_truth_changes_the_free_tier_without_restarting_the
     u = TgUser(clean_stack.url("telegram"), 9510)
     u.send("/start")
     u.press("Бесплатно")
-    assert "Nano Banana —" not in u.last_text()
+    assert "Imagen 4 —" not in u.last_text()
     path = clean_stack.pricing_truth_path
     original = path.read_text()
     try:
-        path.write_text(original.replace("google/nano-banana: 0.0200 USD", "google/nano-banana: 0.0010 USD"))
+        path.write_text(original.replace("google/imagen4: 0.0400 USD", "google/imagen4: 0.0010 USD"))
         result = clean_stack.call_scheduled("scheduler").json()
-        assert "google/nano-banana" in result["model_ids"] and "google/imagen4-fast" in result["previous_model_ids"]
+        assert "google/imagen4" in result["model_ids"] and "google/nano-banana" in result["previous_model_ids"]
         time.sleep(1.2)  # the webhook trusts its cached tier for SETTINGS_CACHE_SECONDS
         u.send("/start")
         u.press("Бесплатно")
-        assert "Nano Banana — осталось 5 из 5" in u.last_text()
-        assert "Imagen 4 Fast" not in u.last_text()
+        assert "Imagen 4 — осталось 5 из 5" in u.last_text()
+        assert "Nano Banana" not in u.last_text()
     finally:
         path.write_text(original)
         clean_stack.call_scheduled("scheduler")

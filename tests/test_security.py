@@ -152,7 +152,7 @@ def free_generation(u: TgUser) -> dict:
 def failed_generation(u: TgUser, db, kie) -> dict:
     run(db.adjust_balance(u.id, 10000, "adjust", f"security_{u.id}"))
     kie.post("/sim/outcomes", json={"outcomes": ["fail"]})
-    u.press_data(cb.make(cb.START, "google/nano-banana"))
+    u.press_data(cb.make(cb.START, "google/imagen4"))
     u.send("банан")
     u.press("Запустить")
     return u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"))
@@ -328,11 +328,11 @@ ODD_TEXT = st.one_of(
 
 @pytest.fixture
 def drafting(clean_stack, db):
-    """User 7101 in the wizard of a paid model (Nano Banana, 3,80 ₽), holding 1 kopeck."""
+    """User 7101 in the wizard of a paid model (Imagen 4, 7,60 ₽), holding 1 kopeck."""
     u = TgUser(clean_stack.url("telegram"), 7101)
     u.send("/start")
     run(db.adjust_balance(u.id, 1, "adjust", "security_seed"))
-    u.press_data(cb.make(cb.START, "google/nano-banana"))
+    u.press_data(cb.make(cb.START, "google/imagen4"))
     assert "Промпт" in u.last_text()
     return u
 
@@ -390,7 +390,7 @@ def test_fuzzed_messages_at_the_menu_get_a_clear_reply(clean_stack, db, kie):
 def test_an_oversized_prompt_is_refused_with_its_length(drafting, db, kie):
     u = drafting
     u.send("a" * 100_000)
-    limit = load_catalog().get("google/nano-banana").field("prompt").max_length
+    limit = load_catalog().get("google/imagen4").field("prompt").max_length
     assert u.last_text() == t("ru", "bad_value", problem=t("ru", "problem_too_long", length=100_000, max=limit))
     job = run(db.current_draft(u.id))
     assert "prompt" not in job.inputs
@@ -450,7 +450,7 @@ def forged_callback_data(job_id: str) -> st.SearchStrategy[str]:
              cb.CONFIRM, cb.CANCEL, cb.DONE, cb.REPEAT, cb.REPROMPT, cb.PAGE, cb.TOPUP, cb.LEDGER, cb.HISTORY,
              cb.HISTORY_ITEM, cb.REFERRAL, cb.RUN_EXPENSIVE, cb.CHAIN, "adm", "zz"]
     arg = st.one_of(st.integers(-3, 10**20).map(str), st.integers(0, 9).map(str), st.just(job_id), st.just("d"),
-                    st.sampled_from(["image", "free", "custom", "n", "p", "up", "google/nano-banana"]),
+                    st.sampled_from(["image", "free", "custom", "n", "p", "up", "google/imagen4"]),
                     st.text(alphabet=string.ascii_letters + string.digits + "_-./", max_size=12))
     shaped = st.builds(lambda verb, args: ":".join([verb, *args]), st.sampled_from(verbs), st.lists(arg, max_size=4))
     return st.one_of(shaped, shaped, st.text(min_size=1, max_size=80), st.text(min_size=65, max_size=3000))
