@@ -249,19 +249,26 @@ def stars_refunds_debited_once(w: World) -> list[str]:
     return bad
 
 
-def provider_got_the_users_inputs(w: World, sent: dict[str, list[str]]) -> list[str]:
-    """The provider ran a job on the very bytes its user sent for it (sha256 of each file, as the test or
-    the soak recorded them): no input swapped, overwritten or shared with another draft."""
+def provider_got_the_users_inputs(w: World, sent: dict[int, set[str]]) -> list[str]:
+    """The provider ran each job on exactly the files its confirmation priced (the sha256 we measured and
+    stored in the job's media records), and each of them is a file its own user sent (as the test or the
+    soak recorded): no input swapped, overwritten by another upload, or taken from someone else. (Which of
+    the user's drafts a file belongs to is the bot's to decide: a redelivered update lands in the draft that
+    is open when it is handled, and the confirmation shows it.)"""
     tasks, bad = {t["taskId"]: t for t in w.provider}, []
     for j in w.jobs:
-        want = sent.get(j["id"])
         task = tasks.get(j.get("kie_task_id") or "")
-        if not want or task is None:
+        if task is None:
             continue
+        priced = sorted(m.get("sha256") or "unmeasured" for files in (j.get("media") or {}).values() for m in files)
         got = sorted(f.get("sha256", "unreadable") for f in task["inputs"]["files"])
-        if got != sorted(want):
-            bad.append(f"{j['id']} {j['model_id']}: the user sent {[h[:8] for h in sorted(want)]}, "
+        if got != priced:
+            bad.append(f"{j['id']} {j['model_id']}: priced {[h[:8] for h in priced]}, "
                        f"the provider got {[h[:8] for h in got]}")
+        foreign = sorted(set(got) - sent.get(j["user_id"], set())) if j["user_id"] in sent else []
+        if foreign:
+            bad.append(f"{j['id']} {j['model_id']}: the provider got {[h[:8] for h in foreign]}, "
+                       f"which its user never sent")
     return bad
 
 

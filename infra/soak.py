@@ -177,7 +177,7 @@ class Soak:
         self.admin = SimClient(self.sim_url, timeout=60)
         self.lock = threading.Lock()
         self.confirmed: list[str] = []  # job ids the users confirmed
-        self.sent: dict[str, list[str]] = {}  # job id -> sha256 of each file its user sent
+        self.sent: dict[int, set[str]] = {}  # user id -> sha256 of every file the user sent
         self.shown: dict[str, set[int]] = collections.defaultdict(set)  # job id -> prices on pressed buttons
         self.harness = collections.Counter()  # faults and actions of the harness itself
         self.attacks = collections.Counter()
@@ -389,15 +389,16 @@ class Soak:
 
     def to_confirm(self, sim: SimClient, uid: int, model: str, answers: list[tuple[str, Any]]) -> dict | None:
         """Start a draft, give the answers, and return the confirmation screen (None: abandoned). The files
-        sent are remembered for the draft's job (the provider must get exactly those bytes)."""
+        sent are remembered for the user (the provider may get only bytes its user sent)."""
         before = self.last_id(sim, uid)
         self.press_data(sim, uid, f"go:{model}")
-        hashes = []
         for kind, value in answers:
             if kind == "text":
                 self.send(sim, uid, value)
             else:
-                hashes.append(self.send_file(sim, uid, kind, value))
+                digest = self.send_file(sim, uid, kind, value)
+                with self.lock:
+                    self.sent.setdefault(uid, set()).add(digest)
         confirm, done = self.screen_of(model, "ok:"), self.screen_of(model, "done:")
         screen = self.newest(sim, uid, lambda m: confirm(m) or done(m), after=before)
         if screen is not None and self.ok_data(screen) is None:  # a multi-file step: "done"
@@ -406,9 +407,6 @@ class Soak:
         if screen is None:
             self.harness["abandoned_flows"] += 1
             return None
-        if hashes:
-            with self.lock:
-                self.sent[self.job_of(screen)] = hashes
         return screen
 
     def screen_of(self, model: str, verb: str):
@@ -710,7 +708,7 @@ def _b64(data: bytes) -> str:
 
 # --- reading the outcome ------------------------------------------------------------
 
-def check(report: Report, stack: LocalStack, settled: bool, sent: dict[str, list[str]],
+def check(report: Report, stack: LocalStack, settled: bool, sent: dict[int, set[str]],
           shown: dict[str, set[int]], banned_charges: set[str] = frozenset()) -> None:
     world = invariants.read_world(stack)
     sim = SimClient(stack.url("telegram"))
@@ -721,8 +719,8 @@ def check(report: Report, stack: LocalStack, settled: bool, sent: dict[str, list
                  "nothing derived from it kept"):  # say which payments were made around a ban
         inv[name] = [f"{v} [paid around a ban]" if v.split()[0] in banned_charges else v for v in inv[name]]
     inv["every success delivered to its own chat"] = delivered(world, sim)
-    inv["the provider got the bytes each user sent for that job"] = invariants.provider_got_the_users_inputs(
-        world, sent)
+    inv["the provider got exactly the priced files, each sent by the job's user"] = (
+        invariants.provider_got_the_users_inputs(world, sent))
     inv["every paid job cost the price on the button its user pressed"] = invariants.charged_a_price_shown(world, shown)
     inv["no user got a message meant for another"] = foreign_messages(world, sim)
 

@@ -107,8 +107,16 @@ def test_swapped_inputs_and_unshown_prices_are_caught():
     world = consistent()
     world.provider = [task("t1", "j1", files=[{"field": "image_urls", "sha256": "b" * 64}])]
 
-    assert inv.provider_got_the_users_inputs(world, {"j1": ["a" * 64]}) == [
-        "j1 google/nano-banana: the user sent ['aaaaaaaa'], the provider got ['bbbbbbbb']"]
+    world.jobs[0]["media"] = {"image_urls": [{"sha256": "a" * 64}]}  # what the confirmation priced
+    user = world.jobs[0]["user_id"]
+    assert inv.provider_got_the_users_inputs(world, {user: {"a" * 64}}) == [
+        "j1 google/nano-banana: priced ['aaaaaaaa'], the provider got ['bbbbbbbb']",
+        "j1 google/nano-banana: the provider got ['bbbbbbbb'], which its user never sent"]
+    world.provider = [task("t1", "j1", files=[{"field": "image_urls", "sha256": "a" * 64}])]
+    assert inv.provider_got_the_users_inputs(world, {user: {"a" * 64}}) == []
+    assert inv.provider_got_the_users_inputs(world, {user: {"c" * 64}}) == [
+        "j1 google/nano-banana: the provider got ['aaaaaaaa'], which its user never sent"]
+    world.provider = [task("t1", "j1", files=[{"field": "image_urls", "sha256": "b" * 64}])]
     assert inv.charged_a_price_shown(world, {"j1": {300}}) == [
         "j1 google/nano-banana: charged 380 kop, the pressed button showed [300]"]
     assert inv.charged_a_price_shown(world, {"j1": {300, 380}}) == []
