@@ -9,7 +9,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import av
-import mutagen
 import httpx
 import pytest
 from PIL import Image
@@ -258,7 +257,7 @@ def test_telegram_user_can_declare_a_false_duration(telegram):
 
     audio, download = user_sends(telegram, "audio", duration=1, real_duration=12, header_duration=1)
     assert audio["duration"] == 1
-    assert mutagen.File(io.BytesIO(download.content)).info.length == pytest.approx(1.0, abs=0.1)
+    assert probe(download.content)[2] == pytest.approx(1.0, abs=0.1)  # what the header claims
     with av.open(io.BytesIO(download.content)) as container:
         stream = container.streams.audio[0]
         assert sum(f.samples for f in container.decode(stream)) / stream.sample_rate == pytest.approx(12.0)
