@@ -19,11 +19,12 @@ FIRESTORE_TF = ROOT / "terraform" / "firestore.tf"
 ASC = "ASCENDING"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """python-hcl2 output without its markers: quoted strings unquoted, `__is_block__` etc. dropped."""
     if isinstance(value, dict):
-        return {_plain(k): _plain(v) for k, v in value.items() if not (k.startswith("__") and k.endswith("__"))}
+        return {plain(k): plain(v) for k, v in value.items() if not (k.startswith("__") and k.endswith("__"))}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
         return value[1:-1]
     return value
@@ -32,7 +33,7 @@ def _plain(value: Any) -> Any:
 def terraform_indexes(path: Path = FIRESTORE_TF) -> list[dict[str, Any]]:
     """google_firestore_index resources: collection, scope and [(field, ASCENDING|DESCENDING|CONTAINS)]."""
     with path.open() as handle:
-        parsed = _plain(hcl2.load(handle))
+        parsed = plain(hcl2.load(handle))
     found = []
     for block in parsed.get("resource", []):
         for name, body in block.get("google_firestore_index", {}).items():

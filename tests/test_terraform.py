@@ -17,6 +17,7 @@ import hcl2
 import pytest
 
 from shared.config import SECTION_OF, SECTIONS, Settings
+from tests.indexes import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 TF_DIR = ROOT / "terraform"
@@ -42,17 +43,6 @@ ENQUEUERS = {"telegram_webhook", "generation_worker", "reconciliation_sweep"}
 
 
 # --- reading the configuration --------------------------------------------------------------------
-def plain(value: Any) -> Any:
-    """python-hcl2 output without its markers: quoted strings unquoted, `__is_block__` etc. dropped."""
-    if isinstance(value, dict):
-        return {plain(k): plain(v) for k, v in value.items() if not (k.startswith("__") and k.endswith("__"))}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    return value
-
-
 def tf_files() -> list[Path]:
     return sorted(TF_DIR.glob("*.tf"))
 
