@@ -75,7 +75,7 @@ def test_pricing_truth_parser_rejects_garbage_and_duplicates():
 
 def test_startup_validation_passes_on_the_shipped_catalog():
     state = validate_startup(load_catalog(), load_pricing_truth(), Decimal("95"), Decimal("2"), [])
-    assert len(state.prices) == 42 and len(state.free_tier) == 5
+    assert len(state.prices) == 55 and len(state.free_tier) == 5
 
 
 def test_startup_validation_names_unpriced_models_and_bad_override():
