@@ -150,7 +150,8 @@ def _prices(spec):
 
 def pricing_desc(model, spec):
     unit, prices = _prices(spec)
-    parts = [f"{key} {plain(value)} credits (${plain(Decimal(str(value)) * CREDIT_USD)})" for key, value in prices.items()]
+    parts = [f"{key} {plain(value)} credits (${plain(Decimal(str(value)) * CREDIT_USD)})"
+             for key, value in prices.items()]
     return f"{title(model)}, {unit}: " + "; ".join(parts)
 
 

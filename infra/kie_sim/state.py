@@ -241,7 +241,8 @@ class SimState:
         spec = self.models[model]
         with self._lock:
             payload = self._canonical(model, body.get("input") or {})
-            spec = {**spec, "price_credits": {**(spec.get("price_credits") or {}), **self.drift["prices"].get(model, {})}}
+            prices = {**(spec.get("price_credits") or {}), **self.drift["prices"].get(model, {})}
+            spec = {**spec, "price_credits": prices}
         measured = measure.measure_input(spec, payload, base_url, self.get_file)
         bill = billing.bill(model, spec, payload, measured, generated_audio_s=media.AUDIO_SECONDS)
         price = float(bill.credits)

@@ -202,7 +202,8 @@ def _language_code_refused(payload):
 
 MODEL_RULES = {
     "veo-3-1": _veo,
-    "gpt-image-2-text-to-image": _gpt_image({(a, r) for r in ("2K", "4K") for a in ("5:4", "4:5", "3:1", "1:3", "9:21")}),
+    "gpt-image-2-text-to-image": _gpt_image({(a, r) for r in ("2K", "4K")
+                                             for a in ("5:4", "4:5", "3:1", "1:3", "9:21")}),
     "gpt-image-2-image-to-image": _gpt_image({(a, r) for a in ("auto", "5:4", "4:5") for r in ("2K", "4K")}
                                              | {("1:1", "4K")}),
     "ai-music-api/generate": _suno,

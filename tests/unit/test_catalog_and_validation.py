@@ -79,8 +79,8 @@ def test_voices_are_the_providers_67_ids_shown_with_descriptions():
         assert voice.values == reference["enum"] and len(voice.values) == 67
         assert voice.default == "EkK5I93UQWFDigLMpZcX" == reference["default"]
         assert set(voice.labels) == set(voice.values)
-        assert voice.value_label("EkK5I93UQWFDigLMpZcX", "ru") == "James — хрипловатый, увлекающий, смелый"
-        assert voice.value_label("EkK5I93UQWFDigLMpZcX", "en") == "James — Husky, Engaging and Bold"
+        assert voice.value_label(voice.default, "ru") == "James — хрипловатый, увлекающий, смелый"
+        assert voice.value_label(voice.default, "en") == "James — Husky, Engaging and Bold"
         assert "Rachel" not in voice.values
         language = CATALOG.get(model_id).field("language_code")
         assert language.ui == "hidden" and language.reason

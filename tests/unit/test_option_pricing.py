@@ -41,9 +41,10 @@ def test_per_second_of_an_uploaded_audio_rounds_seconds_up():
 
 def test_per_1000_characters_is_prorated():
     text = "я" * 250
-    usd = quote_usd(CATALOG.get("elevenlabs/text-to-speech-turbo-2-5"), TRUTH, {"text": text, "voice": "EkK5I93UQWFDigLMpZcX"})
+    voice = "EkK5I93UQWFDigLMpZcX"
+    usd = quote_usd(CATALOG.get("elevenlabs/text-to-speech-turbo-2-5"), TRUTH, {"text": text, "voice": voice})
     assert usd == Decimal("0.03") * 250 / 1000
-    assert rub("elevenlabs/text-to-speech-turbo-2-5", {"text": text, "voice": "EkK5I93UQWFDigLMpZcX"}) == 143  # 1.425 ₽ -> 1.43
+    assert rub("elevenlabs/text-to-speech-turbo-2-5", {"text": text, "voice": voice}) == 143  # 1.425 ₽ -> 1.43
 
 
 def test_frames_over_fps_give_seconds():
