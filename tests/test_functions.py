@@ -20,7 +20,7 @@ def test_health_check_reads_firestore(client_for):
     response = client_for("telegram_webhook").get("/")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "ok" and body["models"] == 42 and body["free_tier"][0] == "z-image"
+    assert body["status"] == "ok" and body["models"] == 51 and body["free_tier"][0] == "z-image"
 
 
 def test_webhook_rejects_missing_secret_and_bad_body(client_for, db):
