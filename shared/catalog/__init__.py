@@ -72,6 +72,8 @@ class FieldSpec(BaseModel):
             raise ValueError(f"{self.name}: fixed field without value")
         if self.ui == "hidden" and self.required:
             raise ValueError(f"{self.name}: a required field cannot be hidden")
+        if self.ui in ("fixed", "hidden") and not self.reason:
+            raise ValueError(f"{self.name}: a {self.ui} field needs its reason")
         if self.multiple and (self.max_count is None or self.max_count < 1):
             raise ValueError(f"{self.name}: multiple without max_count")
         return self

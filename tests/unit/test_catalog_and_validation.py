@@ -70,6 +70,10 @@ def test_the_rotted_snapshot_is_retired_with_its_reasons():
     data["models"][0]["enabled"] = False  # hidden without a reason
     with pytest.raises(ValueError, match="reason"):
         parse_catalog(data)
+    data = json.loads(CATALOG_PATH.read_text())
+    del next(f for f in data["models"][0]["fields"] if f["ui"] == "fixed")["reason"]
+    with pytest.raises(ValueError, match="fixed field needs its reason"):
+        parse_catalog(data)
 
 
 def test_voices_are_the_providers_67_ids_shown_with_descriptions():
