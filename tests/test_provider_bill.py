@@ -24,7 +24,8 @@ SKIP = []  # an optional media step left out
 # (model, options chosen in the wizard or on the confirmation screen, what is sent for each media field)
 CASES = [
     pytest.param("google/imagen4-ultra", {}, {}, id="imagen4-ultra"),
-    pytest.param("google/nano-banana-edit", {"output_format": "jpeg"}, {"image_urls": PHOTO}, id="nano-banana-edit"),
+    pytest.param("infinitalk/from-audio", {"resolution": "720p"},
+                 {"image_url": PHOTO, "audio_url": {"voice": {"duration": 6}}}, id="infinitalk-720p-voice-6s"),
     pytest.param("seedream/4.5-edit", {"quality": "high"}, {"image_urls": PHOTO}, id="seedream-edit-high"),
     pytest.param("grok-imagine/text-to-image", {"enable_pro": True}, {}, id="grok-image-pro"),
     pytest.param("flux-2/pro-text-to-image", {"resolution": "2K"}, {}, id="flux-pro-2K"),
