@@ -167,9 +167,28 @@ def _check_file_counts(model: ModelSpec, values: dict[str, Any], chosen: dict[st
             raise InvalidInput(InputProblem(field=rule.field, code="too_many_files", params={"max": rule.max}))
 
 
+def _chosen(model: ModelSpec, inputs: dict[str, Any]) -> dict[str, str]:
+    values = {f.name: effective_value(f, inputs) for f in model.fields if f.ui != "hidden"}
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items() if v is not None}
+
+
+def file_range(model: ModelSpec, field: FieldSpec, inputs: dict[str, Any]) -> tuple[int, int]:
+    """How many files a media field takes under the options chosen so far: the mode's rule (Veo: none from
+    text, 1-2 frames, 1-3 references), else the field's own limits."""
+    chosen = _chosen(model, inputs)
+    for rule in model.file_counts:
+        if rule.field == field.name and all(chosen.get(k) == v for k, v in rule.when.items()):
+            return rule.min, rule.max
+    return (1 if field.required else 0), ((field.max_count or 1) if field.multiple else 1)
+
+
 def missing_asked_field(model: ModelSpec, inputs: dict[str, Any], skipped: list[str]) -> FieldSpec | None:
-    """The next wizard step: the first asked field with no value yet and not skipped."""
+    """The next wizard step: the first asked field with no value yet and not skipped (a media step the
+    chosen mode takes no files for is not asked)."""
     for field in model.asked:
-        if field.name not in inputs and field.name not in skipped:
-            return field
+        if field.name in inputs or field.name in skipped:
+            continue
+        if field.is_media and file_range(model, field, inputs)[1] == 0:
+            continue
+        return field
     return None

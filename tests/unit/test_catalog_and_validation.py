@@ -3,7 +3,7 @@ import json
 import pytest
 
 from shared.catalog import CATALOG_PATH, load_catalog, parse_catalog
-from shared.domain.validation import InvalidInput, build_payload, check_value, missing_asked_field
+from shared.domain.validation import InvalidInput, build_payload, check_value, file_range, missing_asked_field
 
 CATALOG = load_catalog()
 REFERENCE = json.loads((CATALOG_PATH.parents[2] / "infra" / "kie_sim" / "kie_models.json").read_text())
@@ -183,3 +183,18 @@ def test_wizard_asks_required_fields_in_order_and_honours_skips():
     assert missing_asked_field(z, {"prompt": "p", "aspect_ratio": "1:1"}, []) is None
     pro = CATALOG.get("nano-banana-pro")
     assert missing_asked_field(pro, {"prompt": "p"}, ["image_input"]) is None
+
+
+def test_a_media_step_follows_the_chosen_mode():
+    """Veo 3.1: from text the photo step is not asked; frames take 1-2, references 1-3."""
+    model = load_catalog().get("veo-3-1/lite")
+    photos = model.field("image_urls")
+    text_mode = {"prompt": "a cat", "generation_type": "TEXT_2_VIDEO"}
+    assert file_range(model, photos, text_mode) == (0, 0)
+    assert missing_asked_field(model, text_mode, []) is None
+    frames = {"prompt": "a cat", "generation_type": "FIRST_AND_LAST_FRAMES_2_VIDEO"}
+    assert file_range(model, photos, frames) == (1, 2)
+    assert missing_asked_field(model, frames, []) is photos
+    assert file_range(model, photos, {**frames, "generation_type": "REFERENCE_2_VIDEO"}) == (1, 3)
+    plain = load_catalog().get("google/nano-banana-edit")
+    assert file_range(plain, plain.field("image_urls"), {}) == (1, plain.field("image_urls").max_count)
