@@ -218,7 +218,7 @@ def burst(stack: LocalStack, args: argparse.Namespace, raw, kie: httpx.Client, w
     jobs = [snap.to_dict() for snap in raw.get_all([raw.collection("jobs").document(j) for j in job_ids])]
     charged_at = [d["started_at"].timestamp() - started_wall for d in jobs if d.get("started_at")]
     kie.post("/sim/config", json={"api_latency_ms": 0}).raise_for_status()
-    auth = {"Authorization": f"Bearer {stack.env()['KIE_API_KEY']}"}
+    auth = {"Authorization": f"Bearer {stack.env()['KIE_API_KEY']}", "Content-Type": "application/json"}
     kie_at = [kie.get("/api/v1/jobs/recordInfo", params={"taskId": d["kie_task_id"]}, headers=auth).json()
               ["data"]["createTime"] / 1000 - args.api_latency_ms / 1000 - started_wall
               for d in jobs if d.get("kie_task_id")]

@@ -14,13 +14,14 @@ log = logging.getLogger("free_tier_refresh")
 
 async def refresh() -> dict:
     from shared.domain.free_tier import compute_free_tier, resolve_free_tier
-    from shared.domain.pricing import price_table
+    from shared.domain.quote import free_tier_prices
 
     c = container()
     s = c.settings
-    prices = price_table(c.pricing_truth().base, s.fx_rate, s.pricing_markup)
     c.forget_cached()
-    enabled = {m.id for m in await c.enabled_models()}
+    models = await c.enabled_models()
+    enabled = {m.id for m in models}
+    prices = free_tier_prices(models, c.pricing_truth(), s.fx_rate, s.pricing_markup)
     tier = resolve_free_tier(compute_free_tier(prices, enabled), s.free_tier_model_ids, enabled)
     source = "override" if s.free_tier_model_ids else "computed"
     doc = await c.store.save_free_tier(tier, source, prices)

@@ -11,13 +11,19 @@ independently of its code (README: "Price = USD × FX_RATE × PRICING_MARKUP, ro
 from __future__ import annotations
 
 import collections
+import json
 import os
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+CATALOG = Path(__file__).resolve().parents[1] / "shared" / "catalog" / "models.json"
+# The provider model a job of ours runs on, read from the catalog's data (Veo 3.1's tiers are one: veo-3-1).
+PROVIDER_MODEL = {m["id"]: m.get("kie_model") or m["id"]
+                  for m in json.loads(CATALOG.read_text(encoding="utf-8"))["models"]}
 DEFAULT_FX_RATE = "95"  # README's defaults, used when the stack does not set them
 DEFAULT_MARKUP = "2.0"
 TERMINAL = {"succeeded", "failed", "refunded", "cancelled"}
@@ -202,9 +208,10 @@ def results_come_from_the_jobs_own_task(w: World) -> list[str]:
         if j["state"] != "succeeded" or j.get("smoke_run"):
             continue
         task = tasks.get(j.get("kie_task_id") or "")
+        model = PROVIDER_MODEL.get(j["model_id"], j["model_id"])
         if task is None:
             bad.append(f"{j['id']}: succeeded with task {j.get('kie_task_id')!r}, which the provider never ran")
-        elif (task.get("job") not in (None, j["id"])) or task["model"] != j["model_id"]:
+        elif task.get("job") not in (None, j["id"]) or task["model"] != model:
             bad.append(f"{j['id']}: succeeded with task {task['taskId']} of job {task.get('job')} ({task['model']})")
         elif task["state"] != "success":
             bad.append(f"{j['id']}: succeeded although its task ended {task['state']}")

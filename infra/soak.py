@@ -44,7 +44,7 @@ from infra.telegram_sim.client import SimClient
 PAID_MODELS = ("google/imagen4", "grok-imagine/text-to-image", "google/imagen4-ultra")
 FREE_MODELS = ("google/nano-banana", "google/imagen4-fast")  # in the free tier; prompt-only wizards
 AUDIO_MODEL = "elevenlabs/audio-isolation"  # priced per second of the audio the user sends
-EDIT_MODEL = "google/nano-banana-edit"  # a prompt and photos
+EDIT_MODEL = "gpt-image-2-image-to-image"  # a prompt and photos, paid (5,70 ₽ at 1K)
 OPTION_MODEL, PRICED_OPTION = "grok-imagine/text-to-image", "enable_pro"  # the option changes the price
 ADMIN = int(ADMIN_IDS.split(",")[0])
 RQ = re.compile(r"RQ-[0-9A-Fa-f]{8}")

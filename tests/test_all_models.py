@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import httpx
 import pytest
 
 from shared.catalog import load_catalog
@@ -41,6 +42,12 @@ def sample_text(field) -> str:
     return text[: field.max_length or len(text)]
 
 
+def media_mode(model, field) -> str | None:
+    """A mode that takes files (Veo: from frames), so that the run exercises its media input."""
+    return next((v for rule in model.file_counts if rule.min > 0 for k, v in rule.when.items() if k == field.name),
+                None)
+
+
 def fill_wizard(u: TgUser, db, model) -> str:
     """Answer every step the bot asks until the confirmation screen; return the draft job id."""
     for _ in range(20):
@@ -53,7 +60,8 @@ def fill_wizard(u: TgUser, db, model) -> str:
         if field.type == "text":
             u.send(sample_text(field))
         elif field.type == "enum":
-            choice = field.values.index(field.default) if field.default in field.values else 0
+            value = media_mode(model, field) or field.default
+            choice = field.values.index(value) if value in field.values else 0
             u.press_data(cb.make(cb.SET, job.id, index, choice))
         elif field.type == "boolean":
             u.press_data(cb.make(cb.SET, job.id, index, 1))  # "no": the cheaper side
@@ -83,6 +91,9 @@ def run_and_check(u: TgUser, db, model, free: bool) -> dict:
     seen = {r["message_id"] for r in u.bot_messages()}
     run_button = next(d for _, d in buttons(u.last()) if d.startswith(f"{cb.CONFIRM}:{job_id}:"))
     u.press_data(run_button)  # the run button carries the quote it shows
+    second = [d for _, d in buttons(u.last()) if d.startswith(f"{cb.RUN_EXPENSIVE}:")]
+    if second:  # above CONFIRM_ABOVE_RUB (Veo 3.1 Quality): the second tap
+        u.press_data(second[0])
     kind = KIND[model.output]
     result = u.wait_for(lambda r: r["message_id"] not in seen and kind in r["message"], timeout=40)
     deadline = time.monotonic() + 10
@@ -99,7 +110,7 @@ def run_and_check(u: TgUser, db, model, free: bool) -> dict:
     return {"result": result, "job": job}
 
 
-@pytest.mark.parametrize("model", [m for m in CATALOG.models if m.id != "grok-imagine/upscale"], ids=lambda m: m.id)
+@pytest.mark.parametrize("model", [m for m in CATALOG.enabled() if m.id != "grok-imagine/upscale"], ids=lambda m: m.id)
 def test_model_runs_end_to_end(world, model):
     stack, db = world
     uid = 60000 + CATALOG.models.index(model)
@@ -113,6 +124,58 @@ def test_model_runs_end_to_end(world, model):
         photos = [r for r in u.bot_messages() if "photo" in r["message"]]
         assert len(photos) >= 4, "a set of images arrives as a media group"
     assert out["job"].delivered_at is not None
+
+
+def test_retired_models_are_not_offered(world):
+    stack, db = world
+    u = TgUser(stack.url("telegram"), 61500)
+    u.send("/start")
+    for model in (m for m in CATALOG.models if not m.enabled):
+        u.press_data(cb.make(cb.START, model.id))
+        assert "Проверьте заказ" not in u.last_text() and run(db.current_draft(u.id)) is None, model.id
+    shown = []
+    for category in ("video", "tools", "audio"):
+        for page in range(4):
+            u.press_data(cb.make(cb.CATALOG, category, page))
+            shown += [d for _, d in buttons(u.last())]
+    assert not any("sora" in d or "sound-effect" in d for d in shown)
+    assert {cb.make(cb.MODEL, m) for m in ("veo-3-1/lite", "kling-3.0/video", "suno/generate")} <= set(shown)
+
+
+def callbacks_of(stack, task_id: str, count: int, timeout: float = 20.0) -> list[dict]:
+    """The simulator's callback attempts for a task, once `count` have been answered."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [c for c in httpx.get(stack.url("kie") + "/sim/callbacks").json()["callbacks"] if c["taskId"] == task_id]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("model_id", ["suno/generate", "suno/generate-custom"])
+def test_suno_delivers_both_takes_for_one_charge(world, model_id):
+    stack, db = world
+    model = CATALOG.get(model_id)
+    uid = 61600 + CATALOG.models.index(model)
+    u = TgUser(stack.url("telegram"), uid)
+    u.send("/start")
+    run(db.adjust_balance(uid, 10_000_000, "adjust", f"test_{uid}"))
+    u.press_data(cb.make(cb.START, model.id))
+
+    out = run_and_check(u, db, model, free=False)  # one charge: the price on the confirmation
+    time.sleep(1.0)  # the callbacks after the first (text, first, complete) must change nothing
+
+    job = run(db.get_job(out["job"].id))
+    assert len(job.result_urls) == 2 and job.result_urls[0] != job.result_urls[1]
+    takes = [r for r in u.bot_messages() if "audio" in r["message"]]
+    assert len(takes) == 2, "both takes are delivered"
+    ledger = httpx.get(stack.url("kie") + "/sim/ledger").json()["tasks"]
+    mine = [t for t in ledger if t["job"] == job.id]
+    assert len(mine) == 1 and mine[0]["model"] == "ai-music-api/generate" and mine[0]["billedUsd"] == "0.06"
+    callbacks = sorted(callbacks_of(stack, job.kie_task_id, 3), key=lambda c: c["sentAt"])
+    assert [c["body"]["data"]["callbackType"] for c in callbacks] == ["text", "first", "complete"]
+    assert all(c["status"] == 200 for c in callbacks)
+    assert run(db.get_user(uid)).balance_kopecks == 10_000_000 - job.price_kopecks
 
 
 def test_grok_upscale_runs_on_a_grok_video(world):

@@ -27,7 +27,7 @@ from tests.conftest import run
 from tests.helpers import TgUser, buttons, text_of
 
 CATALOG = load_catalog()
-AVATAR = CATALOG.get("kling/v1-avatar-standard")  # 0.04 USD per second of audio_url: 7,60 ₽ per second
+AVATAR = CATALOG.get("kling/ai-avatar-standard")  # 0.04 USD per second of audio_url: 7,60 ₽ per second
 PER_SECOND = 760
 KLING = CATALOG.get("kling-2.6/text-to-video")
 KLING_SILENT = {"5": 5225, "10": 10450}  # duration -> price without sound
@@ -208,7 +208,7 @@ def test_attack_04_old_confirm_button_never_charges_a_price_it_did_not_show(clea
     u = funded(clean_stack, db, 8104)
     u.press_data(cb.make(cb.START, TTS.id))
     u.send("Привет")
-    u.press("Rachel")
+    u.press("James")
     old = u.last()
     assert "✅ Запустить · 0,07 ₽" in [text for text, _ in buttons(old)]
     u.send(("Очень длинный текст для озвучки. " * 147)[:4829])  # typed over the text: 4829 characters

@@ -128,7 +128,7 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     assert loaded(modules, ("shared.admin", "shared.storage.broadcasts", *MEDIA)) == []
 
     # A media input is measured by decoding it: a photo loads Pillow, a voice message PyAV, on that path only.
-    user.press_data("go:kling/v1-avatar-standard")
+    user.press_data("go:kling/ai-avatar-standard")
     user.send("say hello")
     user.sim.send_photo(user.id)
     modules = webhook.modules()

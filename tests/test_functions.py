@@ -20,7 +20,7 @@ def test_health_check_reads_firestore(client_for):
     response = client_for("telegram_webhook").get("/")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "ok" and body["models"] == 42 and body["free_tier"][0] == "z-image"
+    assert body["status"] == "ok" and body["models"] == 51 and body["free_tier"][0] == "z-image"
 
 
 def test_webhook_rejects_missing_secret_and_bad_body(client_for, db):
@@ -36,8 +36,8 @@ def test_webhook_rejects_missing_secret_and_bad_body(client_for, db):
 def test_free_tier_refresh_writes_the_tier_and_keeps_the_previous(client_for, db):
     client = client_for("free_tier_refresh")
     first = client.post("/").get_json()
-    assert first["model_ids"] == ["z-image", "recraft/remove-background", "infinitalk/from-audio",
-                                  "google/imagen4-fast", "google/nano-banana"]
+    assert first["model_ids"] == ["z-image", "recraft/remove-background", "google/imagen4-fast",
+                                  "google/nano-banana", "google/nano-banana-edit"]
     stored = run(db.stored_free_tier())
     assert stored["model_ids"] == first["model_ids"] and stored["source"] == "computed"
     assert client.post("/").get_json()["model_ids"] == first["model_ids"], "running twice is harmless"

@@ -132,6 +132,8 @@ def minimal_input(spec, samples):
     payload = {name: sample_value(name, f, samples) for name, f in fields.items() if f.get("required")}
     for name in spec.get("one_of_required", [])[:1]:
         payload[name] = sample_value(name, fields[name], samples)
+    if spec["kie_model"] == "ai-music-api/generate":  # the simple mode needs its idea (a rule of its docs)
+        payload["prompt"] = "a song about a red fox"
     return payload
 
 
@@ -244,7 +246,7 @@ def test_record_info_for_unknown_id(client):
      "duration is invalid: must be a string"),
     ("bytedance/seedance-1.5-pro", {"prompt": "cat", "aspect_ratio": "1:1", "duration": 20},
      "duration is invalid: must be between 4 and 12"),
-    ("elevenlabs/text-to-speech-turbo-2-5", {"text": "hi", "voice": "Rachel", "speed": 2},
+    ("elevenlabs/text-to-speech-turbo-2-5", {"text": "hi", "voice": "EkK5I93UQWFDigLMpZcX", "speed": 2},
      "speed is invalid: must be between 0.7 and 1.2"),
     ("google/nano-banana-edit", {"prompt": "cat", "image_urls": "https://x/y.png"},
      "image_urls is invalid: must be an array of strings"),
@@ -470,6 +472,7 @@ def billed(client, model, payload):
 
 
 PROMPT = {"prompt": "a red fox in the snow"}
+JAMES = "EkK5I93UQWFDigLMpZcX"  # the provider's default voice
 
 
 @pytest.mark.parametrize("model, payload, credits", [
@@ -492,10 +495,25 @@ PROMPT = {"prompt": "a red fox in the snow"}
     ("grok-imagine/text-to-image", PROMPT, "4"),
     ("sora-2-text-to-video", {**PROMPT, "n_frames": "15"}, "25"),
     ("nano-banana-pro", {**PROMPT, "resolution": "4K"}, "24"),
-    ("elevenlabs/text-to-speech-turbo-2-5", {"text": "x" * 250, "voice": "Rachel"}, "1.5"),  # 6 cr per 1000
+    ("elevenlabs/text-to-speech-turbo-2-5", {"text": "x" * 250, "voice": JAMES}, "1.5"),  # 6 cr per 1000
     ("elevenlabs/sound-effect-v2", {"text": "rain", "duration_seconds": 4.2}, "1.2"),  # 5 started seconds
     ("elevenlabs/sound-effect-v2", {"text": "rain"}, "0.24"),  # the generated clip: 1 s here
     ("wan/2-2-a14b-speech-to-video-turbo", None, "192"),  # 120 frames / 16 fps = 7.5 -> 8 s at 24 cr
+    ("veo-3-1", PROMPT, "60"),  # KIE's defaults: Fast, 720p
+    ("veo-3-1", {**PROMPT, "model": "veo3_lite", "resolution": "4k", "duration": 4}, "150"),  # any length
+    ("veo-3-1", {**PROMPT, "model": "veo3", "resolution": "1080p"}, "255"),
+    ("kling-3.0/video", {**PROMPT, "sound": True, "duration": "12", "aspect_ratio": "9:16", "mode": "pro",
+                         "multi_shots": False}, "324"),  # 27 cr per second
+    ("kling-3.0/video", {**PROMPT, "sound": False, "duration": "3", "aspect_ratio": "1:1", "mode": "std",
+                         "multi_shots": False}, "42"),
+    ("kling/v3-turbo-text-to-video", {**PROMPT, "duration": "15", "aspect_ratio": "1:1", "resolution": "1080p"},
+     "337.5"),
+    ("nano-banana-2", {**PROMPT, "resolution": "2K"}, "12"),
+    ("nano-banana-2", PROMPT, "8"),  # 1K by default
+    ("seedream/5-lite-text-to-image", {**PROMPT, "aspect_ratio": "1:1", "quality": "high"}, "5.5"),
+    ("gpt-image-2-text-to-image", {**PROMPT, "resolution": "4K"}, "16"),
+    ("gpt-image-2-text-to-image", PROMPT, "16"),  # no documented default: the dearest
+    ("ai-music-api/generate", {**PROMPT, "custom_mode": False, "instrumental": True, "model": "V6_MINI"}, "12"),
 ])
 def test_task_is_billed_from_kie_price_table(client, model, payload, credits):
     if payload is None:
@@ -624,3 +642,280 @@ def test_inputs_on_this_machine_are_fetched_and_measured(client):
         server.server_close()
 
     assert entry["priceCredits"] == "0.8" and entry["inputs"]["files"][0]["seconds"] == 4.0
+
+
+# --- the 2026 models ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model, payload, msg", [
+    ("veo-3-1", {**PROMPT, "generation_type": "TEXT_2_VIDEO", "image_urls": ["https://a/1.png"]}, "takes no images"),
+    ("veo-3-1", {**PROMPT, "generation_type": "FIRST_AND_LAST_FRAMES_2_VIDEO"}, "takes 1 or 2 images"),
+    ("veo-3-1", {**PROMPT, "model": "veo3", "generation_type": "REFERENCE_2_VIDEO", "image_urls": ["https://a/1.png"]},
+     "supported by veo3_fast and veo3_lite"),
+    ("veo-3-1", {**PROMPT, "generation_type": "REFERENCE_2_VIDEO", "image_urls": ["https://a/1.png"], "duration": 6},
+     "only 8 s"),
+    ("veo-3-1", {**PROMPT, "duration": 5}, "duration is invalid: must be one of 4, 6, 8"),
+    ("veo-3-1", {**PROMPT, "duration": "8"}, "duration is invalid: must be an integer"),
+    ("gpt-image-2-image-to-image", {**PROMPT, "input_urls": ["https://a/1.png"], "resolution": "2K"},
+     "aspect_ratio auto is not supported at resolution 2K"),
+    ("gpt-image-2-text-to-image", {**PROMPT, "aspect_ratio": "9:21", "resolution": "4K"}, "not supported"),
+    ("ai-music-api/generate", {**PROMPT, "custom_mode": True, "instrumental": False, "model": "V6"},
+     "style is required when custom_mode is true"),
+    ("ai-music-api/generate", {"prompt": "x" * 501, "custom_mode": False, "instrumental": False, "model": "V6"},
+     "at most 500 characters"),
+    ("ai-music-api/generate", {**PROMPT, "custom_mode": False, "instrumental": False, "model": "V5"},
+     "model is invalid: must be one of V6, V6_WILD, V6_MINI"),
+    ("kling/v3-turbo-text-to-video", {**PROMPT, "duration": "16", "aspect_ratio": "1:1", "resolution": "720p"},
+     "duration is invalid"),
+    ("elevenlabs/text-to-speech-multilingual-v2", {"text": "hi", "voice": "EkK5I93UQWFDigLMpZcX",
+                                                   "language_code": "ru"}, "language_code is not supported"),
+    ("elevenlabs/text-to-speech-turbo-2-5", {"text": "hi", "voice": "Rachel"}, "voice is invalid"),
+])
+def test_what_the_2026_docs_refuse_is_422(client, model, payload, msg):
+    answer = create(client, model, payload)
+
+    assert answer["code"] == 422 and msg in answer["msg"], answer
+
+
+def test_veo_references_and_turbo_language_are_accepted(client):
+    photo = upload(client, media_samples.png(64, 64), "ref.png", "image/png")
+    references = {**PROMPT, "model": "veo3_lite", "generation_type": "REFERENCE_2_VIDEO", "image_urls": [photo] * 3}
+    assert create(client, "veo-3-1", references)["code"] == 200
+    turbo = {"text": "привет", "voice": "EkK5I93UQWFDigLMpZcX", "language_code": "ru"}
+    assert create(client, "elevenlabs/text-to-speech-turbo-2-5", turbo)["code"] == 200
+
+
+def test_veo_video_carries_sound_and_the_legacy_ids_are_not_createtask_models(client):
+    data = wait_terminal(client, create(client, "veo-3-1", PROMPT)["data"]["taskId"])
+    url = json.loads(data["resultJson"])["resultUrls"][0]
+    assert url.endswith(".mp4") and data["successFlag"] == 1
+    assert create(client, "veo3_fast", PROMPT)["code"] == 422, "the legacy /veo/generate model id"
+    assert create(client, "suno-api/generate-music", PROMPT)["code"] == 422
+
+
+SUNO = {"prompt": "la la la", "custom_mode": True, "instrumental": False, "model": "V6", "style": "synthwave",
+        "title": "Night drive"}
+
+
+def test_suno_returns_two_takes_in_data_audio_url_with_three_callbacks(sim, client, receiver):
+    sim.configure(latency_ms=400)
+    task_id = create(client, "ai-music-api/generate", SUNO, callBackUrl=receiver.url)["data"]["taskId"]
+
+    data = wait_terminal(client, task_id)
+    wait_until(lambda: len(receiver.received) >= 3)
+
+    result = json.loads(data["resultJson"])
+    assert "resultUrls" not in result and len(result["data"]) == 2
+    urls = [take["audio_url"] for take in result["data"]]
+    assert len(set(urls)) == 2 and all(httpx.get(u).headers["content-type"] == "audio/mpeg" for u in urls)
+    assert result["data"][0]["title"] == "Night drive" and result["data"][0]["model_name"] == "V6"
+    bodies = [body for _, body in receiver.received]
+    assert [b["data"]["callbackType"] for b in bodies] == ["text", "first", "complete"]
+    assert all(b["data"]["task_id"] == task_id and "taskId" not in b["data"] for b in bodies)
+    text, first, complete = (b["data"]["data"] for b in bodies)
+    assert [t["audio_url"] for t in text] == ["", ""]
+    assert first[0]["audio_url"] == urls[0] and first[1]["audio_url"] == ""
+    assert [t["audio_url"] for t in complete] == urls
+    headers = receiver.received[-1][0]
+    assert headers["X-Webhook-Signature"] == sign_webhook(HMAC_KEY, task_id, headers["X-Webhook-Timestamp"])
+    assert client.get("/sim/ledger").json()["tasks"][0]["priceUsd"] == "0.06", "one price for both takes"
+
+
+def test_a_failed_suno_task_calls_back_once_with_an_error(sim, client, receiver):
+    sim.configure(latency_ms=400)
+    client.post("/sim/outcomes", json={"outcomes": ["fail"]})
+    task_id = create(client, "ai-music-api/generate", SUNO, callBackUrl=receiver.url)["data"]["taskId"]
+
+    wait_terminal(client, task_id)
+    wait_until(lambda: any(b["data"]["callbackType"] == "error" for _, b in receiver.received))
+
+    last = receiver.received[-1][1]
+    assert last["code"] == 501 and last["data"] == {"callbackType": "error", "task_id": task_id, "data": None}
+
+
+def test_record_reports_the_cost_and_the_time_in_milliseconds(sim, client):
+    sim.configure(latency_ms=300)
+    data = wait_terminal(client, create(client, "nano-banana-2", {**PROMPT, "resolution": "4K"})["data"]["taskId"])
+
+    assert data["creditsConsumed"] == data["consumeCredits"] == 18
+    assert 250 <= data["costTime"] <= 5000 and data["costTime"] == data["completeTime"] - data["createTime"]
+
+
+# --- the edge: content type, user agent ------------------------------------------------------
+
+def test_a_call_without_json_content_type_is_401_gets_included(sim):
+    auth = {"Authorization": f"Bearer {API_KEY}", "User-Agent": "test"}
+    bare = httpx.get(f"{sim.base_url}/api/v1/chat/credit", headers=auth).json()
+    typed = httpx.get(f"{sim.base_url}/api/v1/chat/credit", headers={**auth, "Content-Type": "application/json"})
+
+    assert bare == {"code": 401, "msg": "You do not have access permissions", "data": None}
+    assert typed.json()["code"] == 200
+
+
+def test_urllib_default_user_agent_is_refused_at_the_edge(sim):
+    import urllib.request
+
+    request = urllib.request.Request(f"{sim.base_url}/api/v1/chat/credit",
+                                     headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=5)
+
+    assert err.value.code == 403 and err.value.read() == b"error code: 1010"
+
+
+def test_an_upload_can_succeed_without_naming_its_file(sim, client):
+    sim.configure(upload_without_url=True)
+    answer = client.post("/api/file-stream-upload", files={"file": ("a.png", b"x", "image/png")},
+                         data={"uploadPath": "u"}).json()
+
+    assert answer["success"] is True and "downloadUrl" not in answer["data"] and "fileUrl" not in answer["data"]
+
+
+# --- model discovery and the price feed ------------------------------------------------------
+
+@pytest.fixture
+def unlimited(sim):
+    sim.configure(discovery_rps=0)
+
+
+def models_list(client, **params):
+    return client.get("/api/v1/models", params=params).json()
+
+
+def test_the_model_list_has_the_listed_models_only(client, unlimited):
+    answer = models_list(client)
+
+    listed = {m["model"] for m in answer["data"]["models"]}
+    assert answer["code"] == 200 and answer["data"]["total"] == len(listed)
+    assert {"veo-3-1", "ai-music-api/generate", "kling-3.0/video", "nano-banana-2", "gpt-image-2-text-to-image",
+            "kling/ai-avatar-pro"} <= listed
+    assert not listed & {"sora-2-text-to-video", "sora-watermark-remover", "elevenlabs/sound-effect-v2",
+                         "kling/ai-avatar-v1-pro", "veo3_fast", "suno-api/generate-music"}
+    row = next(m for m in answer["data"]["models"] if m["model"] == "kling-3.0/video")
+    assert set(row) == {"model", "slug", "title", "provider", "taskType", "description", "pricingDesc"}
+    assert row["provider"] == "kling" and "text-to-video" in row["taskType"] and "0.135" in row["pricingDesc"]
+
+
+def test_the_model_list_filters_by_query_provider_and_task_type(client, unlimited):
+    assert {m["model"] for m in models_list(client, q="veo")["data"]["models"]} == {"veo-3-1"}
+    kling = models_list(client, provider="kling")["data"]["models"]
+    assert kling and all(m["provider"] == "kling" for m in kling)
+    audio = {m["model"] for m in models_list(client, taskType="text-to-audio")["data"]["models"]}
+    assert "ai-music-api/generate" in audio and "z-image" not in audio
+
+
+def test_schema_is_an_openapi_document_of_the_create_request(client, unlimited):
+    answer = client.get("/api/v1/models/kling-3.0/video/schema").json()
+
+    doc = answer["data"]["openapi"]
+    assert answer["data"]["model"] == "kling-3.0/video" and doc["openapi"].startswith("3.1")
+    body = doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/CreateTaskRequest"}
+    request_schema = doc["components"]["schemas"]["CreateTaskRequest"]
+    assert request_schema["properties"]["input"] == {"$ref": "#/components/schemas/Input"}
+    fields = doc["components"]["schemas"]["Input"]
+    assert fields["properties"]["duration"]["enum"] == [str(s) for s in range(3, 16)]
+    assert fields["properties"]["mode"]["enum"] == ["std", "pro", "4K"]
+    assert set(fields["required"]) == {"prompt", "sound", "duration", "aspect_ratio", "mode", "multi_shots"}
+
+
+def test_price_and_success_rate_of_a_model(client, unlimited):
+    task_id = create(client, "z-image", {**PROMPT, "aspect_ratio": "1:1"})["data"]["taskId"]
+    wait_terminal(client, task_id)
+
+    price = client.get("/api/v1/models/nano-banana-2/price").json()["data"]
+    buckets = client.get("/api/v1/models/z-image/success-rate").json()["data"]["buckets"]
+
+    assert price["model"] == "nano-banana-2" and "1K 8 credits ($0.04)" in price["pricingDesc"]
+    assert len(buckets) == 144 and all(b["endTime"] - b["startTime"] == 600_000 for b in buckets)
+    assert buckets[-1]["total"] == 1 and buckets[-1]["successRate"] == 1.0 and buckets[-1]["isNormal"] is True
+    assert client.get("/api/v1/models/midjourney/price").json()["code"] == 404
+
+
+def test_discovery_calls_share_one_request_per_second(client):
+    first = models_list(client)
+    second = client.get("/api/v1/models/z-image/price").json()
+    time.sleep(1.05)
+    third = client.get("/api/v1/models/z-image/success-rate")
+
+    assert first["code"] == 200 and second == {"code": 429, "msg": FAULT_429, "data": None}
+    assert third.status_code == 200 and third.json()["code"] == 200
+
+
+FAULT_429 = "Request rate limit exceeded. Please try again later."
+
+
+def test_the_public_price_feed_needs_no_key_and_names_no_model_id(sim):
+    feed = httpx.post(f"{sim.base_url}/client/v1/model-pricing/page", headers={"User-Agent": "test"},
+                      json={"pageNum": 1, "pageSize": 100, "modelDescription": "kling 3.0"}).json()
+
+    rows = feed["data"]["list"]
+    assert feed["code"] == 200 and feed["data"]["total"] == len(rows) == 6
+    assert {"modelDescription", "creditPrice", "creditUnit", "usdPrice", "interfaceType", "provider"} == set(rows[0])
+    assert any(r["modelDescription"] == "Kling 3.0 Video, video, std_720p_audio" and r["usdPrice"] == 0.1 for r in rows)
+    assert all("kling-3.0/video" not in r["modelDescription"] for r in rows)
+    page = httpx.post(f"{sim.base_url}/client/v1/model-pricing/page", headers={"User-Agent": "test"},
+                      json={"pageNum": 2, "pageSize": 5}).json()["data"]
+    assert len(page["list"]) == 5 and page["total"] > 100
+    too_big = httpx.post(f"{sim.base_url}/client/v1/model-pricing/page", headers={"User-Agent": "test"},
+                         json={"pageSize": 101}).json()
+    assert too_big["code"] == 422
+
+
+# --- drift: the provider's catalog moves on ----------------------------------------------------
+
+def test_a_removed_model_leaves_the_list_and_refuses_tasks(client, unlimited):
+    assert client.post("/sim/drift", json={"removed": ["z-image"]}).status_code == 200
+
+    assert "z-image" not in {m["model"] for m in models_list(client)["data"]["models"]}
+    assert client.get("/api/v1/models/z-image/schema").json()["code"] == 404
+    assert create(client, "z-image", {**PROMPT, "aspect_ratio": "1:1"})["msg"] == \
+        "The page does not exist or is not published"
+    client.post("/sim/reset")
+    assert create(client, "z-image", {**PROMPT, "aspect_ratio": "1:1"})["code"] == 200
+
+
+def test_a_renamed_field_shows_in_the_schema_and_the_old_name_is_refused(client, unlimited):
+    client.post("/sim/drift", json={"renamed": {"kling/v3-turbo-text-to-video": {"duration": "clip_seconds"}}})
+    fields = client.get("/api/v1/models/kling/v3-turbo-text-to-video/schema").json()["data"]["openapi"]
+    properties = fields["components"]["schemas"]["Input"]["properties"]
+    assert "clip_seconds" in properties and "duration" not in properties
+
+    old = {**PROMPT, "duration": "5", "aspect_ratio": "1:1", "resolution": "720p"}
+    assert create(client, "kling/v3-turbo-text-to-video", old)["msg"] == \
+        "duration is not a supported input parameter for this model"
+    new = {**PROMPT, "clip_seconds": "5", "aspect_ratio": "1:1", "resolution": "720p"}
+    entry = billed(client, "kling/v3-turbo-text-to-video", new)
+    assert entry["priceCredits"] == "90", "still billed by its length: 5 s at 18 cr"
+
+
+def test_a_changed_price_is_billed_and_published(client, unlimited):
+    client.post("/sim/drift", json={"prices": {"nano-banana-2": {"1K": 10}}})
+
+    assert billed(client, "nano-banana-2", PROMPT)["priceCredits"] == "10"
+    assert "1K 10 credits ($0.05)" in client.get("/api/v1/models/nano-banana-2/price").json()["data"]["pricingDesc"]
+    feed = client.post("/client/v1/model-pricing/page", json={"pageSize": 100, "modelDescription": "nano banana 2"})
+    row = feed.json()["data"]["list"][0]
+    assert (row["modelDescription"], row["creditPrice"], row["usdPrice"]) == ("Nano Banana 2, image, 1K", 10, 0.05)
+
+
+def test_a_degraded_model_fails_as_often_as_its_success_rate_says(client, unlimited):
+    client.post("/sim/drift", json={"success_rates": {"z-image": 0.0}})
+
+    buckets = client.get("/api/v1/models/z-image/success-rate").json()["data"]["buckets"]
+    data = wait_terminal(client, create(client, "z-image", {**PROMPT, "aspect_ratio": "1:1"})["data"]["taskId"])
+
+    assert all(b["successRate"] == 0.0 and b["errorRate"] == 1.0 and not b["isNormal"] for b in buckets)
+    assert data["state"] == "fail"
+
+
+@pytest.mark.parametrize("drift, error", [
+    ({"removed": ["midjourney"]}, "unknown models: midjourney"),
+    ({"renamed": {"z-image": {"colour": "color"}}}, "renamed names unknown fields"),
+    ({"prices": {"z-image": {"4K": 1}}}, "no such price keys"),
+    ({"success_rates": {"z-image": 2}}, "between 0 and 1"),
+    ({"weather": {}}, "unknown drift switch"),
+])
+def test_drift_switches_refuse_what_does_not_fit(client, drift, error):
+    answer = client.post("/sim/drift", json=drift)
+
+    assert answer.status_code == 400 and error in answer.json()["error"]

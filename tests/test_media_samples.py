@@ -148,7 +148,8 @@ def test_kie_video_model_serves_a_real_mp4_with_sound(kie):
 
 
 def test_kie_tts_serves_a_real_mp3(kie):
-    url, got, head = kie_result(kie, "elevenlabs/text-to-speech-turbo-2-5", {"text": "hi", "voice": "Rachel"})
+    url, got, head = kie_result(kie, "elevenlabs/text-to-speech-turbo-2-5",
+                                {"text": "hi", "voice": "EkK5I93UQWFDigLMpZcX"})
 
     assert url.endswith("/0.mp3") and got.headers["content-type"] == "audio/mpeg"
     assert int(head.headers["content-length"]) == len(got.content)

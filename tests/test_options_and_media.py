@@ -93,7 +93,7 @@ def test_out_of_range_option_is_refused_and_the_wizard_goes_on(clean_stack, db):
 
 def test_audio_over_the_model_limit_is_refused(clean_stack, db):
     u = funded_user(clean_stack, db, 7004)
-    model = CATALOG.get("kling/v1-avatar-standard")
+    model = CATALOG.get("kling/ai-avatar-standard")
     u.press_data(cb.make(cb.START, model.id))
     u.send("say hello")
     u.sim.send_photo(u.id)
@@ -110,12 +110,14 @@ def test_long_list_of_voices_is_paged(clean_stack, db):
     u.press_data(cb.make(cb.START, model.id))
     u.send("Привет! Это проверка озвучки.")
     first = [t for t, _ in buttons(u.last())]
-    assert "✅ Rachel" in first and "Bill" not in first and "1/2" in first
+    assert "✅ James — хрипловатый, увлекающий, смелый" in first and "1/6" in first  # 67 voices, by description
+    assert not any("Brock" in t for t in first)
     u.press("▶️")
     second = [t for t, _ in buttons(u.last())]
-    assert "Bill" in second
-    u.press("Bill")
-    assert "Проверьте заказ" in u.last_text() and "Bill" in u.last_text()
+    assert "Brock — громкий командный голос сержанта" in second
+    u.press("Brock")
+    assert "Проверьте заказ" in u.last_text() and "Brock — громкий командный голос сержанта" in u.last_text()
+    assert run(db.current_draft(u.id)).inputs["voice"] == "DGzg6RaUqxGRTHSBjfgF", "the provider's voice id is kept"
 
 
 def test_result_over_the_by_url_limit_is_still_delivered(clean_stack, db, kie):

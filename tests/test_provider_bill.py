@@ -19,11 +19,13 @@ from tests.helpers import TgUser, buttons
 CATALOG = load_catalog()
 PROMPT = "A calm cat astronaut floating above the Moon, cinematic light"
 PHOTO = {"photo": {"width": 800, "height": 600}}
+SKIP = []  # an optional media step left out
 
 # (model, options chosen in the wizard or on the confirmation screen, what is sent for each media field)
 CASES = [
     pytest.param("google/imagen4-ultra", {}, {}, id="imagen4-ultra"),
-    pytest.param("google/nano-banana-edit", {"output_format": "jpeg"}, {"image_urls": PHOTO}, id="nano-banana-edit"),
+    pytest.param("infinitalk/from-audio", {"resolution": "720p"},
+                 {"image_url": PHOTO, "audio_url": {"voice": {"duration": 6}}}, id="infinitalk-720p-voice-6s"),
     pytest.param("seedream/4.5-edit", {"quality": "high"}, {"image_urls": PHOTO}, id="seedream-edit-high"),
     pytest.param("grok-imagine/text-to-image", {"enable_pro": True}, {}, id="grok-image-pro"),
     pytest.param("flux-2/pro-text-to-image", {"resolution": "2K"}, {}, id="flux-pro-2K"),
@@ -36,14 +38,34 @@ CASES = [
     pytest.param("wan/2-5-text-to-video", {"duration": "10", "resolution": "1080p"}, {}, id="wan25-10s-1080p"),
     pytest.param("hailuo/2-3-image-to-video-standard", {"duration": "10"}, {"image_url": PHOTO}, id="hailuo-10s"),
     pytest.param("grok-imagine/text-to-video", {"resolution": "720p", "duration": 10}, {}, id="grok-video-720p-10s"),
-    pytest.param("sora-2-text-to-video", {"n_frames": "15"}, {}, id="sora-15s"),
     pytest.param("elevenlabs/text-to-speech-turbo-2-5", {"text": "Привет! " * 40}, {}, id="tts-turbo-320-chars"),
-    pytest.param("elevenlabs/sound-effect-v2", {"duration_seconds": 12}, {}, id="sound-effect-12s"),
     pytest.param("elevenlabs/audio-isolation", {}, {"audio_url": {"voice": {"duration": 7}}}, id="isolation-voice-7s"),
     pytest.param("elevenlabs/audio-isolation", {}, {"audio_url": {"audio": {"duration": 4, "file_name": "talk.mp3"}}},
                  id="isolation-audio-4s"),
-    pytest.param("kling/v1-avatar-standard", {}, {"image_url": PHOTO, "audio_url": {"voice": {"duration": 6}}},
+    pytest.param("kling/ai-avatar-standard", {}, {"image_url": PHOTO, "audio_url": {"voice": {"duration": 6}}},
                  id="avatar-6s"),
+    pytest.param("kling/ai-avatar-pro", {}, {"image_url": PHOTO, "audio_url": {"voice": {"duration": 4}}},
+                 id="avatar-pro-4s"),
+    # The 2026 models: each tier and mode of Veo 3.1, Kling 3.0 by mode, sound and length, the new images, Suno.
+    pytest.param("veo-3-1/lite", {"generation_type": "REFERENCE_2_VIDEO", "resolution": "4k"},
+                 {"image_urls": [PHOTO, PHOTO, PHOTO]}, id="veo-lite-references-4k"),
+    pytest.param("veo-3-1/fast", {"generation_type": "FIRST_AND_LAST_FRAMES_2_VIDEO", "resolution": "1080p",
+                                  "duration": "6"}, {"image_urls": [PHOTO, PHOTO]}, id="veo-fast-frames-1080p"),
+    pytest.param("veo-3-1/quality", {"generation_type": "TEXT_2_VIDEO", "resolution": "4k"}, {"image_urls": SKIP},
+                 id="veo-quality-text-4k"),
+    pytest.param("kling-3.0/video", {"sound": True, "mode": "pro", "duration": "12"}, {"image_urls": SKIP},
+                 id="kling3-pro-sound-12s"),
+    pytest.param("kling-3.0/video", {"sound": False, "mode": "std", "duration": "3"}, {"image_urls": [PHOTO, PHOTO]},
+                 id="kling3-std-frames-3s"),
+    pytest.param("kling/v3-turbo-image-to-video", {"resolution": "1080p", "duration": "15"}, {"image_urls": PHOTO},
+                 id="kling3-turbo-photo-1080p-15s"),
+    pytest.param("nano-banana-2", {"resolution": "4K"}, {"image_input": [PHOTO, PHOTO]}, id="nano-banana-2-4K"),
+    pytest.param("gpt-image-2-image-to-image", {"aspect_ratio": "16:9", "resolution": "2K"}, {"input_urls": PHOTO},
+                 id="gpt-image-2-edit-2K"),
+    pytest.param("seedream/5-lite-image-to-image", {"quality": "high"}, {"image_urls": PHOTO}, id="seedream5-edit"),
+    pytest.param("suno/generate-custom", {"instrumental": True, "model": "V6_WILD"}, {}, id="suno-custom"),
+    pytest.param("elevenlabs/text-to-speech-multilingual-v2", {"text": "Добрый вечер! " * 30}, {},
+                 id="tts-multilingual-420-chars"),
     pytest.param("wan/2-2-a14b-speech-to-video-turbo", {"resolution": "720p", "num_frames": 120},
                  {"image_url": PHOTO, "audio_url": {"voice": {"duration": 3}}}, id="wan22-720p-120-frames"),
     pytest.param("topaz/image-upscale", {"upscale_factor": "4"}, {"image_url": PHOTO}, id="topaz-x4"),  # 3200 px: 4K
@@ -89,8 +111,13 @@ def fill(u: TgUser, db, model, options: dict[str, Any], media: dict[str, dict]) 
             break
         index = model.fields.index(field)
         if field.is_media:
-            send_media(u, media.get(field.name, PHOTO if field.type == "image" else {field.type: {"duration": 3}}))
-            if field.multiple:
+            sent = media.get(field.name, PHOTO if field.type == "image" else {field.type: {"duration": 3}})
+            if sent is SKIP:
+                u.press_data(cb.make(cb.SET, job.id, index, "d"))
+                continue
+            for spec in sent if isinstance(sent, list) else [sent]:
+                send_media(u, spec)
+            if field.multiple and len(run(db.current_draft(u.id)).media.get(field.name, [])) < field.max_count:
                 u.press_data(cb.make(cb.DONE, job.id, index))
         elif field.type == "text":
             u.send(str(options.get(field.name, PROMPT))[: field.max_length or None])

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from .billing import BillingError
 from .state import NotEnoughCredits
 from .validation import InputError, validate_input
-from .web import base_url, bearer_ok, sim
+from .web import base_url, bearer_ok, client_problem, json_content_type, sim
 
 bp = Blueprint("kie_api", __name__, url_prefix="/api/v1")
 
@@ -38,7 +38,15 @@ def require_api_key():
     latency_ms = sim().config["api_latency_ms"]
     if latency_ms:
         time.sleep(latency_ms / 1000)
-    if not bearer_ok():
+    return refused()
+
+
+def refused():
+    """A refusal before the endpoint runs: the edge's (a user agent), a key, or the content type."""
+    problem = client_problem()
+    if problem:
+        return problem[1], problem[0]
+    if not bearer_ok() or (sim().config["require_json_content_type"] and not json_content_type()):
         return envelope(401, FAULT_MSGS[401])
     return None
 
@@ -70,8 +78,8 @@ def _create_problem(body):
         return "Request body must be a JSON object"
     if not body.get("model"):
         return "model is required"
-    spec = sim().models.get(body["model"])
-    if spec is None:
+    spec = sim().spec(body["model"])
+    if spec is None:  # unknown, or removed from the provider's catalog (/sim/drift)
         return UNKNOWN_MODEL_MSG
     callback = body.get("callBackUrl")
     if callback is not None and not _is_http_url(callback):

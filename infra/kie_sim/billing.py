@@ -14,7 +14,10 @@ them, written without the bot's pricing code, so the two can check each other:
 - "per 1000 characters" is proportional to the characters of `text`;
 - the upscaler is priced by the output's long side: the decoded input's long side × upscale_factor,
   `<=2K` up to 2048 px, `4K` up to 4096 px, `8K` above;
-- where the reference states no default for a priced option (wan 2.5 resolution), the dearest tier.
+- where the reference states no default for a priced option (wan 2.5 resolution, gpt image 2 resolution),
+  the dearest tier;
+- Veo 3.1 (one createTask model) by its tier and resolution, Kling 3.0 by mode and sound per second of its
+  duration; Suno per request, both takes included.
 
 Failed tasks are not billed (KIE's failure callbacks report consumeCredits 0).
 """
@@ -87,9 +90,13 @@ def per_1000_characters(field):
 
 def _price(model, table, name):
     value = table.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_price(value):
         raise BillingError(f"{model}: no price {name!r} in the price table")
     return Decimal(str(value))
+
+
+def is_price(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # Keys of the price tables.
@@ -126,6 +133,23 @@ def _dearest(table, prefix):
     """The option value of the dearest tier whose key starts with prefix (no documented default)."""
     tiers = {k: v for k, v in table.items() if k.startswith(prefix) and isinstance(v, (int, float))}
     return max(tiers, key=tiers.get)[len(prefix):]
+
+
+def option_or_dearest(name):
+    def key(values, table, measured):
+        if values.get(name) is not None:
+            return str(values[name])
+        return _dearest(table, "")
+    return key
+
+
+def veo_tier(values, table, measured):
+    return f"{values['model']}_{values['resolution']}"
+
+
+def kling3(values, table, measured):
+    size = {"std": "std_720p_", "pro": "pro_1080p_", "4K": "4K_"}[values["mode"]]
+    return size + ("audio" if values.get("sound") is True else "no_audio")
 
 
 def grok_image(values, table, measured):
@@ -207,6 +231,15 @@ RULES = {
     "kling-2.6/text-to-video": per_run(kling26),
     "kling/ai-avatar-v1-pro": per_second(media_seconds("audio_url")),
     "kling/v1-avatar-standard": per_second(media_seconds("audio_url")),
+    "kling/ai-avatar-pro": per_second(media_seconds("audio_url")),
+    "kling/ai-avatar-standard": per_second(media_seconds("audio_url")),
+    "kling-3.0/video": per_second(option_seconds("duration"), kling3),
+    "kling/v3-turbo-text-to-video": per_second(option_seconds("duration"), option("resolution")),
+    "kling/v3-turbo-image-to-video": per_second(option_seconds("duration"), option("resolution")),
+    "veo-3-1": per_run(veo_tier),
+    "nano-banana-2": per_run(option("resolution")),
+    "gpt-image-2-text-to-image": per_run(option_or_dearest("resolution")),
+    "gpt-image-2-image-to-image": per_run(option_or_dearest("resolution")),
     "kling/v2-5-turbo-image-to-video-pro": _VIDEO_5_10,
     "kling/v2-5-turbo-text-to-video-pro": _VIDEO_5_10,
     "nano-banana-pro": per_run(option("resolution")),
@@ -220,5 +253,6 @@ RULES = {
     "wan/2-6-text-to-video": _WAN,
     "wan/2-6-video-to-video": _WAN,
     # Flat per task (`credits`): google/imagen4*, google/nano-banana(-edit), grok-imagine/upscale,
-    # recraft/remove-background, seedream/4.5-*, sora-watermark-remover, z-image.
+    # recraft/remove-background, seedream/4.5-*, seedream/5-lite-*, sora-watermark-remover, z-image,
+    # ai-music-api/generate (Suno: one price per request, both takes).
 }

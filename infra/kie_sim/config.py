@@ -25,10 +25,14 @@ DEFAULTS = {
     "stall_rate": 0.0,  # the task never finishes (no callback, recordInfo stays "generating")
     "lost_callback_rate": 0.0,  # the callback is not sent
     "duplicate_callback_rate": 0.0,  # the callback is sent twice (on top of duplicate_callbacks)
+    # Model discovery (GET /api/v1/models...): calls per second the four endpoints share; 0: no limit.
+    "discovery_rps": 1.0,
+    "require_json_content_type": True,  # api.kie.ai answers 401 without Content-Type: application/json
+    "upload_without_url": False,  # an upload answers success without downloadUrl or fileUrl
 }
 
 # Keys whose default (None) does not tell the type.
-_TYPES = {"create_fault": int, "credits": float}
+_TYPES = {"create_fault": int, "credits": float, "discovery_rps": float}
 _RATES = ("fail_rate", "create_fault_rate", "slow_create_rate", "stall_rate", "lost_callback_rate",
           "duplicate_callback_rate")
 
@@ -57,6 +61,8 @@ def coerce(key, value):
         raise ValueError(f"{key} must be of type {kind.__name__}") from None
     if key in _RATES and not 0 <= value <= 1:
         raise ValueError(f"{key} must be between 0 and 1")
+    if key == "discovery_rps" and value < 0:
+        raise ValueError("discovery_rps must not be negative")
     if key == "create_fault_codes":
         try:
             [int(code) for code in value.split(",") if code.strip()]

@@ -20,6 +20,21 @@ def set_config():
         return jsonify({"error": str(err)}), 400
 
 
+@bp.get("/sim/drift")
+def get_drift():
+    return jsonify(sim().set_drift({}))
+
+
+@bp.post("/sim/drift")
+def set_drift():
+    """The provider's catalog moves on: {"removed": [model], "renamed": {model: {old: new}}, "prices":
+    {model: {price key: credits}}, "success_rates": {model: 0..1}}; /sim/reset clears it."""
+    try:
+        return jsonify(sim().set_drift(request.get_json(silent=True) or {}))
+    except (TypeError, ValueError) as err:
+        return jsonify({"error": str(err)}), 400
+
+
 @bp.post("/sim/outcomes")
 def set_outcomes():
     outcomes = (request.get_json(silent=True) or {}).get("outcomes", [])

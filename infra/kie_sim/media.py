@@ -4,10 +4,12 @@ Real, small files from infra.media_samples, encoded once per process and shared 
 (the prompt does not change them); images are drawn per task with the prompt's first words:
 
     video  0.mp4  video/mp4   2 s, 320x180, H.264; plus an AAC tone track when the request has
-                              sound/generate_audio true or an audio_url (the audio drives the video)
+                              sound/generate_audio true or an audio_url (the audio drives the video), and
+                              always for Veo 3.1 (every Veo video carries generated audio)
     audio  0.mp3  audio/mpeg  1 s tone; elevenlabs/sound-effect-v2 honours output_format by its
                               prefix: pcm_<rate> -> 0.wav audio/wav (16-bit mono at that rate),
-                              opus_* -> 0.ogg audio/ogg (Opus), mp3_*/ulaw/alaw -> 0.mp3
+                              opus_* -> 0.ogg audio/ogg (Opus), mp3_*/ulaw/alaw -> 0.mp3;
+                              Suno: two takes, 0.mp3 and 1.mp3
     image  <n>.png image/png, or <n>.jpg image/jpeg when output_format is jpeg/jpg
 
 `result_size_bytes` pads every kind in a way players ignore (see media_samples.pad).
@@ -23,14 +25,18 @@ IMAGE_SIZE = 512
 VIDEO_SECONDS = 2.0
 VIDEO_SIZE = (320, 180)
 AUDIO_SECONDS = 1.0
+TAKES = {"ai-music-api/generate": 2}  # Suno returns two takes of one song per run
 
 
 def result_files(model, spec, payload, task_id, size_bytes=0):
     """List of (file name, bytes, content type) for one successful task."""
     output = spec.get("output", "image")
     if output == "video":
-        data = media_samples.mp4(VIDEO_SECONDS, _wants_sound(payload), *VIDEO_SIZE)
+        data = media_samples.mp4(VIDEO_SECONDS, model == "veo-3-1" or _wants_sound(payload), *VIDEO_SIZE)
         return [("0.mp4", media_samples.pad(data, "mp4", size_bytes), "video/mp4")]
+    if model in TAKES:
+        data = media_samples.pad(media_samples.mp3(AUDIO_SECONDS), "mp3", size_bytes)
+        return [(f"{i}.mp3", data, "audio/mpeg") for i in range(TAKES[model])]
     if output == "audio":
         ext, data = audio_result(payload)
         return [(f"0.{ext}", media_samples.pad(data, ext, size_bytes), media_samples.MIME[ext])]

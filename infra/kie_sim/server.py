@@ -5,7 +5,7 @@ import httpx
 from flask import Flask
 from werkzeug.serving import make_server
 
-from . import api, control, uploads
+from . import api, control, discovery, uploads
 from .state import SimState
 
 
@@ -13,7 +13,7 @@ def create_app(config=None, state=None):
     """Flask app speaking KIE's wire format; `config` holds start switches (see config.DEFAULTS)."""
     app = Flask(__name__)
     app.extensions["kie_sim"] = state or SimState(config)
-    for blueprint in (api.bp, uploads.bp, control.bp):
+    for blueprint in (api.bp, discovery.bp, discovery.feed, uploads.bp, control.bp):
         app.register_blueprint(blueprint)
     return app
 
@@ -83,7 +83,15 @@ class KieSimulator:
     def callbacks(self):
         return self.state.callback_list()
 
+    def drift(self, **changes):
+        return self.state.set_drift(changes)
+
     def client(self, **kwargs):
-        """An httpx.Client pointed at the simulator with the API key set."""
-        headers = {"Authorization": f"Bearer {self.api_key}"}
-        return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
+        """An httpx.Client pointed at the simulator with the API key set, sending JSON's content type where
+        a request has none (GETs: KIE wants it), as KIE's own clients must."""
+        headers = {"Authorization": f"Bearer {self.api_key}", "User-Agent": "kie-sim-test"}
+        return httpx.Client(base_url=self.base_url, headers=headers, event_hooks={"request": [_json_type]}, **kwargs)
+
+
+def _json_type(request):
+    request.headers.setdefault("Content-Type", "application/json")

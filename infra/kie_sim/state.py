@@ -1,5 +1,7 @@
-"""Everything the simulator remembers: switches, balance, tasks, files, callbacks."""
+"""Everything the simulator remembers: switches, balance, tasks, files, callbacks, and the drift of the
+provider's catalog (a removed model, a renamed field, a changed price, a degraded success rate)."""
 import collections
+import copy
 import json
 import random
 import threading
@@ -12,6 +14,12 @@ from .config import DEFAULTS, merged
 
 TERMINAL = ("success", "fail")
 CALLBACK_MSG = {"success": "Playground task completed successfully.", "fail": "Playground task failed."}
+STAGE_MSG = {"text": "Text generation completed successfully.", "first": "First track generated successfully.",
+             "complete": "All generated successfully.", "error": "Audio generation failed."}
+SUCCESS_FLAG = {"success": 1, "fail": 2}  # 0 while waiting or generating
+BUCKET_MS = 10 * 60 * 1000  # the success rate comes in 10-minute buckets
+BUCKETS = 24 * 6  # over the last 24 hours
+NORMAL_RATE = 0.9  # a bucket below this success rate is not normal
 
 
 class NotEnoughCredits(Exception):
@@ -54,7 +62,7 @@ class SimState:
         with self._lock:
             return {"config": dict(self.config), "credits": self.credits(),
                     "outcomes": list(self._outcomes), "faultsLeft": self._faults_if_armed(),
-                    "injected": dict(self.injected)}
+                    "injected": dict(self.injected), "userAgents": dict(self.agents)}
 
     def set_outcomes(self, outcomes):
         bad = [o for o in outcomes if o not in TERMINAL]
@@ -82,6 +90,9 @@ class SimState:
         self.files = {}
         self.callbacks = []
         self.injected = collections.Counter()  # chaos faults by kind ("create_429", "stall", ...)
+        self.drift = {"removed": [], "renamed": {}, "prices": {}, "success_rates": {}}
+        self.agents = collections.Counter()  # User-Agent headers seen, for tests of the client
+        self._discovery_at = 0.0  # when the last discovery call was let through
 
     def take_create_fault(self):
         """The fault code to answer this createTask with, or None."""
@@ -110,6 +121,10 @@ class SimState:
         with self._lock:
             self.injected[kind] += 1
 
+    def count_agent(self, agent):
+        with self._lock:
+            self.agents[agent[:100]] += 1
+
     def _faults_if_armed(self):
         code = self.config["create_fault"]
         return code if code and self._faults_left > 0 else None
@@ -118,6 +133,105 @@ class SimState:
         with self._lock:
             return _plain_number(self.balance)
 
+    # --- the provider's catalog as it is now (drift switches) ------------------
+
+    def set_drift(self, changes):
+        """Merge drift switches: {"removed": [model], "renamed": {model: {old: new}}, "prices": {model: {price
+        key: credits}}, "success_rates": {model: 0..1}}; ValueError names what does not fit."""
+        with self._lock:
+            drift = copy.deepcopy(self.drift)
+            for key, value in (changes or {}).items():
+                if key not in drift:
+                    raise ValueError(f"unknown drift switch: {key}")
+                if key == "removed":
+                    drift[key] = sorted(set(drift[key]) | set(self._known(value)))
+                else:
+                    for model, change in dict(value).items():
+                        self._known([model])
+                        drift[key][model] = self._checked(key, model, change)
+            self.drift = drift
+            return copy.deepcopy(self.drift)
+
+    def _known(self, models):
+        unknown = [m for m in models if m not in self.models]
+        if unknown:
+            raise ValueError(f"unknown models: {', '.join(map(str, unknown))}")
+        return list(models)
+
+    def _checked(self, key, model, change):
+        spec = self.models[model]
+        if key == "renamed":
+            bad = [old for old in change if old not in spec["input"]]
+            if bad or not all(isinstance(new, str) and new for new in change.values()):
+                raise ValueError(f"{model}: renamed names unknown fields {bad}")
+            return dict(change)
+        if key == "prices":
+            table = spec.get("price_credits") or {}
+            bad = [k for k, v in change.items() if not billing.is_price(table.get(k)) or not billing.is_price(v)]
+            if bad:
+                raise ValueError(f"{model}: no such price keys or bad values: {bad}")
+            return dict(change)
+        rate = float(change)
+        if not 0 <= rate <= 1:
+            raise ValueError(f"{model}: a success rate is between 0 and 1")
+        return rate
+
+    def spec(self, model):
+        """The model as the provider serves it now: None when unknown or removed; renamed fields and
+        changed prices applied."""
+        with self._lock:
+            if model not in self.models or model in self.drift["removed"]:
+                return None
+            spec = copy.deepcopy(self.models[model])
+            renamed = self.drift["renamed"].get(model, {})
+            spec["input"] = {renamed.get(name, name): field for name, field in spec["input"].items()}
+            spec.setdefault("price_credits", {}).update(self.drift["prices"].get(model, {}))
+            return spec
+
+    def listed_models(self):
+        """Model id -> current spec of every model in the provider's list."""
+        with self._lock:
+            ids = [m for m, spec in self.models.items() if catalog.listed(spec)]
+        return {m: spec for m in ids if (spec := self.spec(m)) is not None}
+
+    def _canonical(self, model, payload):
+        """A request's input under the reference's names (billing and results read those)."""
+        back = {new: old for old, new in self.drift["renamed"].get(model, {}).items()}
+        return {back.get(name, name): value for name, value in payload.items()}
+
+    def take_discovery_slot(self):
+        """The model list, schema, price and success-rate calls share discovery_rps per account."""
+        rps = self.config["discovery_rps"]
+        with self._lock:
+            now = time.monotonic()
+            if rps and now - self._discovery_at < 1 / rps:
+                self.injected["discovery_429"] += 1
+                return False
+            self._discovery_at = now
+            return True
+
+    def success_rate(self, model, now=None):
+        """24 h of 10-minute buckets, oldest first: from the tasks this simulator finished, or the rate a
+        `success_rates` switch sets for the model (the provider sees every account's tasks, not only ours)."""
+        end = int(now if now is not None else now_ms())
+        start = end - BUCKETS * BUCKET_MS
+        with self._lock:
+            forced = self.drift["success_rates"].get(model)
+            done = [(t["completeTime"], t["state"]) for t in self.tasks.values()
+                    if t["model"] == model and t["state"] in TERMINAL and t["completeTime"] >= start]
+        counts = collections.defaultdict(collections.Counter)
+        for at, state in done:
+            counts[min(BUCKETS - 1, (at - start) // BUCKET_MS)][state] += 1
+        buckets = []
+        for i in range(BUCKETS):
+            seen = counts.get(i, collections.Counter())
+            total = seen["success"] + seen["fail"]
+            rate = forced if forced is not None else (seen["success"] / total if total else 1.0)
+            buckets.append({"startTime": start + i * BUCKET_MS, "endTime": start + (i + 1) * BUCKET_MS,
+                            "total": total, "successRate": round(rate, 4), "errorRate": round(1 - rate, 4),
+                            "isNormal": rate >= NORMAL_RATE})
+        return buckets
+
     # --- tasks ---------------------------------------------------------------
 
     def create_task(self, body, base_url):
@@ -125,7 +239,10 @@ class SimState:
         timers. Raises billing.BillingError when an input it is billed by cannot be read."""
         model = body["model"]
         spec = self.models[model]
-        payload = body.get("input") or {}
+        with self._lock:
+            payload = self._canonical(model, body.get("input") or {})
+            prices = {**(spec.get("price_credits") or {}), **self.drift["prices"].get(model, {})}
+            spec = {**spec, "price_credits": prices}
         measured = measure.measure_input(spec, payload, base_url, self.get_file)
         bill = billing.bill(model, spec, payload, measured, generated_audio_s=media.AUDIO_SECONDS)
         price = float(bill.credits)
@@ -134,13 +251,15 @@ class SimState:
                 raise NotEnoughCredits()
             self.balance = round(self.balance - price, 6)
             task = self._new_task(body, base_url, price)
-            task.update(bill=bill, measured=measured)
+            task.update(bill=bill, measured=measured, input=payload)
             self.tasks[task["taskId"]] = task
             latency_s = self.config["latency_ms"] / 1000
             stall = random.random() < self.config["stall_rate"]
             if stall:
                 self.injected["stall"] += 1
         self._schedule(min(latency_s / 2, 0.1), self._mark_generating, task["taskId"])
+        for stage, at in zip(spec.get("callbacks", [])[:-1], (0.3, 0.6)):  # Suno: text, then first
+            self._schedule(latency_s * at, self._call_back_stage, task["taskId"], stage)
         if not stall:  # a stalled task stays "generating" until /sim/tasks/<id>/complete
             self._schedule(latency_s, self.finish_task, task["taskId"])
         return task
@@ -150,15 +269,18 @@ class SimState:
         return {
             "taskId": uuid.uuid4().hex, "model": body["model"], "body": body,
             "input": body.get("input") or {}, "callBackUrl": body.get("callBackUrl") or "",
-            "state": "waiting", "planned": self._next_outcome(), "price": price,
+            "state": "waiting", "planned": self._next_outcome(body["model"]), "price": price,
             "baseUrl": base_url, "createTime": created, "updateTime": created,
             "completeTime": None, "resultUrls": [], "failCode": "", "failMsg": "",
             "consumeCredits": 0, "remainedCredits": None, "finishing": False,
         }
 
-    def _next_outcome(self):
+    def _next_outcome(self, model):
         if self._outcomes:
             return self._outcomes.popleft()
+        rate = self.drift["success_rates"].get(model)
+        if rate is not None:  # a degraded model fails as often as its success rate says
+            return "success" if random.random() < rate else "fail"
         return "fail" if random.random() < self.config["fail_rate"] else "success"
 
     def _mark_generating(self, task_id):
@@ -196,9 +318,7 @@ class SimState:
         task["state"] = outcome
         task["completeTime"] = task["updateTime"] = now_ms()
         if outcome == "success":
-            for name, data, content_type in files:
-                self.files[f"files/{task['taskId']}/{name}"] = (data, content_type)
-            task["resultUrls"] = [f"{task['baseUrl']}/files/{task['taskId']}/{n}" for n, _, _ in files]
+            task["resultUrls"] = self._store_results(task, files)
             task["consumeCredits"] = task["price"]
         else:
             self.balance = round(self.balance + task["price"], 6)  # failed tasks are not charged
@@ -206,6 +326,11 @@ class SimState:
             task["failCode"] = str(self.config["task_fail_code"])
             task["failMsg"] = self.config["task_fail_msg"]
         task["remainedCredits"] = self.balance
+
+    def _store_results(self, task, files):
+        for name, data, content_type in files:
+            self.files[f"files/{task['taskId']}/{name}"] = (data, content_type)
+        return [f"{task['baseUrl']}/files/{task['taskId']}/{n}" for n, _, _ in files]
 
     def record(self, task_id):
         """recordInfo `data` for a task, or None."""
@@ -216,25 +341,69 @@ class SimState:
     def _record_locked(self, task):
         done = task["state"] in TERMINAL
         remained = task["remainedCredits"] if done else self.balance
+        credits = _plain_number(task["consumeCredits"])
         return {
             "taskId": task["taskId"], "model": task["model"], "state": task["state"],
             "param": _compact_json(task["body"]),
-            "resultJson": _compact_json({"resultUrls": task["resultUrls"]}) if task["state"] == "success" else "",
+            "resultJson": _compact_json(self._result(task)) if task["state"] == "success" else "",
             "failCode": task["failCode"], "failMsg": task["failMsg"],
-            "costTime": self._cost_seconds(task), "consumeCredits": _plain_number(task["consumeCredits"]),
+            "successFlag": SUCCESS_FLAG.get(task["state"], 0),
+            "costTime": self._cost_ms(task), "consumeCredits": credits, "creditsConsumed": credits,
             "remainedCredits": _plain_number(remained), "createTime": task["createTime"],
             "updateTime": task["updateTime"], "completeTime": task["completeTime"],
         }
 
+    def _result(self, task):
+        """resultJson: {"resultUrls": [...]}, or Suno's takes {"data": [{audio_url, ...}, ...]}."""
+        if self._takes(task):
+            return {"data": self._takes_of(task, task["resultUrls"])}
+        return {"resultUrls": task["resultUrls"]}
+
+    def _takes(self, task):
+        return task["model"] in media.TAKES
+
+    def _takes_of(self, task, urls):
+        payload = task["input"]
+        return [{"id": f"{task['taskId']}-{i}", "audio_url": url, "stream_audio_url": url, "image_url": "",
+                 "prompt": payload.get("prompt") or "", "model_name": payload.get("model") or "",
+                 "title": payload.get("title") or "", "tags": payload.get("style") or "",
+                 "createTime": task["createTime"], "duration": media.AUDIO_SECONDS} for i, url in enumerate(urls)]
+
     @staticmethod
-    def _cost_seconds(task):
+    def _cost_ms(task):
+        """Processing time in milliseconds, as 2026 observers report costTime (0 for a failed task)."""
         if task["state"] != "success":
             return 0
-        return max(1, round((task["completeTime"] - task["createTime"]) / 1000))
+        return max(1, task["completeTime"] - task["createTime"])
 
     def callback_payload(self, task):
+        if self._takes(task):
+            return self._stage_payload(task, "complete" if task["state"] == "success" else "error")
         code = 200 if task["state"] == "success" else 501
         return {"code": code, "msg": CALLBACK_MSG[task["state"]], "data": self._record_locked(task)}
+
+    def _stage_payload(self, task, stage, urls=None):
+        """Suno's callbacks: several per task (text, first, complete; or error), the takes in data.data."""
+        if stage == "error":
+            return {"code": 501, "msg": task["failMsg"] or STAGE_MSG[stage],
+                    "data": {"callbackType": stage, "task_id": task["taskId"], "data": None}}
+        takes = self._takes_of(task, urls if urls is not None else task["resultUrls"])
+        return {"code": 200, "msg": STAGE_MSG[stage],
+                "data": {"callbackType": stage, "task_id": task["taskId"], "data": takes}}
+
+    def _call_back_stage(self, task_id, stage):
+        """A callback while the task still runs: the lyrics (no audio yet), then the first take."""
+        model = self.tasks[task_id]["model"]
+        files = media.result_files(model, self.models[model], {}, task_id) if stage == "first" else []
+        with self._lock:
+            task = self.tasks.get(task_id)
+            if task is None or task["state"] in TERMINAL or task["finishing"]:
+                return
+            urls = [""] * media.TAKES[task["model"]]
+            if files:
+                urls[0] = self._store_results(task, files[:1])[0]
+            payload = self._stage_payload(task, stage, urls)
+        self._send_callbacks(task, payload)
 
     def task_list(self):
         with self._lock:

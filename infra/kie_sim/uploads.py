@@ -9,7 +9,7 @@ import uuid
 import httpx
 from flask import Blueprint, jsonify, request
 
-from .web import base_url, bearer_ok, sim
+from .web import base_url, bearer_ok, client_problem, sim
 
 bp = Blueprint("kie_uploads", __name__, url_prefix="/api")
 
@@ -30,6 +30,9 @@ def fail(status, msg):
 
 @bp.before_request
 def require_api_key():
+    problem = client_problem()
+    if problem:
+        return problem[1], problem[0]
     if not bearer_ok():
         return fail(401, "Authentication failed: Invalid API Key")
     return None
@@ -112,12 +115,15 @@ def _stored(fields, data, mime, original_name):
     sim().store_file(f"tempfile/{file_path}", data, mime)
     url = f"{base_url()}/tempfile/{file_path}"
     uploaded = dt.datetime.now(dt.timezone.utc)
-    return jsonify({"success": True, "code": 200, "msg": "File uploaded successfully", "data": {
+    data = {
         "fileId": uuid.uuid4().hex, "fileName": name, "originalName": original_name or name,
         "filePath": file_path, "uploadPath": folder, "downloadUrl": url, "fileUrl": url,
         "fileSize": len(data), "mimeType": mime,
         "uploadedAt": _iso(uploaded), "expiresAt": _iso(uploaded + RETENTION),
-    }}), 200
+    }
+    if sim().config["upload_without_url"]:  # a success that names no file: the client must not use it
+        data = {k: v for k, v in data.items() if k not in ("downloadUrl", "fileUrl")}
+    return jsonify({"success": True, "code": 200, "msg": "File uploaded successfully", "data": data}), 200
 
 
 def _random_name(mime, original_name):

@@ -23,8 +23,9 @@ def signed_headers(key, task_id):
 
 def deliver(url, payload, hmac_key=""):
     """POST one callback; returns a record of the attempt (never raises)."""
-    headers = signed_headers(hmac_key, payload["data"]["taskId"]) if hmac_key else {}
-    attempt = {"url": url, "taskId": payload["data"]["taskId"], "body": payload,
+    task_id = payload["data"].get("taskId") or payload["data"]["task_id"]  # Suno's callbacks say task_id
+    headers = signed_headers(hmac_key, task_id) if hmac_key else {}
+    attempt = {"url": url, "taskId": task_id, "body": payload,
                "headers": headers, "status": None, "error": "", "sentAt": int(time.time() * 1000)}
     try:
         response = httpx.post(url, json=payload, headers=headers, timeout=CALLBACK_TIMEOUT_S)

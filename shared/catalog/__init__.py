@@ -41,7 +41,8 @@ class FieldSpec(BaseModel):
     min: float | None = None
     max: float | None = None
     integer: bool = False
-    send_as: Literal["string"] | None = None
+    send_as: Literal["string", "integer"] | None = None
+    kie_name: str | None = None  # the provider's name for it, where ours must differ (two meanings of "style")
     min_length: int | None = None
     max_length: int | None = None
     multiple: bool = False
@@ -53,6 +54,7 @@ class FieldSpec(BaseModel):
     url_prefix: str | None = None
     source_models: list[str] = []
     reason: str | None = None
+    labels: dict[str, Localized] = {}  # how enum values are shown, where the value itself says little (voice ids)
 
     @model_validator(mode="after")
     def _consistent(self) -> "FieldSpec":
@@ -61,12 +63,17 @@ class FieldSpec(BaseModel):
                 raise ValueError(f"{self.name}: enum without values")
             if self.default is not None and self.default not in self.values:
                 raise ValueError(f"{self.name}: default {self.default!r} not in values")
+        unknown = set(self.labels) - set(self.values)
+        if unknown:
+            raise ValueError(f"{self.name}: labels for values it does not have: {sorted(unknown)}")
         if self.type == "number" and self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"{self.name}: min > max")
         if self.ui == "fixed" and self.value is None:
             raise ValueError(f"{self.name}: fixed field without value")
         if self.ui == "hidden" and self.required:
             raise ValueError(f"{self.name}: a required field cannot be hidden")
+        if self.ui in ("fixed", "hidden") and not self.reason:
+            raise ValueError(f"{self.name}: a {self.ui} field needs its reason")
         if self.multiple and (self.max_count is None or self.max_count < 1):
             raise ValueError(f"{self.name}: multiple without max_count")
         return self
@@ -75,10 +82,30 @@ class FieldSpec(BaseModel):
     def is_media(self) -> bool:
         return self.type in MEDIA_TYPES
 
+    @property
+    def kie_field(self) -> str:
+        return self.kie_name or self.name
+
+    def value_label(self, value: Any, lang: str) -> str | None:
+        label = self.labels.get(str(value))
+        return label.get(lang) if label else None
+
+
+class FileCount(BaseModel):
+    """How many files `field` takes while the options in `when` are chosen (Veo: none for text, 1-2 frames,
+    1-3 references)."""
+
+    field: str
+    when: dict[str, str]
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+
 
 class ModelSpec(BaseModel):
     id: str = Field(min_length=1, max_length=60)
+    kie_model: str | None = None  # createTask `model`, where several of our models are one provider model
     enabled: bool = True
+    retired: str | None = None  # why a model is hidden from users (the provider no longer lists it, ...)
     category: Literal["image", "video", "audio", "tools"]
     output: Literal["image", "video", "audio"]
     name: Localized
@@ -86,16 +113,29 @@ class ModelSpec(BaseModel):
     fields: list[FieldSpec]
     one_of_required: list[str] = []
     forbidden: list[dict[str, str]] = []  # option combinations the provider refuses
+    file_counts: list[FileCount] = []
 
     @model_validator(mode="after")
     def _unique_fields(self) -> "ModelSpec":
         names = [f.name for f in self.fields]
         if len(names) != len(set(names)):
             raise ValueError(f"{self.id}: duplicate field names")
+        sent = [f.kie_field for f in self.fields]
+        if len(sent) != len(set(sent)):
+            raise ValueError(f"{self.id}: two fields are sent under one name")
         for name in self.one_of_required:
             if name not in names:
                 raise ValueError(f"{self.id}: one_of_required names unknown field {name}")
+        for rule in self.file_counts:
+            if rule.field not in names or not set(rule.when) <= set(names):
+                raise ValueError(f"{self.id}: file_counts names an unknown field")
+        if self.enabled == bool(self.retired):
+            raise ValueError(f"{self.id}: a model is hidden (enabled false) exactly when it has a reason (retired)")
         return self
+
+    @property
+    def provider_model(self) -> str:
+        return self.kie_model or self.id
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:

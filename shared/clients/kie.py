@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,9 @@ from shared.domain.jobs import ErrorCode, classify_kie_code
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 SIGNATURE_WINDOW_S = 300
+# KIE answers 401 to a request without this content type, GETs included; Cloudflare in front of it has
+# refused some default user agents: both are sent on every call (an upload keeps its multipart type).
+HEADERS = {"Content-Type": "application/json", "User-Agent": "ai-studio-bot/1.0 (+httpx)"}
 
 
 class KieError(RuntimeError):
@@ -35,6 +39,8 @@ class TaskRecord:
     result_urls: list[str] = field(default_factory=list)
     fail_code: str = ""
     fail_msg: str = ""
+    credits_consumed: float | None = None  # what the provider billed for the task (creditsConsumed)
+    cost_time: int | None = None  # its processing time as reported (milliseconds per 2026 observers)
 
     @property
     def finished(self) -> bool:
@@ -42,16 +48,63 @@ class TaskRecord:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> "TaskRecord":
-        urls: list[str] = []
-        raw = data.get("resultJson") or ""
-        if isinstance(raw, str) and raw:
-            try:
-                found = json.loads(raw).get("resultUrls") or []
-            except (ValueError, AttributeError, RecursionError):
-                found = []
-            urls = [u for u in found if isinstance(u, str)] if isinstance(found, list) else []
-        return cls(task_id=str(data.get("taskId") or data.get("task_id") or ""), state=str(data.get("state") or ""),
-                   result_urls=urls, fail_code=str(data.get("failCode") or ""), fail_msg=str(data.get("failMsg") or ""))
+        """A recordInfo `data` or a callback's: a market task, or Suno's shape (takes in `data[].audio_url`
+        and a `callbackType` for each of its several callbacks, only `complete` or `error` ending it)."""
+        urls = _result_urls(data.get("resultJson"))
+        takes = data.get("data")
+        if isinstance(takes, list):
+            urls = urls or _take_urls(takes)
+        state = str(data.get("state") or CALLBACK_STATE.get(str(data.get("callbackType") or ""), ""))
+        return cls(task_id=str(data.get("taskId") or data.get("task_id") or ""), state=state,
+                   result_urls=urls, fail_code=str(data.get("failCode") or ""), fail_msg=str(data.get("failMsg") or ""),
+                   credits_consumed=_number(_first(data.get("creditsConsumed"), data.get("consumeCredits"))),
+                   cost_time=_whole(data.get("costTime")))
+
+
+# Suno calls back several times per task: the lyrics, the first take, then all takes (or an error).
+CALLBACK_STATE = {"text": "generating", "first": "generating", "complete": "success", "error": "fail"}
+
+
+def _result_urls(raw: Any) -> list[str]:
+    """resultJson, a JSON string: {"resultUrls": [...]}, or Suno's {"data": [{"audio_url": ...}, ...]}."""
+    if not isinstance(raw, str) or not raw:
+        return []
+    try:
+        result = json.loads(raw)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(result, dict):
+        return []
+    found = result.get("resultUrls")
+    if isinstance(found, list):
+        return [u for u in found if isinstance(u, str) and u]
+    return _take_urls(result.get("data"))
+
+
+def _take_urls(takes: Any) -> list[str]:
+    if not isinstance(takes, list):
+        return []
+    urls = [t.get("audio_url") or t.get("audioUrl") for t in takes if isinstance(t, dict)]
+    return [u for u in urls if isinstance(u, str) and u]
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _whole(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None else None
 
 
 def sign(key: str, task_id: str, timestamp: str) -> str:
@@ -92,13 +145,14 @@ class KieClient:
                  timeout_s: float | None = None):
         self.base_url = base_url.rstrip("/")
         self.upload_base_url = upload_base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._auth = {"Authorization": f"Bearer {api_key}", "User-Agent": HEADERS["User-Agent"]}
+        self._headers = {**HEADERS, **self._auth}
         timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)) if timeout_s else TIMEOUT
         self._http = client or httpx.AsyncClient(timeout=timeout)
 
-    async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+    async def _call(self, method: str, url: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         try:
-            response = await self._http.request(method, url, headers=self._headers, **kwargs)
+            response = await self._http.request(method, url, headers=headers or self._headers, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
             raise KieError(503, f"network: {err}") from err  # never reached KIE: safe to try again
         except httpx.TimeoutException as err:
@@ -135,9 +189,13 @@ class KieClient:
 
     async def upload_bytes(self, content: bytes, file_name: str, upload_path: str = "user-uploads") -> str:
         files = {"file": (file_name, content)}
-        data = await self._call("POST", f"{self.upload_base_url}/api/file-stream-upload",
+        data = await self._call("POST", f"{self.upload_base_url}/api/file-stream-upload", headers=self._auth,
                                 files=files, data={"uploadPath": upload_path, "fileName": file_name})
-        return str((data or {}).get("downloadUrl") or (data or {}).get("fileUrl"))
+        data = data if isinstance(data, dict) else {}
+        url = data.get("downloadUrl") or data.get("fileUrl")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise KieError(502, "upload returned no file URL")
+        return url
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -1,4 +1,4 @@
-"""The free tier: the N cheapest enabled models by ₽ price, ties broken by model id."""
+"""The free tier: the N enabled models whose dearest run costs least (₽), ties broken by model id."""
 from __future__ import annotations
 
 FREE_TIER_SIZE = 5

@@ -4,11 +4,12 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from shared.catalog import ModelSpec
 from shared.domain.jobs import Job
+from shared.domain.media import MAX_MEDIA_SECONDS
 from shared.domain.pricing import PricingError, PricingTruth, option_text, pick_rule, rub_kopecks, run_usd
 from shared.domain.validation import effective_value
 
@@ -136,3 +137,55 @@ def min_run_kopecks(model: ModelSpec, truth: PricingTruth, fx_rate: Decimal, mar
     if cheapest.unit == "second":
         return rub_kopecks(cheapest.usd, fx_rate, markup), "second"
     return rub_kopecks(cheapest.usd, fx_rate, markup), None
+
+
+def _largest(model: ModelSpec, name: str) -> Decimal | None:
+    """The largest amount a priced quantity can reach in one valid run, or None when nothing caps it."""
+    f = model.field(name)
+    if f.is_media:
+        per_file = f.max_duration_s or MAX_MEDIA_SECONDS
+        return Decimal(str(per_file)) * ((f.max_count or 1) if f.multiple else 1)
+    if f.type == "text":
+        return Decimal(f.max_length) if f.max_length else None
+    numbers = [Decimal(v) for v in f.values if option_text(v).replace(".", "", 1).isdigit()] if f.type == "enum" else []
+    if numbers:
+        return max(numbers)
+    return Decimal(str(f.max)) if f.max is not None else None
+
+
+def _smallest(model: ModelSpec, name: str) -> Decimal | None:
+    f = model.field(name)
+    numbers = [Decimal(v) for v in f.values if option_text(v).replace(".", "", 1).isdigit()] if f.type == "enum" else []
+    least = min(numbers) if numbers else (Decimal(str(f.min)) if f.min is not None else None)
+    return least if least else None  # a divisor of 0 or none: unbounded
+
+
+def dearest_run_usd(model: ModelSpec, truth: PricingTruth) -> Decimal | None:
+    """The most one valid run of the model can cost: what a free use can cost us at most (None: unbounded).
+    The free tier ranks by it, so a model cheap per second but dear per run is never given away."""
+    rules = truth.rules.get(model.id, [])
+    if not rules:
+        return truth.base[model.id]
+    dearest = Decimal(0)
+    for rule in rules:
+        amount = Decimal(1)
+        if rule.unit is not None:
+            top = _largest(model, rule.quantity[0])
+            if len(rule.quantity) == 2 and top is not None:
+                bottom = _smallest(model, rule.quantity[1])
+                top = top / bottom if bottom else None
+            if top is None:
+                return None
+            amount = top.to_integral_value(rounding=ROUND_CEILING) if rule.unit == "second" else top / 1000
+        dearest = max(dearest, rule.usd * amount)
+    return dearest
+
+
+def free_tier_prices(models: list[ModelSpec], truth: PricingTruth, fx_rate: Decimal, markup: Decimal) -> dict[str, int]:
+    """Kopecks of each model's dearest run (models whose cost has no bound are left out: never free)."""
+    prices = {}
+    for model in models:
+        usd = dearest_run_usd(model, truth) if model.id in truth.base else None
+        if usd is not None:
+            prices[model.id] = rub_kopecks(usd, fx_rate, markup)
+    return prices

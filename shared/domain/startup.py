@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from shared.catalog import Catalog
 from shared.domain.free_tier import FREE_TIER_SIZE, FreeTierError, compute_free_tier, resolve_free_tier
-from shared.domain.pricing import PricingTruth, price_table
-from shared.domain.quote import coverage_problems
+from shared.domain.pricing import PricingTruth
+from shared.domain.quote import coverage_problems, free_tier_prices
 
-EXPECTED_MODELS = 42
+EXPECTED_MODELS = 55  # 51 offered, 4 retired (hidden, each with its reason in the catalog)
 
 
 class StartupError(RuntimeError):
@@ -19,7 +19,7 @@ class StartupError(RuntimeError):
 @dataclass(frozen=True)
 class PricingState:
     truth: PricingTruth
-    prices: dict[str, int]  # kopecks from the base lines: they rank the free tier
+    prices: dict[str, int]  # kopecks of each model's dearest run: they rank the free tier
     computed_free_tier: list[str]
     free_tier: list[str]  # after FREE_TIER_MODEL_IDS override
 
@@ -30,8 +30,6 @@ def validate_startup(catalog: Catalog, truth: PricingTruth, fx_rate: Decimal, ma
     enabled = catalog.enabled()
     if len(catalog.models) != EXPECTED_MODELS:
         problems.append(f"catalog has {len(catalog.models)} models, expected {EXPECTED_MODELS}")
-    if len(enabled) != len(catalog.models):
-        problems.append(f"{len(catalog.models) - len(enabled)} catalog models are disabled")
     unpriced = [m.id for m in enabled if m.id not in truth.base]
     if unpriced:
         problems.append("models without a price in the pricing truth: " + ", ".join(unpriced))
@@ -42,7 +40,7 @@ def validate_startup(catalog: Catalog, truth: PricingTruth, fx_rate: Decimal, ma
     for model in enabled:
         if model.id in truth.base:
             problems += coverage_problems(model, truth)
-    prices = price_table(truth.base, fx_rate, markup)
+    prices = free_tier_prices(enabled, truth, fx_rate, markup)
     computed = compute_free_tier(prices, {m.id for m in enabled})
     if len(computed) != FREE_TIER_SIZE:
         problems.append(f"free tier has {len(computed)} models, expected {FREE_TIER_SIZE}")

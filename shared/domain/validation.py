@@ -126,7 +126,7 @@ def effective_value(field: FieldSpec, inputs: dict[str, Any]) -> Any:
 
 def build_payload(model: ModelSpec, inputs: dict[str, Any]) -> dict[str, Any]:
     """The `input` object for KIE's createTask; raises InvalidInput on the first problem."""
-    payload: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for field in model.fields:
         if field.ui == "hidden":
             continue
@@ -138,20 +138,57 @@ def build_payload(model: ModelSpec, inputs: dict[str, Any]) -> dict[str, Any]:
         value = check_value(field, value) if field.ui != "fixed" else value
         if field.send_as == "string":
             value = str(value)
-        payload[field.name] = value
-    if model.one_of_required and not any(name in payload for name in model.one_of_required):
+        elif field.send_as == "integer":
+            value = int(value)
+        values[field.name] = value
+    if model.one_of_required and not any(name in values for name in model.one_of_required):
         raise InvalidInput(InputProblem(field=model.one_of_required[0], code="required"))
-    chosen = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in payload.items()}
+    chosen = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items()}
     for combo in model.forbidden:
         if all(chosen.get(k) == v for k, v in combo.items()):
             raise InvalidInput(InputProblem(field=next(iter(combo)), code="forbidden_combo",
                                             params={"combo": ", ".join(f"{k} {v}" for k, v in combo.items())}))
-    return payload
+    _check_file_counts(model, values, chosen)
+    return {model.field(name).kie_field: value for name, value in values.items()}
+
+
+def _check_file_counts(model: ModelSpec, values: dict[str, Any], chosen: dict[str, str]) -> None:
+    """Files a field takes under the chosen options (a mode that needs none, or one to three)."""
+    for rule in model.file_counts:
+        if any(chosen.get(k) != v for k, v in rule.when.items()):
+            continue
+        given = values.get(rule.field) or []
+        count = len(given) if isinstance(given, list) else 1
+        if rule.max == 0 and count:
+            raise InvalidInput(InputProblem(field=rule.field, code="files_not_wanted"))
+        if count < rule.min:
+            raise InvalidInput(InputProblem(field=rule.field, code="too_few_files", params={"min": rule.min}))
+        if count > rule.max:
+            raise InvalidInput(InputProblem(field=rule.field, code="too_many_files", params={"max": rule.max}))
+
+
+def _chosen(model: ModelSpec, inputs: dict[str, Any]) -> dict[str, str]:
+    values = {f.name: effective_value(f, inputs) for f in model.fields if f.ui != "hidden"}
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items() if v is not None}
+
+
+def file_range(model: ModelSpec, field: FieldSpec, inputs: dict[str, Any]) -> tuple[int, int]:
+    """How many files a media field takes under the options chosen so far: the mode's rule (Veo: none from
+    text, 1-2 frames, 1-3 references), else the field's own limits."""
+    chosen = _chosen(model, inputs)
+    for rule in model.file_counts:
+        if rule.field == field.name and all(chosen.get(k) == v for k, v in rule.when.items()):
+            return rule.min, rule.max
+    return (1 if field.required else 0), ((field.max_count or 1) if field.multiple else 1)
 
 
 def missing_asked_field(model: ModelSpec, inputs: dict[str, Any], skipped: list[str]) -> FieldSpec | None:
-    """The next wizard step: the first asked field with no value yet and not skipped."""
+    """The next wizard step: the first asked field with no value yet and not skipped (a media step the
+    chosen mode takes no files for is not asked)."""
     for field in model.asked:
-        if field.name not in inputs and field.name not in skipped:
-            return field
+        if field.name in inputs or field.name in skipped:
+            continue
+        if field.is_media and file_range(model, field, inputs)[1] == 0:
+            continue
+        return field
     return None

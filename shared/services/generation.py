@@ -94,9 +94,10 @@ async def run_start(c: "Container", job_id: str) -> str:
 
 async def _create_with_retries(c: "Container", job: Job, payload: dict[str, Any]) -> str:
     callback = callback_url(c.settings.callback_url, c.settings.kie_webhook_hmac_key, job.id)
+    model = c.catalog.get(job.model_id)  # several of our models can be one provider model (Veo 3.1's tiers)
     for attempt, pause in enumerate((*SUBMIT_RETRY_DELAYS, None)):
         try:
-            return await c.kie.create_task(job.model_id, payload, callback)
+            return await c.kie.create_task(model.provider_model if model else job.model_id, payload, callback)
         except KieError as err:
             # Retried only when KIE said no (429/5xx) or was never reached; an unknown outcome (504) never is.
             if err.error_code not in RETRYABLE or err.code == 504 or pause is None:

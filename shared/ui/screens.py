@@ -138,10 +138,10 @@ def _field_detail(lang: str, f: FieldSpec) -> str:
     if f.type == "text" and f.max_length:
         detail = t(lang, "detail_max_len", max=f.max_length)
     elif f.type == "enum":
-        values = ", ".join(f.values[:8]) + ("…" if len(f.values) > 8 else "")
+        values = ", ".join(display_value(lang, f, v) for v in f.values[:8]) + ("…" if len(f.values) > 8 else "")
         detail = t(lang, "detail_values", values=values)
         if f.default is not None:
-            detail += t(lang, "detail_default", default=f.default)
+            detail += t(lang, "detail_default", default=display_value(lang, f, f.default))
     elif f.type == "number" and f.min is not None and f.max is not None:
         detail = t(lang, "detail_range", min=_num(f.min), max=_num(f.max))
     elif f.is_media and f.multiple:
@@ -208,7 +208,7 @@ def display_value(lang: str, f: FieldSpec, value: Any) -> str:
         return f"📎 × {count}"
     if f.type == "number":
         return _num(value)
-    text = str(value)
+    text = f.value_label(value, lang) or str(value)
     return text if len(text) <= 60 else text[:57] + "…"
 
 
@@ -228,7 +228,7 @@ def _choice_rows(lang: str, job: Job, model: ModelSpec, f: FieldSpec, page: int 
         if value == current:
             text = "✅ " + text
         buttons.append((text, cb.make(cb.SET, job.id, index, i)))
-    per_row = 2 if f.type == "boolean" else 3
+    per_row = 1 if f.labels else 2 if f.type == "boolean" else 3  # a described value needs the whole row
     rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
     if pages > 1:
         nav: list[Button] = []

@@ -398,6 +398,8 @@ RU: dict[str, str] = {
         "🚨 <b>KIE отказал нашему ключу</b> (код {code}: {message}). Генерации не запускаются, деньги "
         "возвращаются пользователям. Проверьте ключ, его лимиты и функции в кабинете KIE."
     ),
+    # The 2026 models (issue 15): a mode that takes no files (Veo 3.1 from text)
+    "problem_files_not_wanted": "В этом режиме фото не нужны. Выберите другой режим или начните заново без фото.",
 }
 
 EN: dict[str, str] = {
@@ -719,6 +721,8 @@ EN: dict[str, str] = {
         "⚠️ There is no such video among your finished generations. Only your own video can be upscaled: "
         "open it in /history and tap the upscale button under it. Nothing was charged."
     ),
+    # The 2026 models (issue 15): a mode that takes no files (Veo 3.1 from text)
+    "problem_files_not_wanted": "This mode takes no photos. Choose another mode, or start again without photos.",
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
@@ -765,6 +769,18 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "video_urls": ("Видео", "Videos"),
     "task_id": ("Исходное видео", "Source video"),
     "nsfw_checker": ("Фильтр недопустимого контента", "Content filter"),
+    # The 2026 models (issue 15)
+    "model": ("Версия модели", "Model version"),
+    "generation_type": ("Режим", "Mode"),
+    "enable_translation": ("Перевод описания на английский", "Prompt translated to English"),
+    "multi_shots": ("Несколько сцен", "Several shots"),
+    "instrumental": ("Без вокала (инструментал)", "Instrumental (no vocals)"),
+    "custom_mode": ("Свои слова, стиль и название", "Your own lyrics, style and title"),
+    "lyrics": ("Текст песни", "Lyrics"),
+    "music_style": ("Стиль музыки", "Music style"),
+    "title": ("Название", "Title"),
+    "vocal_gender": ("Голос исполнителя", "Singer's voice"),
+    "negative_tags": ("Каких стилей избегать", "Styles to avoid"),
 }
 
 TEXTS = {"ru": RU, "en": EN}

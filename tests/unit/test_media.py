@@ -15,7 +15,7 @@ from shared.domain.validation import InvalidInput
 from shared.services.media_measure import measure
 
 CATALOG = load_catalog()
-AUDIO = CATALOG.get("kling/v1-avatar-standard").field("audio_url")  # 15 s cap, 100 MB
+AUDIO = CATALOG.get("kling/ai-avatar-standard").field("audio_url")  # 15 s cap, 100 MB
 IMAGES = CATALOG.get("google/nano-banana-edit").field("image_urls")  # up to 10, jpeg/png/webp, 10 MB
 
 

@@ -36,14 +36,15 @@ def test_per_second_of_a_number_option():
 def test_per_second_of_an_uploaded_audio_rounds_seconds_up():
     media = {"audio_url": [{"duration_s": 4.2}]}
     inputs = {"prompt": "p", "image_url": "https://x/i.png", "audio_url": "https://x/a.mp3"}
-    assert quote_usd(CATALOG.get("kling/ai-avatar-v1-pro"), TRUTH, inputs, media) == Decimal("0.08") * 5
+    assert quote_usd(CATALOG.get("kling/ai-avatar-pro"), TRUTH, inputs, media) == Decimal("0.08") * 5
 
 
 def test_per_1000_characters_is_prorated():
     text = "я" * 250
-    usd = quote_usd(CATALOG.get("elevenlabs/text-to-speech-turbo-2-5"), TRUTH, {"text": text, "voice": "Rachel"})
+    voice = "EkK5I93UQWFDigLMpZcX"
+    usd = quote_usd(CATALOG.get("elevenlabs/text-to-speech-turbo-2-5"), TRUTH, {"text": text, "voice": voice})
     assert usd == Decimal("0.03") * 250 / 1000
-    assert rub("elevenlabs/text-to-speech-turbo-2-5", {"text": text, "voice": "Rachel"}) == 143  # 1.425 ₽ -> 1.43
+    assert rub("elevenlabs/text-to-speech-turbo-2-5", {"text": text, "voice": voice}) == 143  # 1.425 ₽ -> 1.43
 
 
 def test_frames_over_fps_give_seconds():

@@ -6,6 +6,7 @@ from shared.catalog import load_catalog, load_pricing_truth
 from shared.domain.free_tier import FreeTierError, compute_free_tier, resolve_free_tier
 from shared.domain.pricing import PricingError, format_rub, parse_pricing_truth, price_table, rub_kopecks, rub_to_kopecks
 from shared.domain.startup import StartupError, validate_startup
+from shared.domain.quote import dearest_run_usd, free_tier_prices
 
 
 def test_price_formula_usd_times_fx_times_markup_in_kopecks():
@@ -46,11 +47,23 @@ def test_free_tier_skips_disabled_models():
 
 
 def test_free_tier_of_the_real_pricing_truth():
-    prices = price_table(load_pricing_truth().base, Decimal("95"), Decimal("2"))
+    catalog, truth = load_catalog(), load_pricing_truth()
+    prices = free_tier_prices(catalog.enabled(), truth, Decimal("95"), Decimal("2"))
     tier = compute_free_tier(prices, set(prices))
-    # 0.02 USD ties: google/imagen4-fast and google/nano-banana win by id over nano-banana-edit and grok.
-    assert tier == ["z-image", "recraft/remove-background", "infinitalk/from-audio", "google/imagen4-fast",
-                    "google/nano-banana"]
+    # Ranked by the dearest run: infinitalk/from-audio is 0.015 USD per second of audio, up to 15 s at 720p
+    # (0.06 USD/s), so a free run could cost 0.90 USD: it is not free. 0.02 USD ties are broken by id.
+    assert prices["infinitalk/from-audio"] == 17100
+    assert tier == ["z-image", "recraft/remove-background", "google/imagen4-fast", "google/nano-banana",
+                    "google/nano-banana-edit"]
+
+
+def test_the_dearest_run_bounds_every_priced_option_and_quantity():
+    catalog, truth = load_catalog(), load_pricing_truth()
+    assert dearest_run_usd(catalog.get("infinitalk/from-audio"), truth) == Decimal("0.90")
+    assert dearest_run_usd(catalog.get("grok-imagine/text-to-image"), truth) > truth.base["grok-imagine/text-to-image"]
+    assert dearest_run_usd(catalog.get("z-image"), truth) == truth.base["z-image"]
+    for model in catalog.enabled():  # every run a user can confirm costs at most the dearest run
+        assert dearest_run_usd(model, truth) is not None, f"{model.id}: a run whose cost has no bound"
 
 
 def test_override_must_be_exactly_five_known_ids():
@@ -75,7 +88,7 @@ def test_pricing_truth_parser_rejects_garbage_and_duplicates():
 
 def test_startup_validation_passes_on_the_shipped_catalog():
     state = validate_startup(load_catalog(), load_pricing_truth(), Decimal("95"), Decimal("2"), [])
-    assert len(state.prices) == 42 and len(state.free_tier) == 5
+    assert len(state.prices) == 51 and len(state.free_tier) == 5  # every offered model ranked
 
 
 def test_startup_validation_names_unpriced_models_and_bad_override():

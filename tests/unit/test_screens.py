@@ -48,7 +48,8 @@ def test_catalog_pagination():
     assert len([d for d in all_data(first) if d.startswith("m:")]) == screens.PAGE_SIZE
     assert cb.make(cb.CATALOG, "image", 1) in all_data(first)
     last = screens.catalog_page("ru", "image", images, offers, 99)  # clamps
-    assert cb.make(cb.CATALOG, "image", 0) in all_data(last)
+    pages = -(-len(images) // screens.PAGE_SIZE)
+    assert cb.make(cb.CATALOG, "image", pages - 2) in all_data(last)
 
 
 def test_model_card_shows_price_or_free_quota():
@@ -103,3 +104,18 @@ def test_search_matches_names_and_categories():
     found = {m.id for m in screens.search_models(CATALOG.models, "kling")}
     assert "kling-2.6/text-to-video" in found and "z-image" not in found
     assert {m.id for m in screens.search_models(CATALOG.models, "видео sora")} >= {"sora-2-text-to-video"}
+
+
+def test_a_voice_is_shown_by_its_description_never_its_id():
+    model = CATALOG.get("elevenlabs/text-to-speech-turbo-2-5")
+    voice = model.field("voice")
+    job = Job(id="0123456789abcdef", user_id=1, chat_id=1, model_id=model.id)
+    step = screens.wizard_step("ru", job, model, voice, 2, 2)
+    first_page = [text for row in step.buttons for text, _ in row]
+    assert "✅ James — хрипловатый, увлекающий, смелый" in first_page
+    assert not any("EkK5I93UQWFDigLMpZcX" in text for text in first_page)
+    assert all(len(row) == 1 for row in step.buttons[:12]), "a described value takes the whole row"
+    card = screens.model_card("en", model, Offer(285, None, 5))
+    assert "James — Husky, Engaging and Bold" in card.text and "EkK5I93UQWFDigLMpZcX" not in card.text
+    confirm = screens.confirm_screen("ru", job, model, Offer(285, None, 5), balance=100000)
+    assert "James — хрипловатый" in confirm.text
