@@ -1,6 +1,7 @@
 """The storage meter counts what Firestore bills, against the real emulator (shared/storage/metering.py)."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -132,7 +133,13 @@ def test_the_production_channel_carries_the_meter(monkeypatch):
 
     monkeypatch.delenv("FIRESTORE_EMULATOR_HOST", raising=False)
     client = metering.MeteredAsyncClient(project="metering-prod-check", credentials=AnonymousCredentials())
-    channel = client._firestore_api.transport.grpc_channel  # built lazily, nothing is sent
+    loop = asyncio.new_event_loop()  # grpc.aio binds the channel to a loop; an earlier asyncio.run left none
+    asyncio.set_event_loop(loop)
+    try:
+        channel = client._firestore_api.transport.grpc_channel  # built lazily, nothing is sent
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     assert client._target == "firestore.googleapis.com"
     assert any(isinstance(i, metering.UnaryMeter) for i in channel._unary_unary_interceptors)
     assert any(isinstance(i, metering.StreamMeter) for i in channel._unary_stream_interceptors)

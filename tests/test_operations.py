@@ -108,12 +108,13 @@ def test_changing_the_pricing_truth_changes_the_free_tier_without_restarting_the
     try:
         path.write_text(original.replace("google/imagen4: 0.0400 USD", "google/imagen4: 0.0010 USD"))
         result = clean_stack.call_scheduled("scheduler").json()
-        assert "google/imagen4" in result["model_ids"] and "google/nano-banana" in result["previous_model_ids"]
+        assert "google/imagen4" in result["model_ids"] and "google/nano-banana-edit" not in result["model_ids"]
+        assert "google/nano-banana-edit" in result["previous_model_ids"]
         time.sleep(1.2)  # the webhook trusts its cached tier for SETTINGS_CACHE_SECONDS
         u.send("/start")
         u.press("Бесплатно")
         assert "Imagen 4 — осталось 5 из 5" in u.last_text()
-        assert "Nano Banana" not in u.last_text()
+        assert "Nano Banana — редактор" not in u.last_text() and "Nano Banana — осталось" in u.last_text()
     finally:
         path.write_text(original)
         clean_stack.call_scheduled("scheduler")
