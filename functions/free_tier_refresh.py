@@ -23,7 +23,7 @@ async def refresh() -> dict:
     enabled = {m.id for m in await c.enabled_models()}
     tier = resolve_free_tier(compute_free_tier(prices, enabled), s.free_tier_model_ids, enabled)
     source = "override" if s.free_tier_model_ids else "computed"
-    doc = await c.store.save_free_tier(tier, source, prices)
+    doc = await c.store.system.save_free_tier(tier, source, prices)
     log.info("free tier: %s (%s)", ", ".join(tier), source)
     return {"model_ids": doc["model_ids"], "previous_model_ids": doc.get("previous_model_ids", []), "source": source}
 

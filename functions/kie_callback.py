@@ -31,14 +31,14 @@ async def _complete(job_id: str | None, data: dict) -> tuple[str, int]:
     if len(record.task_id) > MAX_TASK_ID:
         log.warning("callback with an oversized task id")
         return "unknown task", 200
-    job = await c.store.find_job_by_task(record.task_id)
+    job = await c.store.jobs.find_by_task(record.task_id)
     if job is None and job_id:
-        job = await c.store.get_job(job_id)
+        job = await c.store.jobs.get(job_id)
         if job and job.kie_task_id not in (None, record.task_id):
             return "task does not match job", 400
         if job and job.state == JobState.RUNNING and not job.kie_task_id:
             # The callback beat the worker's own write of the task id.
-            await c.store.set_task_id(job.id, record.task_id)
+            await c.store.jobs.set_task_id(job.id, record.task_id)
     if job is None:
         log.warning("callback for unknown task", extra={"task_id": record.task_id})
         return "unknown task", 200

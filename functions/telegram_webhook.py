@@ -82,7 +82,7 @@ def parse_update(payload: dict[str, Any], bot: Any) -> Any:
 
 async def _health() -> dict[str, Any]:
     c = container()
-    await c.store.stored_free_tier()  # one read proves Firestore answers
+    await c.store.system.stored_free_tier()  # one read proves Firestore answers
     return {"status": "ok", "models": len(c.catalog.enabled()), "free_tier": c.pricing.free_tier}
 
 
@@ -96,7 +96,7 @@ async def _handle(payload: dict[str, Any]) -> None:
         return
     if update.effective_user is None:  # channel posts, polls, kinds we do not know: no handler of ours acts
         return
-    if webhook.needs_claim(update) and not await c.store.claim_update(update_id):
+    if webhook.needs_claim(update) and not await c.store.system.claim_update(update_id):
         log.info("duplicate update dropped", extra={"update_id": update_id})
         return
     await webhook.process(update)

@@ -672,7 +672,7 @@ class Soak:
     def drain(self) -> None:
         from google.cloud import firestore
 
-        waiting = self.db.collection("jobs").where(filter=firestore.FieldFilter("state", "in", ["confirmed", "queued"]))
+        waiting = self.db.collection("jobs").where(filter=firestore.FieldFilter("state", "==", "confirmed"))
         deadline = time.monotonic() + self.size.settle_timeout_s
         while time.monotonic() < deadline and waiting.count().get()[0][0].value:
             time.sleep(1.0)

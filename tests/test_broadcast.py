@@ -10,7 +10,6 @@ import pytest
 
 from shared.admin import broadcast as bc
 from shared.bootstrap import container
-from shared.storage import broadcasts
 from tests.conftest import run
 from tests.helpers import TgUser, text_of
 
@@ -82,7 +81,7 @@ def received(u: TgUser) -> int:
 def wait_status(db, broadcast_id, status, timeout=25.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        doc = run(broadcasts.get(db, broadcast_id))
+        doc = run(db.broadcasts.get(broadcast_id))
         if doc["status"] == status:
             return doc
         time.sleep(0.3)
@@ -124,7 +123,7 @@ def test_broadcast_reaches_everyone_once_paced_with_retry_after_and_a_report(cle
     blocked, banned = {9105, 9120, 9140}, 9150
     for uid in blocked:
         admin.sim._post(f"/users/{uid}/block", {"blocked": True})
-    run(db.set_user_fields(banned, banned=True))
+    run(db.users.set_fields(banned, banned=True))
 
     broadcast_id = run(bc.start(container(), ADMIN, ADMIN, TEXT))
     # From now on sendMessage is the broadcast's: the next 3 calls get a 429 with retry_after 1.
@@ -165,7 +164,7 @@ def test_interrupted_batch_resumes_after_the_last_saved_user(clean_stack, db):
                                                        "batch_no": 1})]
 
     assert run(bc.run_batch(c, broadcast_id, 1, budget_s=0.5)) == "done"  # stops midway, hands over
-    doc = run(broadcasts.get(db, broadcast_id))
+    doc = run(db.broadcasts.get(broadcast_id))
     assert doc["status"] == "running" and doc["batch_no"] == 2 and doc["lease_owner"] is None
     assert 0 < doc["sent"] < doc["total"] == 41
     assert c.queue.tasks[-1][0] == f"bc-{broadcast_id}-2"
@@ -178,7 +177,7 @@ def test_interrupted_batch_resumes_after_the_last_saved_user(clean_stack, db):
         return sorted(await asyncio.gather(bc.run_batch(c, broadcast_id, 2), bc.run_batch(c, broadcast_id, 2)))
 
     assert run(twice()) == ["done", "retry"]
-    doc = run(broadcasts.get(db, broadcast_id))
+    doc = run(db.broadcasts.get(broadcast_id))
     assert doc["status"] == "done" and doc["sent"] == 41
     assert all(received(u) == 1 for u in users), "nobody twice, nobody skipped"
 
@@ -190,7 +189,7 @@ def test_a_flood_wait_longer_than_the_batch_moves_the_user_to_the_next_batch(cle
     broadcast_id = run(bc.start(c, ADMIN, ADMIN, TEXT))
     admin.sim.configure(fail_methods={"sendMessage": {"error_code": 429, "retry_after": 30, "count": 1}})
     assert run(bc.run_batch(c, broadcast_id, 1, budget_s=5)) == "done"
-    doc = run(broadcasts.get(db, broadcast_id))
+    doc = run(db.broadcasts.get(broadcast_id))
     assert doc["cursor_user_id"] is None and doc["sent"] == 0 and doc["batch_no"] == 2
     assert c.queue.tasks[-1][0] == f"bc-{broadcast_id}-2" and c.queue.delays[-1].total_seconds() == 30
     assert run(bc.run_batch(c, broadcast_id, 2)) == "done"
@@ -205,5 +204,5 @@ def test_cancel_stops_the_broadcast(clean_stack, db):
     assert run(bc.cancel(c, broadcast_id)) is False
     assert run(bc.run_batch(c, broadcast_id, 1)) == "done"
     assert received(admin) == 0
-    assert run(broadcasts.get(db, broadcast_id))["status"] == "cancelled"
+    assert run(db.broadcasts.get(broadcast_id))["status"] == "cancelled"
     assert admin.bot_messages()[-1]["message"]["text"].startswith("⛔ Рассылка остановлена: 0 из 1")

@@ -34,7 +34,6 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable
@@ -43,10 +42,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from shared.clients.telegram import retry_seconds
+from shared.domain.broadcast import Pacer, handled_of
 from shared.domain.clock import utcnow
 from shared.logs import mask_user
 from shared.services.delivery import notify
-from shared.storage import broadcasts
 from shared.ui.texts import t
 
 if TYPE_CHECKING:
@@ -55,7 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("broadcast")
 
 DEFAULT_RATE = 25  # messages per second; Telegram: "avoid more than 30 per second" to different chats
-MAX_RATE = 30
 BATCH_BUDGET_S = 40.0  # sending time per task, well inside the task's 2 min dispatch deadline
 PAGE_SIZE = 100  # users read per query
 SAVE_EVERY = 25  # sends between progress saves: the most users a crash makes get it twice
@@ -71,34 +69,6 @@ class BroadcastError(ValueError):
 
 
 # --- pure helpers ---------------------------------------------------------------------------------
-
-class Pacer:
-    """At most `rate` sends in any `window` seconds, evenly spaced (1/rate apart), and nothing before
-    a flood wait ends. Pure: the caller passes the clock."""
-
-    def __init__(self, rate: float, window: float = 1.0):
-        self.interval = 1.0 / rate
-        self.window = window
-        self.cap = max(1, int(rate * window))
-        self.starts: deque[float] = deque(maxlen=self.cap)
-        self.not_before = 0.0
-
-    def delay(self, now: float) -> float:
-        """Seconds to wait before the next send may start."""
-        due = self.not_before
-        if self.starts:
-            due = max(due, self.starts[-1] + self.interval)
-        if len(self.starts) == self.cap:
-            due = max(due, self.starts[0] + self.window)
-        return max(0.0, due - now)
-
-    def record(self, now: float) -> None:
-        self.starts.append(now)
-
-    def hold(self, until: float) -> None:
-        """Telegram said retry_after: no send starts before `until`."""
-        self.not_before = max(self.not_before, until)
-
 
 def counts_text(lang: str, doc: dict[str, Any]) -> str:
     """E.g. "340 из 1200 · ошибок 3 · заблокировали 12"; the error parts only when there are any."""
@@ -123,10 +93,6 @@ def report_text(lang: str, doc: dict[str, Any], seconds: float) -> str:
              skipped=doc["skipped"], total=handled_of(doc), took=f"{minutes}:{secs:02d}")
 
 
-def handled_of(doc: dict[str, Any]) -> int:
-    return doc["sent"] + doc["failed"] + doc["blocked"] + doc["skipped"]
-
-
 def task_name(broadcast_id: str, batch_no: int) -> str:
     return f"bc-{broadcast_id}-{batch_no}"
 
@@ -140,13 +106,13 @@ async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
     if not text.strip() or len(text) > MAX_TEXT:
         raise BroadcastError(f"the text must be 1..{MAX_TEXT} characters")
     rate = c.settings.broadcast_rate
-    admin = await c.store.get_user(admin_id)
+    admin = await c.store.users.get(admin_id)
     lang = admin.language if admin else "ru"
     broadcast_id = uuid.uuid4().hex[:16]
-    total = await broadcasts.count_users(c.store)
+    total = await c.store.users.count()
     doc = {"status": "queued", "total": total, "sent": 0, "failed": 0, "blocked": 0, "skipped": 0}
     message_id = await notify(c.bot, chat_id, progress_text(lang, doc))
-    await broadcasts.create(c.store, broadcast_id, admin_id=admin_id, admin_chat_id=chat_id, lang=lang,
+    await c.store.broadcasts.create(broadcast_id, admin_id=admin_id, admin_chat_id=chat_id, lang=lang,
                             text=text, total=total, rate=rate, progress_message_id=message_id)
     await c.queue.enqueue(task_name(broadcast_id, 1), _payload(broadcast_id, 1))
     log.info("broadcast %s started by %s: %d users at %g/s", broadcast_id, mask_user(admin_id), total, rate)
@@ -155,7 +121,7 @@ async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
 
 async def cancel(c: "Container", broadcast_id: str) -> bool:
     """Stop a broadcast: a running batch stops at its next save. False if it had already ended."""
-    doc = await broadcasts.cancel(c.store, broadcast_id)
+    doc = await c.store.broadcasts.cancel(broadcast_id)
     if doc is None:
         return False
     await _edit_progress(c, {**doc, "status": "cancelled"})
@@ -183,7 +149,7 @@ async def run_batch(c: "Container", broadcast_id: str, batch_no: int, *, budget_
     """One Cloud Task's share of the broadcast: "done" (finished, handed over or nothing to do) or
     "retry" (another delivery holds the lease: ask Cloud Tasks to come back later)."""
     owner = uuid.uuid4().hex
-    status, doc = await broadcasts.take_lease(c.store, broadcast_id, batch_no, owner, LEASE)
+    status, doc = await c.store.broadcasts.take_lease(broadcast_id, batch_no, owner, LEASE)
     if status == "busy":
         return "retry"
     if status != "taken":
@@ -220,7 +186,7 @@ class _Batch:
 
     async def send_all(self) -> None:
         while not self.stop:
-            users = await broadcasts.users_after(self.c.store, self.doc["cursor_user_id"], PAGE_SIZE)
+            users = await self.c.store.broadcasts.users_after(self.doc["cursor_user_id"], PAGE_SIZE)
             for user in users:
                 if self.clock() >= self.deadline:
                     self.stop = "budget"
@@ -280,7 +246,7 @@ class _Batch:
 
     async def save(self, lease: timedelta | None, **extra: Any) -> str:
         keys = ("cursor_user_id", "sent", "failed", "blocked", "skipped")
-        result = await broadcasts.commit(self.c.store, self.broadcast_id, self.owner,
+        result = await self.c.store.broadcasts.commit(self.broadcast_id, self.owner,
                                          {**{k: self.doc[k] for k in keys}, **extra}, lease, self.flags)
         if result == "ok":
             self.unsaved, self.flags = 0, {}

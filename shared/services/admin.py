@@ -19,8 +19,7 @@ from shared.domain.clock import MOSCOW, utcnow
 from shared.domain.jobs import new_job_id
 from shared.domain.pricing import format_rub
 from shared.services.keyboards import keyboard
-from shared.storage import admin as store_admin
-from shared.storage.firestore import JOBS, LEDGER, USERS, User
+from shared.domain.users import User
 from shared.ui import callbacks as cb
 from shared.ui.screens import Screen, clip
 from shared.ui.texts import t
@@ -142,14 +141,14 @@ class AdminHandlers:
             await route(update, user, *args)
 
     async def _await(self, update: Update, user: User, what: str, key: str) -> None:
-        await self.c.store.set_user_fields(user.user_id, awaiting=f"admin_{what}")
+        await self.c.store.users.set_fields(user.user_id, awaiting=f"admin_{what}")
         await update.effective_chat.send_message(t("ru", key), parse_mode=ParseMode.HTML)
 
     async def text(self, update: Update, user: User) -> None:
         """Typed input an admin screen asked for."""
         what = (user.awaiting or "").removeprefix("admin_")
         text = (update.effective_message.text or "").strip()
-        await self.c.store.set_user_fields(user.user_id, awaiting=None)
+        await self.c.store.users.set_fields(user.user_id, awaiting=None)
         if what == "rq":
             await self.rq_lookup(update, user, text)
         elif what == "user":
@@ -163,13 +162,13 @@ class AdminHandlers:
 
     # --- errors ----------------------------------------------------------------
     async def _filter(self, user: User) -> dict[str, Any]:
-        return (await self.c.store.get_setting(f"admin_filter_{user.user_id}")) or {}
+        return await self.c.store.admin.draft("filter", user.user_id)
 
     async def _filtered_failures(self, user: User) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         f = await self._filter(user)
         start = datetime.fromisoformat(f["from"]) if f.get("from") else None
         end = datetime.fromisoformat(f["to"]) if f.get("to") else None
-        rows = apply_filter(await store_admin.failures(self.c.store, start, end), f)
+        rows = apply_filter(await self.c.store.admin.failures(start, end), f)
         return rows, f
 
     @staticmethod
@@ -206,7 +205,7 @@ class AdminHandlers:
         if f is None:
             await update.effective_chat.send_message(t("ru", "adm_filter_bad"), parse_mode=ParseMode.HTML)
             return
-        await self.c.store.set_setting(f"admin_filter_{user.user_id}", f)
+        await self.c.store.admin.save_draft("filter", user.user_id, f)
         await self.errors(update, user)
 
     async def errors_csv(self, update: Update, user: User) -> None:
@@ -222,13 +221,13 @@ class AdminHandlers:
     async def rq_lookup(self, update: Update, user: User, text: str) -> None:
         rq = text.strip().upper().replace("RQ-", "RQ-")
         rq = "RQ-" + rq[3:].lower() if rq.startswith("RQ-") else rq
-        job = await store_admin.job_by_request_id(self.c.store, rq)
+        job = await self.c.store.jobs.by_request_id(rq)
         if job is None:
             await update.effective_chat.send_message(t("ru", "adm_rq_none", rq=esc_clip(rq, 100)),
                                                      parse_mode=ParseMode.HTML)
             return
-        events = await store_admin.events_of_job(self.c.store, job.id)
-        ledger = await store_admin.ledger_of_ref(self.c.store, job.id)
+        events = await self.c.store.jobs.events_of(job.id)
+        ledger = await self.c.store.admin.ledger_of_ref(job.id)
         history = "\n".join(f"{_when(h['at'])} {h['state']}" + (f" ({h['error']})" if h.get("error") else "")
                             for h in job.history)
         event_lines = "\n".join(f"{_when(e['created_at'])} {e['status']}"
@@ -251,9 +250,9 @@ class AdminHandlers:
         query = text.strip()
         found = None
         if query.lstrip("-").isdigit():
-            found = await self.c.store.get_user(int(query))
+            found = await self.c.store.users.get(int(query))
         elif query:
-            found = await store_admin.user_by_username(self.c.store, query.lstrip("@"))
+            found = await self.c.store.users.by_username(query.lstrip("@"))
         if found is None:
             await update.effective_chat.send_message(t("ru", "adm_user_none", query=esc_clip(query, 100)),
                                                      parse_mode=ParseMode.HTML)
@@ -261,15 +260,14 @@ class AdminHandlers:
         await self.show_user(update, user, str(found.user_id))
 
     async def show_user(self, update: Update, admin: User, user_id: str) -> None:
-        target = await self.c.store.get_user(int(user_id))
+        target = await self.c.store.users.get(int(user_id))
         if target is None:
             await update.effective_chat.send_message(t("ru", "adm_user_none", query=esc_clip(user_id, 100)),
                                                      parse_mode=ParseMode.HTML)
             return
-        ledger = await self.c.store.page(LEDGER, target.user_id, 8)
-        jobs = await self.c.store.page(JOBS, target.user_id, 8)
-        snap = await self.c.store.db.collection(USERS).document(user_id).get()
-        created = snap.get("created_at")
+        ledger = await self.c.store.users.ledger_page(target.user_id, 8)
+        jobs = await self.c.store.jobs.recent_of(target.user_id, 8)
+        created = target.created_at
         ledger_lines = "\n".join(f"{_when(e['created_at'])} {e['kind']} {format_rub(e['amount_kopecks'])}"
                                  for e in ledger) or "—"
         job_lines = "\n".join(f"{_when(j['created_at'])} {html.escape(j['model_id'])} {j['state']} "
@@ -298,7 +296,7 @@ class AdminHandlers:
             return
         # The balance is checked inside the adjustment's transaction: a charge committing meanwhile counts.
         key = f"adjust_{admin.user_id}_{new_job_id()}"
-        result = await self.c.store.admin_adjust(user_id, kopecks, key, ref=f"admin:{admin.user_id}",
+        result = await self.c.store.users.adjust(user_id, kopecks, key, ref=f"admin:{admin.user_id}",
                                                  note=m.group(3)[:200])
         if result.status == "missing":
             await update.effective_chat.send_message(t("ru", "adm_user_none", query=user_id))
@@ -307,17 +305,17 @@ class AdminHandlers:
             await update.effective_chat.send_message(t("ru", "adm_adjust_negative",
                                                        balance=format_rub(result.balance_before)))
             return
-        await store_admin.log_action(self.c.store, admin.user_id, "adjust_balance", f"user:{user_id}",
+        await self.c.store.admin.log_action(admin.user_id, "adjust_balance", f"user:{user_id}",
                                      result.balance_before, result.balance_after)
         await update.effective_chat.send_message(t("ru", "adm_adjust_done", amount=format_rub(kopecks), user=user_id,
                                                    balance=format_rub(result.balance_after)))
 
     async def ban(self, update: Update, admin: User, user_id: str) -> None:
-        await store_admin.set_banned(self.c.store, admin.user_id, int(user_id), True)
+        await self.c.store.admin.set_banned(admin.user_id, int(user_id), True)
         await self.show_user(update, admin, user_id)
 
     async def unban(self, update: Update, admin: User, user_id: str) -> None:
-        await store_admin.set_banned(self.c.store, admin.user_id, int(user_id), False)
+        await self.c.store.admin.set_banned(admin.user_id, int(user_id), False)
         await self.show_user(update, admin, user_id)
 
     # --- statistics --------------------------------------------------------------
@@ -328,13 +326,9 @@ class AdminHandlers:
         end = utcnow()
         start = (end.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
                  - timedelta(days=days_n - 1)).astimezone(timezone.utc)
-        store = self.c.store
-        users = await store_admin.in_period(store, USERS, "last_seen_at", start, end)
-        new_users = await store_admin.in_period(store, USERS, "created_at", start, end)
-        by_id = {u["user_id"]: u for u in users + new_users}
-        events = await store_admin.in_period(store, "generation_events", "created_at", start, end)
-        ledger = await store_admin.in_period(store, LEDGER, "created_at", start, end)
-        result = stats_mod.period_stats(list(by_id.values()), events, ledger, start, end,
+        found = await self.c.store.admin.period(start, end)
+        by_id = {u["user_id"]: u for u in found["seen"] + found["created"]}
+        result = stats_mod.period_stats(list(by_id.values()), found["events"], found["ledger"], start, end,
                                         markup=self.c.settings.pricing_markup)
         period = {"1": t("ru", "adm_btn_today"), "7": t("ru", "adm_btn_7"), "30": t("ru", "adm_btn_30")}.get(days, days)
         table = stats_mod.render_table(result, "ru")  # at most MAX_TEXT, with its own title line
@@ -350,7 +344,7 @@ class AdminHandlers:
     async def models(self, update: Update, user: User, page: str = "0") -> None:
         from shared.admin import stats as stats_mod
 
-        events = await store_admin.events_since(self.c.store, utcnow() - timedelta(days=7))
+        events = await self.c.store.admin.events_since(utcnow() - timedelta(days=7))
         health = {h.model_id: h for h in stats_mod.model_health(events, timedelta(days=7))}
         disabled = set((await self.c.runtime())["disabled_models"])
         models = self.c.catalog.models
@@ -380,7 +374,7 @@ class AdminHandlers:
         model = self.c.catalog.models[int(index)]
         disabled = set((await self.c.runtime())["disabled_models"])
         disabled ^= {model.id}
-        await store_admin.change_runtime(self.c.store, user.user_id, f"toggle_model:{model.id}",
+        await self.c.store.admin.change_runtime(user.user_id, f"toggle_model:{model.id}",
                                          {"disabled_models": sorted(disabled)})
         self.c.forget_cached()
         await self.models(update, user, page)
@@ -392,7 +386,7 @@ class AdminHandlers:
 
         free = await self.c.free_tier()
         run_id = await smoke.start(self.c, user.user_id, update.effective_chat.id, free)
-        await store_admin.log_action(self.c.store, user.user_id, "smoke_test", run_id, None, free)
+        await self.c.store.admin.log_action(user.user_id, "smoke_test", run_id, None, free)
         await update.effective_chat.send_message(t("ru", "adm_smoke_started", count=len(free)))
 
     # --- KIE balance ----------------------------------------------------------------
@@ -412,8 +406,8 @@ class AdminHandlers:
         await self._await(update, user, "broadcast", "adm_broadcast_prompt")
 
     async def preview_broadcast(self, update: Update, user: User, text: str) -> None:
-        await self.c.store.set_setting(f"admin_broadcast_{user.user_id}", {"text": text})
-        count = await self.c.store.count_users()
+        await self.c.store.admin.save_draft("broadcast", user.user_id, {"text": text})
+        count = await self.c.store.users.count()
         buttons = [[(t("ru", "adm_btn_send"), data("bcok"))], *self._back()]
         await update.effective_chat.send_message(t("ru", "adm_broadcast_preview", count=count, text=text),
                                                  parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons))
@@ -421,23 +415,23 @@ class AdminHandlers:
     async def send_broadcast(self, update: Update, user: User) -> None:
         from shared.admin import broadcast
 
-        draft = await self.c.store.get_setting(f"admin_broadcast_{user.user_id}")
+        draft = await self.c.store.admin.draft("broadcast", user.user_id)
         if not draft or not draft.get("text"):
             await self.ask_broadcast(update, user)
             return
-        await self.c.store.set_setting(f"admin_broadcast_{user.user_id}", {"text": ""})
+        await self.c.store.admin.save_draft("broadcast", user.user_id, {"text": ""})
         broadcast_id = await broadcast.start(self.c, user.user_id, update.effective_chat.id, draft["text"])
-        await store_admin.log_action(self.c.store, user.user_id, "broadcast", broadcast_id, None, draft["text"][:200])
+        await self.c.store.admin.log_action(user.user_id, "broadcast", broadcast_id, None, draft["text"][:200])
 
     # --- maintenance and the log ---------------------------------------------------------
     async def toggle_maintenance(self, update: Update, user: User) -> None:
         current = (await self.c.runtime())["maintenance"]
-        await store_admin.change_runtime(self.c.store, user.user_id, "maintenance", {"maintenance": not current})
+        await self.c.store.admin.change_runtime(user.user_id, "maintenance", {"maintenance": not current})
         self.c.forget_cached()
         await self.menu(update, user)
 
     async def action_log(self, update: Update, user: User) -> None:
-        rows = await store_admin.recent_actions(self.c.store)
+        rows = await self.c.store.admin.recent_actions()
         if not rows:
             await self._reply(update, Screen(t("ru", "adm_log_empty"), self._back()))
             return

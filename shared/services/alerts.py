@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from shared.domain.jobs import Job
 from shared.services import delivery
-from shared.storage import admin as admin_store
 from shared.ui.screens import clip, esc
 from shared.ui.texts import t
 
@@ -22,7 +21,7 @@ REVIEW_LINES = 20  # jobs listed in one review message; the rest are counted
 async def tell_admins(c: "Container", text: str) -> int:
     """Send `text` (HTML) to every admin chat; how many got it."""
     sent = 0
-    for admin_id in await admin_store.admin_ids_with_chats(c.store, c.settings.admin_ids):
+    for admin_id in [u.user_id for u in await c.store.users.with_chats(c.settings.admin_ids)]:
         if await delivery.notify(c.bot, admin_id, text) is not None:
             sent += 1
     return sent
@@ -46,5 +45,5 @@ async def provider_access(c: "Container", code: int, message: str) -> None:
     """Our provider key was refused (401 invalid, 433 usage cap, 505 feature disabled): at most one alert
     per ACCESS_ALERT_EVERY, claimed in a transaction so parallel workers do not all send it."""
     log.error("provider refused our account: %s %s", code, message)
-    if await admin_store.claim_alert(c.store, "provider_access", ACCESS_ALERT_EVERY):
+    if await c.store.admin.claim_alert("provider_access", ACCESS_ALERT_EVERY):
         await tell_admins(c, t("ru", "adm_alert_access", code=code, message=esc(clip(message, 200))))

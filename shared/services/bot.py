@@ -31,7 +31,7 @@ from shared.domain.ratelimit import Buckets
 from shared.services import media_input, payments
 from shared.services.enqueue import enqueue_start
 from shared.services.keyboards import keyboard
-from shared.storage.firestore import JOBS, LEDGER, Profile, User, lang_of
+from shared.domain.users import Profile, User, lang_of
 from shared.ui import callbacks as cb
 from shared.ui import account, screens
 from shared.ui.screens import Offer, Screen
@@ -80,14 +80,14 @@ class Handlers:
         text = update.effective_message.text if update.effective_message else None
         referrer = referrer_from_payload(args[0]) if args and text and text.startswith("/start") else None
         s = self.c.settings
-        return await self.c.store.touch_user(profile, rub_to_kopecks(s.start_bonus_rub), referrer,
+        return await self.c.store.users.touch(profile, rub_to_kopecks(s.start_bonus_rub), referrer,
                                              rub_to_kopecks(s.referral_welcome_rub))
 
     async def _offers(self, user_id: int, models: list[ModelSpec]) -> dict[str, Offer]:
         """Catalog prices: exact for flat-priced models, 'from' or per unit where options change the price."""
         free = set(await self.c.free_tier())
         limit = self.c.settings.free_daily_limit
-        usage = await self.c.store.free_usage(user_id) if free & {m.id for m in models} else {}
+        usage = await self.c.store.users.free_usage(user_id) if free & {m.id for m in models} else {}
         s, truth = self.c.settings, self.c.pricing.truth
         offers = {}
         for m in models:
@@ -120,14 +120,14 @@ class Handlers:
 
     async def _job_for(self, update: Update, job_id: str, lang: str) -> Job | None:
         """The user's draft job from a button, or None (and a notice) when the form is stale."""
-        job = await self.c.store.get_job(job_id)
+        job = await self.c.store.jobs.get(job_id)
         if job is None or job.user_id != update.effective_user.id or job.state != JobState.AWAITING_INPUT:
             await self._not_a_draft(update, lang, job)
             return None
         return job
 
     async def _not_a_draft(self, update: Update, lang: str, job: Job | None) -> None:
-        running = job is not None and job.state in (JobState.CONFIRMED, JobState.QUEUED, JobState.RUNNING)
+        running = job is not None and job.state in (JobState.CONFIRMED, JobState.RUNNING)
         await update.effective_chat.send_message(t(lang, "already_running" if running else "stale"))
 
     async def _change_draft(self, update: Update, user: User, job_id: str,
@@ -135,7 +135,7 @@ class Handlers:
         """Apply a wizard edit to the stored draft (a transaction that bumps its revision); None after a
         notice when the draft is gone or running, or the button names nothing the draft has."""
         try:
-            job = await self.c.store.update_draft(job_id, user.user_id, edit)
+            job = await self.c.store.drafts.update(job_id, user.user_id, edit)
         except StaleButton:
             await self.stale_button(update, user)
             return None
@@ -206,7 +206,7 @@ class Handlers:
         """/start: welcome, balance, main menu."""
         lang = user.language
         if user.awaiting:
-            await self.c.store.set_user_fields(user.user_id, awaiting=None)
+            await self.c.store.users.set_fields(user.user_id, awaiting=None)
         free = await self.c.free_tier()
         await self._show(update, screens.main_menu(lang, user.balance_kopecks, len(await self.c.enabled_models()),
                                                    len(free), self.c.settings.free_daily_limit, welcome=True))
@@ -265,7 +265,7 @@ class Handlers:
                                                    len(free), self.c.settings.free_daily_limit, welcome=False))
 
     async def _balance(self, update: Update, user: User) -> None:
-        recent = await self.c.store.page(LEDGER, user.user_id, 5)
+        recent = await self.c.store.users.ledger_page(user.user_id, 5)
         await self._show(update, account.balance_screen(user.language, user.balance_kopecks, recent,
                                                         self._names(user.language)))
 
@@ -282,7 +282,7 @@ class Handlers:
             await self._show(update, account.topup_screen(lang, user.balance_kopecks, s.topup_packs_rub,
                                                           s.stars_per_100_rub, s.topup_min_rub, s.topup_max_rub))
         elif amount == "custom":
-            await self.c.store.set_user_fields(user.user_id, awaiting="topup_amount")
+            await self.c.store.users.set_fields(user.user_id, awaiting="topup_amount")
             await update.effective_chat.send_message(t(lang, "topup_custom_prompt", min=s.topup_min_rub,
                                                        max=s.topup_max_rub))
         else:
@@ -296,7 +296,7 @@ class Handlers:
                                                        max=s.topup_max_rub))
             return
         invoice_id, stars = new_job_id(), stars_for(rub, s.stars_per_100_rub)
-        await self.c.store.create_invoice(invoice_id, user.user_id, rub * 100, stars)
+        await self.c.store.payments.create_invoice(invoice_id, user.user_id, rub * 100, stars)
         await update.effective_chat.send_invoice(
             title=t(lang, "invoice_title"), description=t(lang, "invoice_description", rub=rub),
             payload=invoice_payload(invoice_id), currency="XTR",
@@ -307,8 +307,8 @@ class Handlers:
         A banned user is refused here, because a payment that went through is always credited."""
         query = update.pre_checkout_query
         invoice_id = invoice_id_from(query.invoice_payload)
-        user, invoice = await asyncio.gather(self.c.store.get_user(query.from_user.id),
-                                             self.c.store.get_invoice(invoice_id) if invoice_id else _nothing())
+        user, invoice = await asyncio.gather(self.c.store.users.get(query.from_user.id),
+                                             self.c.store.payments.get_invoice(invoice_id) if invoice_id else _nothing())
         problem = ("banned" if user is not None and user.banned else
                    precheckout_problem(invoice, query.from_user.id, query.currency, query.total_amount, utcnow()))
         try:
@@ -375,23 +375,21 @@ class Handlers:
         key = {"done": "refund_done", "reverted": "refund_failed"}.get(step.status, f"refund_{step.status}")
         await update.effective_chat.send_message(t(lang, key, **values), parse_mode=ParseMode.HTML)
 
-    async def _cursor_page(self, collection: str, user: User, direction: str, ms: str,
-                           states: list[str] | None = None) -> tuple[list[dict], bool, bool]:
+    async def _cursor_page(self, fetch: Callable[..., Awaitable[list[dict]]], direction: str,
+                           ms: str) -> tuple[list[dict], bool, bool]:
         """One page of newest-first rows around a time cursor, and whether newer/older pages exist."""
         cursor = account.time_of(ms)
         size = account.PAGE + 1
         if direction == "p" and cursor:
-            rows = await self.c.store.page(collection, user.user_id, size, after=cursor, states=states)
+            rows = await fetch(size, after=cursor)
             return rows[-account.PAGE:], len(rows) > account.PAGE, True
-        rows = await self.c.store.page(collection, user.user_id, size, before=cursor, states=states)
+        rows = await fetch(size, before=cursor)
         return rows[:account.PAGE], cursor is not None, len(rows) > account.PAGE
 
-    async def ledger_cmd(self, update: Update, user: User) -> None:
-        await self._ledger(update, user)
-
     async def _ledger(self, update: Update, user: User, direction: str = "n", ms: str = "0") -> None:
-        rows, newer, older = await self._cursor_page(LEDGER, user, direction, ms)
-        total = await self.c.store.count(LEDGER, user.user_id)
+        rows, newer, older = await self._cursor_page(
+            lambda size, **at: self.c.store.users.ledger_page(user.user_id, size, **at), direction, ms)
+        total = await self.c.store.users.ledger_count(user.user_id)
         await self._show(update, account.ledger_screen(user.language, rows, total, self._names(user.language),
                                                        newer, older))
 
@@ -400,15 +398,17 @@ class Handlers:
         await self._history(update, user)
 
     async def _history(self, update: Update, user: User, direction: str = "n", ms: str = "0") -> None:
-        rows, newer, older = await self._cursor_page(JOBS, user, direction, ms, account.HISTORY_STATES)
-        total = await self.c.store.count(JOBS, user.user_id, account.HISTORY_STATES)
+        rows, newer, older = await self._cursor_page(
+            lambda size, **at: self.c.store.jobs.history_page(user.user_id, size, account.HISTORY_STATES, **at),
+            direction, ms)
+        total = await self.c.store.jobs.history_count(user.user_id, account.HISTORY_STATES)
         await self._show(update, account.history_screen(user.language, rows, total, self._names(user.language),
                                                         newer, older))
 
     async def _history_item(self, update: Update, user: User, job_id: str) -> None:
         """Send a past result again by Telegram file id, or from its result URLs while they are valid: no new
         charge, no provider call. A refunded result (never delivered) is not sent: it was given back."""
-        job = await self.c.store.get_job(job_id)
+        job = await self.c.store.jobs.get(job_id)
         if job is None or job.user_id != user.user_id:
             await update.effective_chat.send_message(t(user.language, "stale"))
             return
@@ -446,7 +446,7 @@ class Handlers:
         if not sent:
             await update.effective_chat.send_message(t(lang, "history_resend_missing"))
         elif files:  # next time by file id
-            await self.c.store.set_job_fields(job.id, delivered_files=files)
+            await self.c.store.jobs.set_fields(job.id, delivered_files=files)
 
     async def ref_cmd(self, update: Update, user: User) -> None:
         """/ref."""
@@ -460,7 +460,7 @@ class Handlers:
                                                          user.referral_income_kopecks))
 
     async def _search_prompt(self, update: Update, user: User) -> None:
-        await self.c.store.set_user_fields(user.user_id, awaiting="search")
+        await self.c.store.users.set_fields(user.user_id, awaiting="search")
         await update.effective_chat.send_message(t(user.language, "search_prompt"), parse_mode=ParseMode.HTML)
 
     async def _catalog(self, update: Update, user: User, category: str = "image", page: str = "0") -> None:
@@ -500,9 +500,9 @@ class Handlers:
         await self._next(update, user, job, model)
 
     async def _new_draft(self, user: User, job: Job) -> None:
-        await self.c.store.create_draft(job)
+        await self.c.store.drafts.create(job)
         if user.awaiting:  # a search or a typed amount ends where a wizard begins
-            await self.c.store.set_user_fields(user.user_id, awaiting=None)
+            await self.c.store.users.set_fields(user.user_id, awaiting=None)
 
     async def _next(self, update: Update, user: User, job: Job, model: ModelSpec, new_message: bool = False) -> None:
         """Show the next unanswered step, or the confirmation screen when all are answered."""
@@ -515,7 +515,7 @@ class Handlers:
         if new_message:
             message = await update.effective_chat.send_message(screen.text, parse_mode=ParseMode.HTML,
                                                                reply_markup=keyboard(screen.buttons))
-            await self.c.store.set_job_fields(job.id, screen_message_id=message.message_id)  # not priced: no revision
+            await self.c.store.jobs.set_fields(job.id, screen_message_id=message.message_id)  # not priced: no revision
         else:
             await self._show(update, screen)
 
@@ -598,13 +598,13 @@ class Handlers:
             await self._next(update, user, job, self.c.catalog.get(job.model_id))
 
     async def _cancel(self, update: Update, user: User, job_id: str) -> None:
-        job = await self.c.store.get_job(job_id)
+        job = await self.c.store.jobs.get(job_id)
         if job and job.user_id == user.user_id and job.state == JobState.AWAITING_INPUT:
-            await self.c.store.move(job.id, JobState.CANCELLED)
+            await self.c.store.jobs.move(job.id, JobState.CANCELLED)
         await self._show(update, screens.notice(user.language, "cancelled"))
 
     async def _finished_job(self, update: Update, user: User, job_id: str) -> Job | None:
-        job = await self.c.store.get_job(job_id)
+        job = await self.c.store.jobs.get(job_id)
         if job is None or job.user_id != user.user_id or not job.terminal:
             await update.effective_chat.send_message(t(user.language, "stale"))
             return None
@@ -706,7 +706,7 @@ class Handlers:
                  [(t(lang, "btn_back"), cb.make(cb.REVIEW, job.id)), (t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))]]))
             return
         screen = update.callback_query.message if update.callback_query else None  # becomes the status line
-        outcome = await self.c.store.confirm_quoted(job.id, user.user_id, self._quote_of(model, offer.is_free), digest,
+        outcome = await self.c.store.drafts.confirm_quoted(job.id, user.user_id, self._quote_of(model, offer.is_free), digest,
                                                     new_request_id(), screen.message_id if screen else None)
         if outcome.status == "changed":  # an edit landed since this update read the draft
             await self._quote_changed(update, user, outcome.job, model, digest)
@@ -719,14 +719,14 @@ class Handlers:
             await enqueue_start(self.c, confirmed)
         except Exception:  # the queue is down: end the job now, nothing was charged...
             log.exception("enqueue failed", extra={"job_id": job.id, "request_id": confirmed.request_id})
-            failed = await self.c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value,
+            failed = await self.c.store.jobs.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value,
                                              unsettled=False)
             if failed is not None:
                 await self._show(update, Screen(t(lang, "not_started", rq=confirmed.request_id)))
                 return
             # ...unless the task was accepted after all and the worker has the job (maybe charged it already):
             # then it is running like any other, and the worker tells how it ends (or already has).
-            current = await self.c.store.get_job(job.id)
+            current = await self.c.store.jobs.get(job.id)
             if current is None or current.terminal:
                 return
         eta = t(lang, f"eta_{model.output}")
@@ -736,7 +736,7 @@ class Handlers:
             started += "\n\n" + t(lang, "low_balance", balance=format_rub(left))
         status_id = await self._show(update, Screen(started))
         if status_id != confirmed.status_message_id:  # the screen could not be edited: a new message shows it
-            await self.c.store.set_job_fields(job.id, status_message_id=status_id)
+            await self.c.store.jobs.set_fields(job.id, status_message_id=status_id)
         log.info("job confirmed", extra={"job_id": job.id, "request_id": confirmed.request_id,
                                          "user": mask_user(user.user_id), "model_id": model.id})
 
@@ -747,7 +747,7 @@ class Handlers:
             await self.admin.text(update, user)
             return
         if user.awaiting == "topup_amount":
-            await self.c.store.set_user_fields(user.user_id, awaiting=None)
+            await self.c.store.users.set_fields(user.user_id, awaiting=None)
             rub = parse_rub_amount(update.effective_message.text or "")
             s = self.c.settings
             if rub is None:
@@ -757,7 +757,7 @@ class Handlers:
             await self._send_invoice(update, user, rub)
             return
         text = update.effective_message.text or ""
-        job = None if user.awaiting else await self.c.store.current_draft(user.user_id)
+        job = None if user.awaiting else await self.c.store.drafts.current(user.user_id)
         if job and job.state == JobState.AWAITING_INPUT and not user.awaiting:
             await self._answer_text(update, user, job, text)
             return
@@ -782,7 +782,7 @@ class Handlers:
             await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
         if field.type == "task_ref" and not task_source_ok(
-                model.id, await self.c.store.find_job_by_task(str(value)), user.user_id):
+                model.id, await self.c.store.jobs.find_by_task(str(value)), user.user_id):
             await update.effective_chat.send_message(t(lang, "task_ref_not_yours"), parse_mode=ParseMode.HTML)
             return
         job = await self._change_draft(update, user, job.id,
@@ -807,7 +807,7 @@ class Handlers:
     async def _search(self, update: Update, user: User, query: str) -> None:
         query = screens.clip(strip_controls(query), SEARCH_MAX_CHARS)
         if user.awaiting:
-            await self.c.store.set_user_fields(user.user_id, awaiting=None)
+            await self.c.store.users.set_fields(user.user_id, awaiting=None)
         found = screens.search_models(await self.c.enabled_models(), query)
         offers = await self._offers(user.user_id, found)
         await self._show(update, screens.search_results(user.language, query, found, offers))
@@ -819,7 +819,7 @@ class Handlers:
         from shared.services.delivery import ACTION
 
         lang = user.language
-        job = await self.c.store.current_draft(user.user_id)
+        job = await self.c.store.drafts.current(user.user_id)
         if not job or job.state != JobState.AWAITING_INPUT:
             await update.effective_chat.send_message(t(lang, "unknown"))
             return
@@ -853,7 +853,7 @@ class Handlers:
             log.warning("upload failed: %s", err, extra={"job_id": job.id})
             await update.effective_chat.send_message(t(lang, "bad_value", problem=t(lang, "problem_upload_failed")))
             return
-        status, job = await self.c.store.add_media(job.id, user.user_id, field.name, measured.record(url),
+        status, job = await self.c.store.drafts.add_media(job.id, user.user_id, field.name, measured.record(url),
                                                    field.multiple, field.max_count or 1, incoming.media_group)
         if status == "stale":
             await update.effective_chat.send_message(t(lang, "stale"))
@@ -959,12 +959,12 @@ async def register_commands(c: "Container") -> None:
     lists = {lang: [BotCommand(name, t(lang, f"cmd_{name}")) for name in COMMANDS] for lang in ("ru", "en")}
     digest = hashlib.sha256(repr({k: [(b.command, b.description) for b in v] for k, v in lists.items()}).encode()).hexdigest()
     try:
-        stored = await c.store.get_setting("bot_commands")
+        stored = await c.store.system.get_setting("bot_commands")
         if stored and stored.get("digest") == digest:
             return
         await c.bot.set_my_commands(lists["ru"])
         for lang, commands in lists.items():
             await c.bot.set_my_commands(commands, language_code=lang)
-        await c.store.set_setting("bot_commands", {"digest": digest, "commands": [b.command for b in lists["ru"]]})
+        await c.store.system.set_setting("bot_commands", {"digest": digest, "commands": [b.command for b in lists["ru"]]})
     except TelegramError as err:  # never block an update on this; the next cold start tries again
         log.warning("setMyCommands failed: %s", err)

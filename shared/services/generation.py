@@ -42,7 +42,7 @@ async def run_start(c: "Container", job_id: str) -> str:
     runtime = await c.runtime()  # maintenance or a model switched off since confirmation: nothing is charged
     gate = Gate(maintenance=runtime["maintenance"], disabled_models=frozenset(runtime["disabled_models"]),
                 admins=frozenset(c.settings.admin_ids))
-    result = await c.store.start(job_id, c.settings.free_daily_limit, timedelta(seconds=c.settings.submit_lease_s),
+    result = await c.store.jobs.start(job_id, c.settings.free_daily_limit, timedelta(seconds=c.settings.submit_lease_s),
                                  gate)
     job = result.job
     if job is None:
@@ -57,12 +57,12 @@ async def run_start(c: "Container", job_id: str) -> str:
     model = c.catalog.get(job.model_id)
     if result.status in ("insufficient_funds", "free_limit", "closed"):
         await tell_ended(c, job)
-        await c.store.record_event(job, "failed", model.category if model else "")
+        await c.store.jobs.record_event(job, "failed", model.category if model else "")
         return "done"
     # The submission is marked: from here on a failure must not stop createTask (a retry of this task would
     # not submit again). The poll comes first: if this instance dies after createTask, the chain finds the job.
     try:
-        await c.store.record_event(job, "started", model.category if model else "")
+        await c.store.jobs.record_event(job, "started", model.category if model else "")
         await c.queue.enqueue(poll_task_name(job.id, 1), {"kind": "poll", "job_id": job.id, "attempt": 1},
                               delay=timedelta(seconds=c.settings.poll_delays_seconds[0]))
     except Exception:  # the callback and the reconciliation sweep still finish the job
@@ -86,7 +86,7 @@ async def run_start(c: "Container", job_id: str) -> str:
         if err.error_code == ErrorCode.PROVIDER_ACCESS:
             await alerts.provider_access(c, err.code, err.message)
         return "done"
-    await c.store.set_task_id(job.id, task_id)
+    await c.store.jobs.set_task_id(job.id, task_id)
     log.info("submitted to provider task %s", task_id, extra=_ctx(job))
     await delivery.chat_action(c.bot, job.chat_id, model.output)
     return "done"
@@ -108,7 +108,7 @@ async def _create_with_retries(c: "Container", job: Job, payload: dict[str, Any]
 
 async def run_poll(c: "Container", job_id: str, attempt: int) -> str:
     """Fallback when no callback arrives: ask the provider, then poll again later or time out."""
-    job = await c.store.get_job(job_id)
+    job = await c.store.jobs.get(job_id)
     if job is None or job.terminal:
         if job and job.state == JobState.SUCCEEDED and not job.delivered_at:
             await redeliver(c, job)
@@ -162,7 +162,7 @@ async def time_out(c: "Container", job: Job, message: str) -> Job | None:
 async def complete(c: "Container", job: Job, record: TaskRecord) -> None:
     """Apply a terminal provider state once; only the call that wins the transaction tells the user."""
     if record.state == "success" and record.result_urls:
-        won = await c.store.succeed(job.id, record.result_urls, timedelta(seconds=c.settings.delivery_lease_s))
+        won = await c.store.jobs.succeed(job.id, record.result_urls, timedelta(seconds=c.settings.delivery_lease_s))
         if won:
             await _deliver(c, won)
         return
@@ -173,7 +173,7 @@ async def complete(c: "Container", job: Job, record: TaskRecord) -> None:
 async def redeliver(c: "Container", job: Job) -> bool:
     """Deliver a succeeded job whose earlier delivery was cut short (a killed instance, a long flood wait),
     unless someone else is delivering it right now."""
-    claimed = await c.store.claim_delivery(job.id, timedelta(seconds=c.settings.delivery_lease_s))
+    claimed = await c.store.jobs.claim_delivery(job.id, timedelta(seconds=c.settings.delivery_lease_s))
     if claimed is None:
         return False
     log.info("delivering again (attempt %d)", claimed.delivery_attempts, extra=_ctx(job))
@@ -192,17 +192,17 @@ async def _deliver(c: "Container", job: Job) -> None:
     sent = await delivery.send_result(c.bot, job.chat_id, model.output if model else "image", job.result_urls, caption,
                                       reply_markup=actions, lang=job.lang, files=files)
     if not sent:  # nothing reached the chat: the sweep tries again (claim_delivery), at most DELIVERY_ATTEMPTS
-        await c.store.set_job_fields(job.id, delivery_until=None)
+        await c.store.jobs.set_fields(job.id, delivery_until=None)
         log.warning("result not delivered (attempt %d)", job.delivery_attempts, extra=_ctx(job))
         if job.delivery_attempts >= DELIVERY_ATTEMPTS:
             refunded = await give_up_delivery(c, job)
             if refunded is not None:
                 await alerts.review(c, [refunded])
         return
-    await c.store.set_job_fields(job.id, delivered_at=utcnow(), delivered_message_ids=sent, delivered_files=files,
+    await c.store.jobs.set_fields(job.id, delivered_at=utcnow(), delivered_message_ids=sent, delivered_files=files,
                                  unsettled=False)
     await _close_status(c, job, t(job.lang, "status_done", name=esc(name), rq=job.request_id))
-    await c.store.record_event(job, "success", model.category if model else "", _duration_ms(job))
+    await c.store.jobs.record_event(job, "success", model.category if model else "", _duration_ms(job))
     log.info("delivered %d file(s)", len(job.result_urls), extra=_ctx(job))
     if job.smoke_run:
         from shared.services import smoke
@@ -221,13 +221,13 @@ async def finish_failed(c: "Container", job: Job, code: ErrorCode, message: str,
                         only_if: Callable[[Job, datetime], bool] | None = None,
                         review: str | None = None) -> Job | None:
     """Refund once and tell the user; None when another call ended the job (or `only_if` no longer holds)."""
-    refunded = await c.store.refund(job.id, code, message, only_if=only_if, review=review)
+    refunded = await c.store.jobs.refund(job.id, code, message, only_if=only_if, review=review)
     if refunded is None:
         return None
     model = c.catalog.get(job.model_id)
     await tell_ended(c, refunded)
     status = "timeout" if code == ErrorCode.TIMEOUT else "failed"
-    await c.store.record_event(refunded, status, model.category if model else "", _duration_ms(refunded))
+    await c.store.jobs.record_event(refunded, status, model.category if model else "", _duration_ms(refunded))
     if job.smoke_run:
         from shared.services import smoke
 
@@ -266,7 +266,7 @@ async def tell_ended(c: "Container", job: Job) -> bool:
     wait, a network error) leaves it to the sweep, which sends it again (claim_notice)."""
     balance = 0
     if job.state == JobState.FAILED and job.error_code == ErrorCode.INSUFFICIENT_FUNDS:
-        user = await c.store.get_user(job.user_id)
+        user = await c.store.users.get(job.user_id)
         balance = user.balance_kopecks if user else 0
     text = ended_text(c, job, balance)
     told = text is None or await delivery.notify(c.bot, job.chat_id, text) is not None
@@ -275,7 +275,7 @@ async def tell_ended(c: "Container", job: Job) -> bool:
         name = model.name.get(job.lang) if model else job.model_id
         await _close_status(c, job, t(job.lang, "status_failed", name=esc(name), rq=job.request_id))
     if told:
-        await c.store.settle(job.id)
+        await c.store.jobs.settle(job.id)
     else:
         log.warning("the user was not told how the job ended; the sweep tries again", extra=_ctx(job))
     return told

@@ -11,8 +11,6 @@ from shared.domain.jobs import (REVIEW_MALFORMED, REVIEW_SUBMIT_UNCONFIRMED, Err
                                 delivery_step)
 from shared.services import alerts, delivery, generation, payments
 from shared.services.enqueue import enqueue_start
-from shared.storage import admin as admin_store
-from shared.storage.firestore import FREE_USAGE, JOBS, UPDATES
 from shared.ui.texts import t
 
 if TYPE_CHECKING:
@@ -34,12 +32,12 @@ async def sweep(c: "Container") -> dict[str, int]:
     quiet = timedelta(seconds=c.settings.sweep_quiet_s)  # a job that has not moved for this long is ours
     counts = {"checked": 0, "completed": 0, "refunded": 0, "requeued": 0, "failed": 0, "redelivered": 0,
               "notified": 0, "flagged": 0, "errors": 0, "broadcasts": 0}
-    jobs, malformed = await admin_store.unsettled_jobs(c.store, now - quiet, SWEEP_LIMIT)
+    jobs, malformed = await c.store.jobs.unsettled(now - quiet, SWEEP_LIMIT)
     flagged: list[Job] = []
     for job_id, error in malformed:
         counts["checked"] += 1
         try:
-            await admin_store.flag_job(c.store, job_id, REVIEW_MALFORMED, error)
+            await c.store.jobs.flag(job_id, REVIEW_MALFORMED, error)
             flagged.append(Job(id=job_id, user_id=0, chat_id=0, model_id="?", review=REVIEW_MALFORMED))
         except Exception:
             log.exception("sweep: could not flag malformed job %s", job_id)
@@ -90,9 +88,9 @@ async def _step(counts: dict[str, int], work: Awaitable[Any]) -> Any:
 
 async def _settle(c: "Container", job: Job, now: datetime, quiet: timedelta) -> str | Job | None:
     """Do what one unsettled job needs; the count it goes to (a Job: refunded and flagged for review)."""
-    if job.state in (JobState.CONFIRMED, JobState.QUEUED):
+    if job.state in (JobState.CONFIRMED):
         if now - (job.confirmed_at or job.created_at or now) > NEVER_STARTED:
-            failed = await c.store.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value)
+            failed = await c.store.jobs.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value)
             if failed is not None:
                 await generation.tell_ended(c, failed)
                 return "failed"
@@ -110,14 +108,14 @@ async def _settle(c: "Container", job: Job, now: datetime, quiet: timedelta) -> 
             refunded = await generation.give_up_delivery(c, job)
             return refunded
         if step == "done":  # delivered; only the settle write was lost
-            await c.store.settle(job.id)
+            await c.store.jobs.settle(job.id)
         return None
     if job.state in (JobState.FAILED, JobState.REFUNDED):
-        claimed = await c.store.claim_notice(job.id, quiet)
+        claimed = await c.store.jobs.claim_notice(job.id, quiet)
         if claimed is not None and await generation.tell_ended(c, claimed):
             return "notified"
         return None
-    await c.store.settle(job.id)  # cancelled: nothing to do
+    await c.store.jobs.settle(job.id)  # cancelled: nothing to do
     return None
 
 
@@ -146,7 +144,7 @@ async def _settle_running(c: "Container", job: Job, now: datetime, quiet: timede
         return "refunded" if refunded is not None else None
     # Still running (or waiting for the callback of an unconfirmed submission): look again later, after the
     # jobs that have waited longer.
-    await c.store.set_job_fields(job.id)
+    await c.store.jobs.set_fields(job.id)
     return None
 
 
@@ -154,7 +152,6 @@ async def _resume_broadcasts(c: "Container", now: datetime) -> int:
     """An admin broadcast whose task chain broke (a task dropped after its retries, a lost enqueue) continues
     from its saved cursor: the batch it is at is queued again (take_lease refuses a duplicate)."""
     from shared.admin import broadcast
-    from shared.storage import broadcasts
 
     resumed = 0
     for broadcast_id, doc in await broadcasts.active(c.store):
@@ -179,14 +176,14 @@ async def check_kie_credits(c: "Container") -> float | None:
         return None
     if credits >= c.settings.kie_low_credits:
         return credits
-    state = await c.store.get_setting("kie_alert") or {}
+    state = await c.store.system.get_setting("kie_alert") or {}
     last = state.get("sent_at")
     if last and utcnow() - last < ALERT_EVERY:
         return credits
-    for admin_id in await admin_store.admin_ids_with_chats(c.store, c.settings.admin_ids):
+    for admin_id in [u.user_id for u in await c.store.users.with_chats(c.settings.admin_ids)]:
         await delivery.notify(c.bot, admin_id, t("ru", "kie_low", credits=f"{credits:g}",
                                                  limit=f"{c.settings.kie_low_credits:g}"))
-    await c.store.set_setting("kie_alert", {"sent_at": utcnow(), "credits": credits})
+    await c.store.system.set_setting("kie_alert", {"sent_at": utcnow(), "credits": credits})
     return credits
 
 
@@ -194,7 +191,7 @@ async def housekeeping(c: "Container") -> dict[str, int]:
     """Delete expired short-lived documents (what the TTL policies do in production), and hand jobs written
     before `unsettled` existed to the sweep."""
     now = utcnow()
-    deleted = {name: await admin_store.delete_expired(c.store, name, now) for name in (UPDATES, FREE_USAGE, JOBS)}
-    deleted["adopted_jobs"] = await admin_store.adopt_legacy_jobs(c.store)
+    deleted = {name: await c.store.system.delete_expired(name, now) for name in ("processed_updates", "free_usage", "jobs")}
+    deleted["adopted_jobs"] = await c.store.system.adopt_legacy_jobs()
     log.info("housekeeping: %s", deleted)
     return deleted

@@ -24,8 +24,7 @@ from shared.domain.money import invoice_id_from
 from shared.domain.pricing import format_rub
 from shared.logs import mask_user
 from shared.services.keyboards import keyboard
-from shared.storage import payments as store
-from shared.storage.payments import PaymentStep
+from shared.storage.payments import PaymentStep, as_payment
 from shared.ui import account
 from shared.ui.screens import esc
 from shared.ui.texts import t
@@ -84,7 +83,7 @@ async def credit(c: "Container", user_id: int, charge_id: str, payload: str | No
                  source: str) -> PaymentStep:
     """Credit a Stars payment once, whatever the user's status: the Stars are paid."""
     s = c.settings
-    return await store.credit_topup(c.store, user_id, charge_id, invoice_id_from(payload), stars,
+    return await c.store.payments.credit_topup(user_id, charge_id, invoice_id_from(payload), stars,
                                     s.stars_per_100_rub, s.referral_percent, source)
 
 
@@ -94,7 +93,7 @@ async def refund(c: "Container", charge_id: str) -> PaymentStep:
     """An admin's refund: debit (refused while spent), ask Telegram, settle. The status is what to tell the
     admin: done | reverted (Telegram refused: retry later) | pending (no answer: settled by the sweep) |
     unknown | already | spent | inviter_spent."""
-    step = await store.begin_refund(c.store, charge_id)
+    step = await c.store.payments.begin_refund(charge_id)
     if step.status == "pending":  # an earlier attempt got no answer: Telegram's record may settle it now
         return await _settle_pending(c, charge_id, await _read_record(c))
     if step.status != "debited":
@@ -108,11 +107,11 @@ async def refund(c: "Container", charge_id: str) -> PaymentStep:
         answered = isinstance(err, (BadRequest, Forbidden, RetryAfter))
         counts = await _read_record(c)  # a refund it shows is settled there: pending -> done
         if answered and counts["complete"]:
-            reverted = await store.revert_refund(c.store, charge_id, payment.refund_attempts, f"Telegram: {err}")
+            reverted = await c.store.payments.revert_refund(charge_id, payment.refund_attempts, f"Telegram: {err}")
             if reverted.status == "reverted":
                 return reverted
         return await _current(c, charge_id, step)
-    return await store.settle_refund_seen(c.store, charge_id, "bot")
+    return await c.store.payments.settle_refund_seen(charge_id, "bot")
 
 
 async def _read_record(c: "Container") -> dict[str, int]:
@@ -125,21 +124,21 @@ async def _read_record(c: "Container") -> dict[str, int]:
 
 
 async def _current(c: "Container", charge_id: str, step: PaymentStep) -> PaymentStep:
-    doc = await store.get_payment(c.store, charge_id)
+    doc = await c.store.payments.get(charge_id)
     status = {"done": "done", "failed": "reverted"}.get(doc.get("refund"), "pending")
-    return PaymentStep(status, store.as_payment(charge_id, doc), step.balances, step.language,
+    return PaymentStep(status, as_payment(charge_id, doc), step.balances, step.language,
                        note=doc.get("refund_error") or "")
 
 
 async def _settle_pending(c: "Container", charge_id: str, counts: dict[str, int]) -> PaymentStep:
     """A refund still pending after Telegram's record was read to its end: reverted once the call is long
     over (the Stars did not go back); until then it stays pending."""
-    doc = await store.get_payment(c.store, charge_id)
+    doc = await c.store.payments.get(charge_id)
     if doc is None:
         return PaymentStep("unknown")
     if (doc.get("refund") == "pending" and counts["complete"]
             and doc["refund_requested_at"] < utcnow() - timedelta(seconds=c.settings.stars_refund_settle_s)):
-        return await store.revert_refund(c.store, charge_id, doc["refund_attempts"],
+        return await c.store.payments.revert_refund(charge_id, doc["refund_attempts"],
                                          "no refund in Telegram's record of star transactions")
     return await _current(c, charge_id, PaymentStep("pending"))
 
@@ -147,7 +146,7 @@ async def _settle_pending(c: "Container", charge_id: str, counts: dict[str, int]
 async def refund_seen(c: "Container", charge_id: str, source: str) -> PaymentStep:
     """Telegram returned the Stars (a refunded_payment update or its record): debit once; a refund made
     outside the bot is told to the payer and the admins."""
-    step = await store.settle_refund_seen(c.store, charge_id, source)
+    step = await c.store.payments.settle_refund_seen(charge_id, source)
     if step.status == "unknown":
         log.error("Telegram refunded a payment we never credited: %s", charge_id)
     if step.status != "debited":
@@ -171,14 +170,14 @@ async def reconcile(c: "Container") -> dict[str, int]:
     """Read Telegram's star transactions from the cursor (minus OVERLAP) to the end: credit every payment
     missing from the ledger, debit every refund not booked. `complete` is 1 when the end was reached."""
     counts: dict[str, int] = Counter()
-    cursor = await store.reconciliation_cursor(c.store)
+    cursor = await c.store.payments.cursor()
     offset = max(0, cursor - OVERLAP)
     for _ in range(MAX_PAGES):
         page = (await c.bot.get_star_transactions(offset=offset, limit=PAGE)).transactions
         if len(page) > 1 and page[0].date > page[-1].date:  # the cursor would skip new transactions
             log.error("getStarTransactions answered newest first; the reconciliation expects oldest first")
         events = [e for e in map(star_event, page) if e is not None]
-        known = await store.payments_of(c.store, [e.charge_id for e in events])
+        known = await c.store.payments.known([e.charge_id for e in events])
         for event in events:
             await _reconcile_one(c, event, known.get(event.charge_id), counts)
         offset += len(page)
@@ -187,7 +186,7 @@ async def reconcile(c: "Container") -> dict[str, int]:
             counts["complete"] = 1
             break
     if offset > cursor:
-        await store.save_reconciliation_cursor(c.store, offset, utcnow())
+        await c.store.payments.save_cursor(offset, utcnow())
     counts.setdefault("complete", 0)
     return counts
 
@@ -212,7 +211,7 @@ async def _reconcile_one(c: "Container", event: StarEvent, known: dict[str, Any]
 async def sweep_payments(c: "Container") -> dict[str, int]:
     """The reconciliation sweep's payment part: reconcile, then settle refunds left pending."""
     counts = await reconcile(c)
-    for doc in await store.pending_refunds(c.store):
+    for doc in await c.store.payments.pending_refunds():
         step = await _settle_pending(c, doc["charge_id"], counts)
         if step.status == "reverted":
             counts["stars_refunds_reverted"] += 1

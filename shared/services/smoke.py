@@ -6,8 +6,6 @@ import logging
 import wave
 from typing import TYPE_CHECKING, Any
 
-from google.cloud import firestore
-
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.clock import utcnow
 from shared.domain.jobs import Job, new_job_id, new_request_id
@@ -19,7 +17,6 @@ if TYPE_CHECKING:
     from shared.bootstrap import Container
 
 log = logging.getLogger("smoke")
-RUNS = "smoke_runs"
 PROMPT = "Smoke test: a red apple on a white table, studio light"
 
 
@@ -76,37 +73,22 @@ async def sample_inputs(c: "Container", model: ModelSpec) -> tuple[dict[str, Any
 
 async def start(c: "Container", admin_id: int, chat_id: int, model_ids: list[str]) -> str:
     run_id = new_job_id()
-    await c.store.db.collection(RUNS).document(run_id).set(
-        {"admin_id": admin_id, "chat_id": chat_id, "models": model_ids, "results": {}, "created_at": utcnow()})
+    await c.store.admin.create_smoke_run(run_id, admin_id, chat_id, model_ids)
     for model_id in model_ids:
         model = c.catalog.get(model_id)
         inputs, media = await sample_inputs(c, model)
         job = Job(id=new_job_id(), user_id=admin_id, chat_id=chat_id, model_id=model_id, inputs=inputs, media=media,
                   smoke_run=run_id)
-        await c.store.create_draft(job)
-        confirmed = await c.store.confirm(job.id, 0, False, new_request_id())
+        await c.store.drafts.create(job)
+        confirmed = await c.store.drafts.confirm(job.id, 0, False, new_request_id())
         await enqueue_start(c, confirmed)
     return run_id
 
 
 async def finished(c: "Container", job: Job, ok: bool) -> None:
     """Record one smoke result; the call that records the last one sends the report."""
-    ref = c.store.db.collection(RUNS).document(job.smoke_run)
     seconds = (utcnow() - job.started_at).total_seconds() if job.started_at else None
-
-    @firestore.async_transactional
-    async def record(tx: Any) -> dict[str, Any] | None:
-        snap = await ref.get(transaction=tx)
-        run = snap.to_dict()
-        results = dict(run.get("results", {}))
-        if job.id in results:
-            return None
-        results[job.id] = {"model_id": job.model_id, "ok": ok, "seconds": seconds, "rq": job.request_id,
-                           "error": job.error_code}
-        tx.update(ref, {"results": results})
-        return {**run, "results": results} if len(results) == len(run["models"]) else None
-
-    done = await record(c.store.db.transaction(max_attempts=10))
+    done = await c.store.admin.record_smoke(job, ok, seconds)
     if done:
         lines = "\n".join(t("ru", "adm_smoke_line", icon="✅" if r["ok"] else "❌", model=r["model_id"],
                             seconds=f"{r['seconds']:.1f} с" if r["seconds"] is not None else "—", rq=r["rq"],

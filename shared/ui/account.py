@@ -13,7 +13,7 @@ from shared.ui.screens import Button, Screen, esc
 from shared.ui.texts import t
 
 PAGE = 10
-HISTORY_STATES = ["succeeded", "refunded", "failed", "running", "queued", "confirmed"]
+HISTORY_STATES = ["succeeded", "refunded", "failed", "running", "confirmed"]
 
 
 def _when(value: datetime) -> str:

@@ -1,5 +1,8 @@
 """What the storage layer costs: Firestore document reads and writes as Firestore bills them, and Cloud Tasks
-created. Always on, process-global, plain counters.
+created. Process-global, plain counters, in the local stack only: the stack names this module in
+CLIENT_FACTORIES (shared/bootstrap.py), so every function process and the test session build their
+Firestore and Cloud Tasks clients here (`firestore`, `tasks`). The deployment does not ship infra/: production
+clients are the libraries' own.
 
 Counted on the wire: a gRPC client interceptor sits on the Firestore client's channel, so every call the
 library makes is seen, whatever code made it (document gets, transactional gets, queries, aggregation
@@ -18,9 +21,10 @@ queries, single writes, transaction commits, batches):
 Deletes are counted as writes (Firestore bills them as deletes, at the same price as writes). Not seen:
 BulkWriter, which runs on a synchronous copy of the client (nothing here uses it).
 
-Cloud Tasks created are counted by shared/clients/tasks.py (`count_task`), one per task the API accepted.
+Cloud Tasks created are counted by an interceptor on the tasks client's channel, one per CreateTask the API
+accepted.
 
-    from shared.storage import metering
+    from infra import metering
     metering.reset(); ...; metering.snapshot()          # {"reads": 2, "writes": 3, "tasks": 1}
     with metering.measure() as used: ...                 # used.reads / used.writes / used.tasks (deltas)
 
@@ -44,7 +48,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.services.firestore import async_client as gapic_async_client
 from google.cloud.firestore_v1.services.firestore.transports.grpc_asyncio import FirestoreGrpcAsyncIOTransport
 
-from shared.storage import query_shapes
+from infra import query_shapes
 
 log = logging.getLogger("metering")
 
@@ -93,7 +97,7 @@ def add(rpc: str, reads: int = 0, writes: int = 0, tasks: int = 0, docs: tuple[s
 
 
 def count_task(name: str = "") -> None:
-    """One Cloud Task created (called by the tasks client after the API accepted it)."""
+    """One Cloud Task created (the API accepted it)."""
     add("CreateTask", tasks=1, docs=(name,) if name else ())
 
 
@@ -308,3 +312,36 @@ class MeteredAsyncClient(firestore.AsyncClient):
         token = getattr(self._credentials, "id_token", None) or "owner"  # what the library sends the emulator
         return grpc.aio.insecure_channel(self._emulator_host, options=[("Authorization", f"Bearer {token}"),
                                                                       *_MSG_SIZE_OPTIONS], interceptors=METERS)
+
+
+class TaskMeter(grpc.aio.UnaryUnaryClientInterceptor):
+    """Counts each CreateTask the Cloud Tasks API accepted (a refused name, AlreadyExists, is not a task)."""
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        call = await continuation(details, request)
+        if _rpc(details.method) != "CreateTask":
+            return call
+        try:
+            await call
+        except Exception:
+            return call
+        count_task(request.task.name.rsplit("/", 1)[-1])
+        return call
+
+
+# --- the factories the stack names in CLIENT_FACTORIES (shared/bootstrap.py) ----------------------------
+
+def firestore_client(project: str) -> MeteredAsyncClient:
+    return MeteredAsyncClient(project=project)
+
+
+def tasks_client(emulator_host: str) -> Any:
+    """The Cloud Tasks client with the meter on its channel (the emulator's; production's otherwise)."""
+    from google.cloud import tasks_v2
+    from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
+
+    if not emulator_host:
+        channel = CloudTasksGrpcAsyncIOTransport.create_channel(interceptors=[TaskMeter()])
+    else:
+        channel = grpc.aio.insecure_channel(emulator_host, interceptors=[TaskMeter()])
+    return tasks_v2.CloudTasksAsyncClient(transport=CloudTasksGrpcAsyncIOTransport(channel=channel))
