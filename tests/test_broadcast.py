@@ -10,6 +10,7 @@ import pytest
 
 from shared.admin import broadcast as bc
 from shared.bootstrap import container
+from shared.ui.admin import notices
 from tests.conftest import run
 from tests.helpers import TgUser, text_of
 
@@ -58,11 +59,11 @@ def test_pacer_waits_out_retry_after():
 
 def test_progress_texts():
     doc = {"status": "running", "total": 1200, "sent": 325, "failed": 3, "blocked": 12, "skipped": 0}
-    assert bc.progress_text("ru", doc) == "📣 Рассылка: 340 из 1200 · ошибок 3 · заблокировали 12"
-    assert bc.progress_text("ru", {**doc, "failed": 0, "blocked": 0, "sent": 0}) == "📣 Рассылка: 0 из 1200"
-    assert bc.progress_text("ru", {**doc, "status": "done"}).startswith("✅ Рассылка завершена: 340 из 1200")
-    assert bc.progress_text("en", doc) == "📣 Broadcast: 340 of 1200 · errors 3 · blocked the bot 12"
-    assert "за 1:05" in bc.report_text("ru", doc, 65.4)
+    assert notices.broadcast_progress("ru", doc).text == "📣 Рассылка: 340 из 1200 · ошибок 3 · заблокировали 12"
+    assert notices.broadcast_progress("ru", {**doc, "failed": 0, "blocked": 0, "sent": 0}).text == "📣 Рассылка: 0 из 1200"
+    assert notices.broadcast_progress("ru", {**doc, "status": "done"}).text.startswith("✅ Рассылка завершена: 340 из 1200")
+    assert notices.broadcast_progress("en", doc).text == "📣 Broadcast: 340 of 1200 · errors 3 · blocked the bot 12"
+    assert "за 1:05" in notices.broadcast_report("ru", doc, 65.4).text
 
 
 # --- through the stack ----------------------------------------------------------------------------

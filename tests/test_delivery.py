@@ -16,6 +16,7 @@ from shared import runtime
 from shared.clients.telegram import make_bot
 from shared.services import delivery
 from shared.services.delivery import MB, Limits, Probe, Route, group_plan, plan
+from shared.ui.results import delivery_words
 
 TOKEN = "123456:ABC"
 USER = 1001
@@ -124,8 +125,10 @@ def results(kie, model_and_input, size=0):
     return json.loads(kie.complete(task_id)["resultJson"])["resultUrls"]
 
 
-def send(bot, output, urls, markup=MARKUP, **options):
-    return runtime.run(delivery.send_result(bot, USER, output, urls, CAPTION, markup, **options), timeout=60)
+def send(bot, output, urls, markup=MARKUP, lang="ru", **options):
+    words = delivery.Words(**delivery_words(lang))
+    return runtime.run(delivery.send_result(bot, USER, output, urls, CAPTION, markup, words=words, **options),
+                       timeout=60)
 
 
 def sends(tg):

@@ -42,11 +42,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from shared.clients.telegram import retry_seconds
-from shared.domain.broadcast import Pacer, handled_of
+from shared.domain.broadcast import Pacer
 from shared.domain.clock import utcnow
 from shared.logs import mask_user
 from shared.services.delivery import notify
-from shared.ui.texts import t
+from shared.ui.admin import notices
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -68,31 +68,6 @@ class BroadcastError(ValueError):
     """The broadcast cannot start (not an admin, empty or too long text)."""
 
 
-# --- pure helpers ---------------------------------------------------------------------------------
-
-def counts_text(lang: str, doc: dict[str, Any]) -> str:
-    """E.g. "340 из 1200 · ошибок 3 · заблокировали 12"; the error parts only when there are any."""
-    handled = handled_of(doc)
-    text = t(lang, "broadcast_count", done=handled, total=max(doc["total"], handled))
-    if doc["failed"]:
-        text += t(lang, "broadcast_failed_part", failed=doc["failed"])
-    if doc["blocked"]:
-        text += t(lang, "broadcast_blocked_part", blocked=doc["blocked"])
-    return text
-
-
-def progress_text(lang: str, doc: dict[str, Any]) -> str:
-    """The admin's progress message for a broadcast document's status and counters."""
-    key = {"done": "broadcast_done", "cancelled": "broadcast_cancelled"}.get(doc["status"], "broadcast_progress")
-    return t(lang, key, counts=counts_text(lang, doc))
-
-
-def report_text(lang: str, doc: dict[str, Any], seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return t(lang, "broadcast_report", sent=doc["sent"], failed=doc["failed"], blocked=doc["blocked"],
-             skipped=doc["skipped"], total=handled_of(doc), took=f"{minutes}:{secs:02d}")
-
-
 def task_name(broadcast_id: str, batch_no: int) -> str:
     return f"bc-{broadcast_id}-{batch_no}"
 
@@ -111,7 +86,7 @@ async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
     broadcast_id = uuid.uuid4().hex[:16]
     total = await c.store.users.count()
     doc = {"status": "queued", "total": total, "sent": 0, "failed": 0, "blocked": 0, "skipped": 0}
-    message_id = await notify(c.bot, chat_id, progress_text(lang, doc))
+    message_id = await notify(c.bot, chat_id, notices.broadcast_progress(lang, doc).text)
     await c.store.broadcasts.create(broadcast_id, admin_id=admin_id, admin_chat_id=chat_id, lang=lang,
                             text=text, total=total, rate=rate, progress_message_id=message_id)
     await c.queue.enqueue(task_name(broadcast_id, 1), _payload(broadcast_id, 1))
@@ -136,7 +111,7 @@ async def _edit_progress(c: "Container", doc: dict[str, Any]) -> None:
     if not doc.get("progress_message_id"):
         return
     try:
-        await c.bot.edit_message_text(progress_text(doc["lang"], doc), chat_id=doc["admin_chat_id"],
+        await c.bot.edit_message_text(notices.broadcast_progress(doc["lang"], doc).text, chat_id=doc["admin_chat_id"],
                                       message_id=doc["progress_message_id"], parse_mode=ParseMode.HTML)
     except TelegramError as err:  # cosmetic: "message is not modified", a flood wait, a deleted message
         log.info("progress message not edited: %s", err)
@@ -283,7 +258,7 @@ class _Batch:
         await _edit_progress(self.c, self.doc)
         started = self.doc.get("started_at") or self.doc["created_at"]
         await notify(self.c.bot, self.doc["admin_chat_id"],
-                     report_text(self.doc["lang"], self.doc, (now - started).total_seconds()))
+                     notices.broadcast_report(self.doc["lang"], self.doc, (now - started).total_seconds()).text)
         log.info("broadcast %s done: %s", self.broadcast_id, {k: self.doc[k] for k in ("sent", "failed", "blocked")})
         return "done"
 

@@ -1,4 +1,5 @@
-"""Telegram Bot API through python-telegram-bot, pointed at TELEGRAM_API_BASE_URL."""
+"""Telegram Bot API through python-telegram-bot, pointed at TELEGRAM_API_BASE_URL, and finished screens as
+Telegram's inline keyboards."""
 from __future__ import annotations
 
 import asyncio
@@ -6,10 +7,12 @@ import logging
 import warnings
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 from telegram.request import HTTPXRequest
+
+from shared.domain.screen import URL_PREFIX, Button
 
 log = logging.getLogger("telegram")
 RETRY_AFTER_ATTEMPTS = 3  # one call plus two retries
@@ -49,3 +52,16 @@ def make_request() -> RetryingRequest:
 def make_bot(token: str, api_base_url: str) -> Bot:
     return Bot(token=token, base_url=f"{api_base_url}/bot", base_file_url=f"{api_base_url}/file/bot",
                request=make_request(), get_updates_request=make_request())
+
+
+def markup(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    """A screen's button rows as an inline keyboard (a URL_PREFIX button opens its link)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[_button(text, data) for text, data in row] for row in rows])
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    if data.startswith(URL_PREFIX):
+        return InlineKeyboardButton(text, url=data[len(URL_PREFIX):])
+    return InlineKeyboardButton(text, callback_data=data)

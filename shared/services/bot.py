@@ -30,11 +30,15 @@ from shared.domain.media import check_file, check_measured, check_room, stored_n
 from shared.domain.ratelimit import Buckets
 from shared.services import media_input, payments
 from shared.services.enqueue import enqueue_start
-from shared.services.keyboards import keyboard
+from shared.clients.telegram import markup as keyboard
 from shared.domain.users import Profile, User, lang_of
 from shared.ui import callbacks as cb
-from shared.ui import account, screens
-from shared.ui.screens import Offer, Screen
+from shared.domain.screen import Screen
+from shared.ui import account, catalog, fields, results, wizard
+from shared.ui import format as fmt
+from shared.ui import replies
+from shared.ui.admin import notices
+from shared.ui.catalog import Offer
 from shared.ui.texts import t
 
 if TYPE_CHECKING:
@@ -208,13 +212,13 @@ class Handlers:
         if user.awaiting:
             await self.c.store.users.set_fields(user.user_id, awaiting=None)
         free = await self.c.free_tier()
-        await self._show(update, screens.main_menu(lang, user.balance_kopecks, len(await self.c.enabled_models()),
+        await self._show(update, catalog.main_menu(lang, user.balance_kopecks, len(await self.c.enabled_models()),
                                                    len(free), self.c.settings.free_daily_limit, welcome=True))
 
     async def help(self, update: Update, user: User) -> None:
         """/help."""
         free = await self.c.free_tier()
-        await self._show(update, screens.help_screen(user.language, len(free), self.c.settings.free_daily_limit))
+        await self._show(update, catalog.help_screen(user.language, len(free), self.c.settings.free_daily_limit))
 
     async def admin_cmd(self, update: Update, user: User) -> None:
         """/admin: the panel for ADMIN_IDS; anyone else gets the usual unknown-command reply (and a log line)."""
@@ -261,7 +265,7 @@ class Handlers:
 
     async def _home(self, update: Update, user: User) -> None:
         free = await self.c.free_tier()
-        await self._show(update, screens.main_menu(user.language, user.balance_kopecks, len(await self.c.enabled_models()),
+        await self._show(update, catalog.main_menu(user.language, user.balance_kopecks, len(await self.c.enabled_models()),
                                                    len(free), self.c.settings.free_daily_limit, welcome=False))
 
     async def _balance(self, update: Update, user: User) -> None:
@@ -331,8 +335,8 @@ class Handlers:
         if step.status != "credited":
             log.info("repeated successful_payment ignored", extra={"user": mask_user(user_id)})
             return
-        await payments.tell(self.c, update.effective_chat.id, payments.topup_text(step.language, step),
-                            reply_markup=keyboard(account.account_rows(step.language)))
+        screen = account.topup_done(step.language, step.payment, step.balances[step.payment.user_id])
+        await payments.tell(self.c, update.effective_chat.id, screen.text, reply_markup=keyboard(screen.buttons))
         log.info("top-up credited", extra={"user": mask_user(user_id)})
 
     async def refunded(self, update: Update) -> None:
@@ -361,19 +365,12 @@ class Handlers:
             return
         words = (update.effective_message.text or "").split()
         if len(words) != 2:
-            await update.effective_chat.send_message(t(lang, "refund_usage"))
+            await update.effective_chat.send_message(t(lang, "refund_usage"), parse_mode=ParseMode.HTML)
             return
         charge = words[1]
         step = await payments.refund(self.c, charge)
-        payment, balances = step.payment, step.balances
-        values = {"charge": screens.esc(charge), "error": screens.esc(step.note)}
-        if payment is not None:
-            values.update(user=payment.user_id, amount=format_rub(payment.amount_kopecks),
-                          balance=format_rub(balances.get(payment.user_id, 0)), inviter=payment.inviter_id,
-                          share=format_rub(payment.referral_kopecks),
-                          inviter_balance=format_rub(balances.get(payment.inviter_id or 0, 0)))
-        key = {"done": "refund_done", "reverted": "refund_failed"}.get(step.status, f"refund_{step.status}")
-        await update.effective_chat.send_message(t(lang, key, **values), parse_mode=ParseMode.HTML)
+        screen = notices.refund_reply(lang, step.status, charge, step.payment, step.balances, step.note)
+        await update.effective_chat.send_message(screen.text, parse_mode=ParseMode.HTML)
 
     async def _cursor_page(self, fetch: Callable[..., Awaitable[list[dict]]], direction: str,
                            ms: str) -> tuple[list[dict], bool, bool]:
@@ -413,10 +410,8 @@ class Handlers:
             await update.effective_chat.send_message(t(user.language, "stale"))
             return
         model = self.c.catalog.get(job.model_id)
-        name = model.name.get(user.language) if model else job.model_id
-        key = "result_caption_free" if job.is_free else "result_caption"
-        caption = t(user.language, key, name=screens.esc(name), price=format_rub(job.price_kopecks), rq=job.request_id)
-        actions = keyboard(screens.result_actions(user.language, job, model, chains_for(
+        caption = results.caption(user.language, job, model)
+        actions = keyboard(results.actions(user.language, job, model, chains_for(
             model, {m.id for m in await self.c.enabled_models()}))) if model else None
         if job.state == JobState.SUCCEEDED and not job.delivered_files and results_fresh(job, utcnow()):
             await self._resend_from_urls(update, user.language, job, model, caption, actions)
@@ -441,7 +436,7 @@ class Handlers:
                          download_max=delivery.LIMITS.file_by_url)
         files: list[dict[str, str]] = []
         sent = await delivery.send_result(self.c.bot, update.effective_chat.id, model.output if model else "image",
-                                          job.result_urls, caption, reply_markup=actions, lang=lang,
+                                          job.result_urls, caption, reply_markup=actions, words=delivery.Words(**results.delivery_words(lang)),
                                           limits=limits, files=files)
         if not sent:
             await update.effective_chat.send_message(t(lang, "history_resend_missing"))
@@ -470,11 +465,11 @@ class Handlers:
             models = [m for m in enabled if m.id in free]
             models.sort(key=lambda m: free.index(m.id))
             offers = await self._offers(user.user_id, models)
-            await self._show(update, screens.free_page(user.language, models, offers, self.c.settings.free_daily_limit))
+            await self._show(update, catalog.free_page(user.language, models, offers, self.c.settings.free_daily_limit))
             return
         models = [m for m in enabled if m.category == category]
         offers = await self._offers(user.user_id, models)
-        await self._show(update, screens.catalog_page(user.language, category, models, offers, int(page or 0)))
+        await self._show(update, catalog.catalog_page(user.language, category, models, offers, int(page or 0)))
 
     async def _available(self, model_id: str) -> ModelSpec | None:
         """A catalog model that admins have not switched off."""
@@ -486,7 +481,7 @@ class Handlers:
             await update.effective_chat.send_message(t(user.language, "stale"))
             return
         offers = await self._offers(user.user_id, [model])
-        await self._show(update, screens.model_card(user.language, model, offers[model.id]))
+        await self._show(update, catalog.model_card(user.language, model, offers[model.id]))
 
     async def _begin(self, update: Update, user: User, model_id: str) -> None:
         """Start the wizard: the draft job document holds the answers."""
@@ -511,7 +506,7 @@ class Handlers:
             screen = await self._confirmation(user, job, model)
         else:
             asked = model.asked
-            screen = screens.wizard_step(user.language, job, model, field, asked.index(field) + 1, len(asked))
+            screen = wizard.wizard_step(user.language, job, model, field, asked.index(field) + 1, len(asked))
         if new_message:
             message = await update.effective_chat.send_message(screen.text, parse_mode=ParseMode.HTML,
                                                                reply_markup=keyboard(screen.buttons))
@@ -520,7 +515,7 @@ class Handlers:
             await self._show(update, screen)
 
     async def _confirmation(self, user: User, job: Job, model: ModelSpec) -> Screen:
-        return screens.confirm_screen(user.language, job, model, await self._quote(user, job, model),
+        return wizard.confirm_screen(user.language, job, model, await self._quote(user, job, model),
                                       user.balance_kopecks)
 
     @staticmethod
@@ -546,7 +541,7 @@ class Handlers:
     async def _set_choice(self, update: Update, user: User, job_id: str, index: str, choice: str) -> None:
         def choose(job: Job) -> dict[str, Any]:
             _, field = self._model_field(job, index)
-            options = screens.choices(field)
+            options = fields.choices(field)
             if choice != "d" and not int(choice) < len(options):
                 raise StaleButton(choice)
             inputs, skipped = dict(job.inputs), list(job.skipped)
@@ -566,7 +561,7 @@ class Handlers:
                                        lambda draft: {"editing": self._model_field(draft, index)[1].name})
         if job is not None:
             model, field = self._model_field(job, index)
-            await self._show(update, screens.option_picker(user.language, job, model, field))
+            await self._show(update, wizard.option_picker(user.language, job, model, field))
 
     async def _page(self, update: Update, user: User, job_id: str, index: str, page: str) -> None:
         found = await self._draft_field(update, user, job_id, index)
@@ -574,11 +569,11 @@ class Handlers:
             return
         job, model, field = found
         if job.editing == field.name:
-            await self._show(update, screens.option_picker(user.language, job, model, field, int(page)))
+            await self._show(update, wizard.option_picker(user.language, job, model, field, int(page)))
             return
         asked = model.asked
         step = asked.index(field) + 1 if field in asked else 1
-        await self._show(update, screens.wizard_step(user.language, job, model, field, step, len(asked), int(page)))
+        await self._show(update, wizard.wizard_step(user.language, job, model, field, step, len(asked), int(page)))
 
     async def _review(self, update: Update, user: User, job_id: str) -> None:
         job = await self._change_draft(update, user, job_id, lambda draft: {"editing": None} if draft.editing else None)
@@ -601,7 +596,7 @@ class Handlers:
         job = await self.c.store.jobs.get(job_id)
         if job and job.user_id == user.user_id and job.state == JobState.AWAITING_INPUT:
             await self.c.store.jobs.move(job.id, JobState.CANCELLED)
-        await self._show(update, screens.notice(user.language, "cancelled"))
+        await self._show(update, catalog.notice(user.language, "cancelled"))
 
     async def _finished_job(self, update: Update, user: User, job_id: str) -> Job | None:
         job = await self.c.store.jobs.get(job_id)
@@ -651,7 +646,7 @@ class Handlers:
             measured = await media_input.measure_url(field, url)
             check_measured(field, measured)
         except InvalidInput as err:
-            await update.effective_chat.send_message(screens.problem_text(user.language, err.problem),
+            await update.effective_chat.send_message(wizard.problem_text(user.language, err.problem),
                                                      parse_mode=ParseMode.HTML)
             return
         value = [url] if field.multiple else url
@@ -668,9 +663,9 @@ class Handlers:
     async def _quote_changed(self, update: Update, user: User, job: Job, model: ModelSpec, digest: str) -> None:
         """The button's quote is not the draft's any more: show the current one, run nothing."""
         offer = await self._quote(user, job, model)
-        screen = screens.confirm_screen(user.language, job, model, offer, user.balance_kopecks)
-        await self._show(update, screens.quote_changed(user.language, screen, parse_digest(digest),
-                                                       screens.quote_of(job, offer)))
+        screen = wizard.confirm_screen(user.language, job, model, offer, user.balance_kopecks)
+        await self._show(update, wizard.quote_changed(user.language, screen, parse_digest(digest),
+                                                       wizard.quote_of(job, offer)))
 
     async def _confirm(self, update: Update, user: User, job_id: str, digest: str, expensive_ok: bool = False) -> None:
         """Validate everything, freeze the price the button showed, enqueue the worker. Nothing is charged here."""
@@ -685,25 +680,21 @@ class Handlers:
         try:
             build_payload(model, job.inputs)
         except InvalidInput as err:
-            await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
+            await update.effective_chat.send_message(wizard.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
         offer = await self._quote(user, job, model)
-        if screens.quote_of(job, offer).digest != digest:
+        if wizard.quote_of(job, offer).digest != digest:
             await self._quote_changed(update, user, job, model, digest)
             return
         if not offer.is_free and user.balance_kopecks < offer.price:
             await self._show(update, await self._confirmation(user, job, model))
             await update.effective_chat.send_message(
-                t(lang, "insufficient_funds", price=format_rub(offer.price), balance=format_rub(user.balance_kopecks)),
-                parse_mode=ParseMode.HTML)
+                wizard.insufficient_funds(lang, offer.price, user.balance_kopecks).text, parse_mode=ParseMode.HTML)
             return
         if offer.price <= 0 and not offer.is_free:
             raise RuntimeError(f"non-positive price for {model.id}")  # a pricing bug must never run for free
         if not offer.is_free and offer.price > rub_to_kopecks(self.c.settings.confirm_above_rub) and not expensive_ok:
-            await self._show(update, Screen(
-                t(lang, "expensive", name=screens.esc(model.name.get(lang)), price=format_rub(offer.price)),
-                [[(t(lang, "btn_yes_run", price=format_rub(offer.price)), cb.make(cb.RUN_EXPENSIVE, job.id, digest))],
-                 [(t(lang, "btn_back"), cb.make(cb.REVIEW, job.id)), (t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))]]))
+            await self._show(update, wizard.expensive(lang, job, model, offer.price, digest))
             return
         screen = update.callback_query.message if update.callback_query else None  # becomes the status line
         outcome = await self.c.store.drafts.confirm_quoted(job.id, user.user_id, self._quote_of(model, offer.is_free), digest,
@@ -722,19 +713,16 @@ class Handlers:
             failed = await self.c.store.jobs.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value,
                                              unsettled=False)
             if failed is not None:
-                await self._show(update, Screen(t(lang, "not_started", rq=confirmed.request_id)))
+                await self._show(update, results.not_started(lang, confirmed.request_id))
                 return
             # ...unless the task was accepted after all and the worker has the job (maybe charged it already):
             # then it is running like any other, and the worker tells how it ends (or already has).
             current = await self.c.store.jobs.get(job.id)
             if current is None or current.terminal:
                 return
-        eta = t(lang, f"eta_{model.output}")
-        started = t(lang, "started", name=screens.esc(model.name.get(lang)), eta=eta, rq=confirmed.request_id)
         left = user.balance_kopecks - (0 if offer.is_free else offer.price)
-        if not offer.is_free and left < rub_to_kopecks(self.c.settings.low_balance_rub):
-            started += "\n\n" + t(lang, "low_balance", balance=format_rub(left))
-        status_id = await self._show(update, Screen(started))
+        low = not offer.is_free and left < rub_to_kopecks(self.c.settings.low_balance_rub)
+        status_id = await self._show(update, results.started(lang, model, confirmed.request_id, left if low else None))
         if status_id != confirmed.status_message_id:  # the screen could not be edited: a new message shows it
             await self.c.store.jobs.set_fields(job.id, status_message_id=status_id)
         log.info("job confirmed", extra={"job_id": job.id, "request_id": confirmed.request_id,
@@ -779,7 +767,7 @@ class Handlers:
         try:
             value = check_value(field, text)
         except InvalidInput as err:
-            await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
+            await update.effective_chat.send_message(wizard.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
         if field.type == "task_ref" and not task_source_ok(
                 model.id, await self.c.store.jobs.find_by_task(str(value)), user.user_id):
@@ -805,12 +793,12 @@ class Handlers:
         return None
 
     async def _search(self, update: Update, user: User, query: str) -> None:
-        query = screens.clip(strip_controls(query), SEARCH_MAX_CHARS)
+        query = fmt.clip(strip_controls(query), SEARCH_MAX_CHARS)
         if user.awaiting:
             await self.c.store.users.set_fields(user.user_id, awaiting=None)
-        found = screens.search_models(await self.c.enabled_models(), query)
+        found = catalog.search_models(await self.c.enabled_models(), query)
         offers = await self._offers(user.user_id, found)
-        await self._show(update, screens.search_results(user.language, query, found, offers))
+        await self._show(update, catalog.search_results(user.language, query, found, offers))
 
     async def media(self, update: Update, user: User) -> None:
         """A file for the wizard's media step: check what Telegram says (room, kind, size), fetch it (capped),
@@ -845,7 +833,7 @@ class Handlers:
             measured = await media_input.measure(field, data)
             check_measured(field, measured)
         except InvalidInput as err:
-            await update.effective_chat.send_message(screens.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
+            await update.effective_chat.send_message(wizard.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
         try:  # one folder per job, a random name per file: nothing can replace an input once it is priced
             url = await self.c.kie.upload_bytes(data, stored_name(measured.ext), upload_path=f"jobs/{job.id}")
@@ -866,9 +854,7 @@ class Handlers:
             await self._next(update, user, job, model, new_message=True)
         elif status == "added":
             index = model.fields.index(field)
-            screen = Screen(t(lang, "media_received", count=len(job.media[field.name]), max=field.max_count),
-                            [[(t(lang, "btn_done"), cb.make(cb.DONE, job.id, index))],
-                             [(t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))]])
+            screen = wizard.media_received(lang, job, index, len(job.media[field.name]), field.max_count)
             await update.effective_chat.send_message(screen.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen.buttons))
 
     async def on_error(self, update: object, context: Ctx) -> None:
@@ -947,7 +933,6 @@ class Webhook:
 
 
 OPEN_IN_MAINTENANCE = ("paysupport", "terms")  # payments are credited even then (they skip `entry`)
-COMMANDS = ("start", "balance", "history", "ref", "help", "paysupport", "terms")
 
 
 async def _nothing() -> None:
@@ -956,7 +941,7 @@ async def _nothing() -> None:
 
 async def register_commands(c: "Container") -> None:
     """setMyCommands in Russian (default) and English, once per change of the list (1 read per cold start)."""
-    lists = {lang: [BotCommand(name, t(lang, f"cmd_{name}")) for name in COMMANDS] for lang in ("ru", "en")}
+    lists = {lang: [BotCommand(name, text) for name, text in replies.commands(lang)] for lang in ("ru", "en")}
     digest = hashlib.sha256(repr({k: [(b.command, b.description) for b in v] for k, v in lists.items()}).encode()).hexdigest()
     try:
         stored = await c.store.system.get_setting("bot_commands")

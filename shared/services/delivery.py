@@ -30,7 +30,6 @@ from telegram import (Bot, InlineKeyboardMarkup, InputMediaAudio, InputMediaPhot
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 
-from shared.ui.texts import t
 
 log = logging.getLogger("delivery")
 T = TypeVar("T")
@@ -49,6 +48,19 @@ ACTION = {"image": ChatAction.UPLOAD_PHOTO, "photo": ChatAction.UPLOAD_PHOTO,
           "video": ChatAction.UPLOAD_VIDEO, "audio": ChatAction.UPLOAD_VOICE,
           "document": ChatAction.UPLOAD_DOCUMENT}
 DEFAULT_EXT = {"photo": ".png", "video": ".mp4", "audio": ".mp3", "document": ".bin"}
+
+
+@dataclass(frozen=True)
+class Words:
+    """The finished words the ladder may need (shared/ui/results.py `delivery_words` writes them)."""
+
+    original: str  # the caption of the original file sent after a preview
+    actions: str  # the message that carries the buttons after an album
+    too_big: str  # why a link, when Telegram would not take the file
+    not_sent: str  # why a link, when sending failed
+    link: str  # one download link: {url} and {size}
+    expiry: str  # how long the links work
+    megabytes: str  # the unit after a size
 
 
 @dataclass(frozen=True)
@@ -285,7 +297,7 @@ class _Delivery:
     output: str
     http: httpx.AsyncClient
     limits: Limits
-    lang: str
+    words: Words
     delivered: list[int] = field(default_factory=list)  # every message sent, in order
     files: list[dict[str, str]] = field(default_factory=list)  # Telegram file ids, to re-send without a charge
 
@@ -404,7 +416,7 @@ class _Delivery:
                 preview_id = await self.send_media("photo", preview, caption, None, "preview.jpg")
         if preview_id is None:
             return await self.send_document(item, data, caption, markup, link_caption=caption)
-        original = t(self.lang, "result_original")
+        original = self.words.original
         return [preview_id] + await self.send_document(item, data, original, markup, link_caption=None)
 
     async def send_document(self, item: Probe, data: bytes | None, caption: str | None,
@@ -426,11 +438,11 @@ class _Delivery:
     async def send_link(self, items: Sequence[Probe], caption: str | None,
                         markup: InlineKeyboardMarkup | None, too_big: bool) -> list[int]:
         """The last resort: the caption, why, the download link(s) and how long they work."""
-        lines = [t(self.lang, "result_too_big" if too_big else "result_not_sent")]
+        lines = [self.words.too_big if too_big else self.words.not_sent]
         for item in items:
-            size = f" ({_size_mb(item.size)} {t(self.lang, 'unit_mb')})" if item.size else ""
-            lines.append(t(self.lang, "result_link", url=html.escape(item.url, quote=True), size=size))
-        lines.append(t(self.lang, "result_link_expiry"))
+            size = f" ({_size_mb(item.size)} {self.words.megabytes})" if item.size else ""
+            lines.append(self.words.link.format(url=html.escape(item.url, quote=True), size=size))
+        lines.append(self.words.expiry)
         text = "\n".join(lines)
         if caption:
             text = f"{caption}\n\n{text}"
@@ -461,7 +473,7 @@ class _Delivery:
                 sent += ids
                 caption = None
         if markup is not None and sent:
-            message_id = await notify(self.bot, self.chat_id, t(self.lang, "result_actions"), reply_markup=markup)
+            message_id = await notify(self.bot, self.chat_id, self.words.actions, reply_markup=markup)
             if message_id is not None:
                 self.delivered.append(message_id)
                 sent.append(message_id)
@@ -511,19 +523,19 @@ class _Delivery:
 
 async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], caption: str,
                       reply_markup: InlineKeyboardMarkup | None = None, http: httpx.AsyncClient | None = None,
-                      *, lang: str = "ru", limits: Limits | None = None,
+                      *, words: Words, limits: Limits | None = None,
                       files: list[dict[str, str]] | None = None) -> list[int]:
     """Deliver result files the way Telegram users expect; returns the ids of the messages sent.
 
     One file carries `reply_markup` itself; several go as albums with the buttons on a follow-up
     message. Never raises for Telegram or HTTP problems: it falls back, down to a link message, and
-    returns [] only if even that could not be sent. `lang` picks the texts of links and follow-ups.
+    returns [] only if even that could not be sent. `words` are the texts of links and follow-ups.
     """
     if not urls:
         log.warning("no result files to send")
         return []
     http = http or shared_http()
-    delivery = _Delivery(bot, chat_id, output, http, limits or LIMITS, lang)
+    delivery = _Delivery(bot, chat_id, output, http, limits or LIMITS, words)
     items = list(await asyncio.gather(*(probe(http, url) for url in urls)))
     log.info("delivering %d %s file(s): %s", len(items), output,
              [(plan(output, i.size, i.content_type, delivery.limits).value, i.size) for i in items])

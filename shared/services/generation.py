@@ -13,14 +13,12 @@ from shared.clients.kie import KieError, TaskRecord, callback_url
 from shared.domain.clock import utcnow
 from shared.domain.jobs import (DELIVERY_ATTEMPTS, RETRYABLE, REVIEW_SUBMIT_UNCONFIRMED, REVIEW_UNDELIVERED, ErrorCode,
                                 Gate, Job, JobState)
-from shared.domain.pricing import format_rub
 from shared.domain.validation import InvalidInput, build_payload
 from shared.logs import mask_user
 from shared.domain.chains import chains_for
 from shared.services import alerts, delivery
-from shared.services.keyboards import keyboard
-from shared.ui.screens import esc, result_actions
-from shared.ui.texts import TEXTS, t
+from shared.clients.telegram import markup as keyboard
+from shared.ui import results
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -183,14 +181,12 @@ async def redeliver(c: "Container", job: Job) -> bool:
 
 async def _deliver(c: "Container", job: Job) -> None:
     model = c.catalog.get(job.model_id)
-    name = model.name.get(job.lang) if model else job.model_id
-    key = "result_caption_free" if job.is_free else "result_caption"
-    caption = t(job.lang, key, name=esc(name), price=format_rub(job.price_kopecks), rq=job.request_id)
+    caption = results.caption(job.lang, job, model)
     enabled = {m.id for m in c.catalog.enabled()}
-    actions = keyboard(result_actions(job.lang, job, model, chains_for(model, enabled))) if model else None
+    actions = keyboard(results.actions(job.lang, job, model, chains_for(model, enabled))) if model else None
     files: list[dict[str, str]] = []
     sent = await delivery.send_result(c.bot, job.chat_id, model.output if model else "image", job.result_urls, caption,
-                                      reply_markup=actions, lang=job.lang, files=files)
+                                      reply_markup=actions, words=delivery.Words(**results.delivery_words(job.lang)), files=files)
     if not sent:  # nothing reached the chat: the sweep tries again (claim_delivery), at most DELIVERY_ATTEMPTS
         await c.store.jobs.set_fields(job.id, delivery_until=None)
         log.warning("result not delivered (attempt %d)", job.delivery_attempts, extra=_ctx(job))
@@ -201,7 +197,7 @@ async def _deliver(c: "Container", job: Job) -> None:
         return
     await c.store.jobs.set_fields(job.id, delivered_at=utcnow(), delivered_message_ids=sent, delivered_files=files,
                                  unsettled=False)
-    await _close_status(c, job, t(job.lang, "status_done", name=esc(name), rq=job.request_id))
+    await _close_status(c, job, results.status_done(job.lang, job, model).text)
     await c.store.jobs.record_event(job, "success", model.category if model else "", _duration_ms(job))
     log.info("delivered %d file(s)", len(job.result_urls), extra=_ctx(job))
     if job.smoke_run:
@@ -236,31 +232,6 @@ async def finish_failed(c: "Container", job: Job, code: ErrorCode, message: str,
     return refunded
 
 
-def ended_text(c: "Container", job: Job, balance_kopecks: int = 0) -> str | None:
-    """What the user is told about a job that ended without a result (refunded, or failed before a charge)."""
-    model = c.catalog.get(job.model_id)
-    name = esc(model.name.get(job.lang)) if model else esc(job.model_id)
-    code = job.error_code or ErrorCode.INTERNAL.value
-    if job.state == JobState.REFUNDED:
-        reason = t(job.lang, f"reason_{code}" if f"reason_{code}" in TEXTS["ru"] else "reason_INTERNAL")
-        if job.charged_kopecks:
-            return t(job.lang, "failed_refunded", name=name, reason=reason, amount=format_rub(job.charged_kopecks),
-                     rq=job.request_id)
-        return t(job.lang, "failed_free_returned", name=name, reason=reason, rq=job.request_id)
-    if job.state != JobState.FAILED:
-        return None
-    if code == ErrorCode.INSUFFICIENT_FUNDS:
-        return t(job.lang, "insufficient_funds", price=format_rub(job.price_kopecks),
-                 balance=format_rub(balance_kopecks))
-    if code == ErrorCode.FREE_LIMIT_REACHED:
-        return t(job.lang, "free_limit_reached", limit=c.settings.free_daily_limit)
-    if code == ErrorCode.MAINTENANCE:
-        return t(job.lang, "not_started_maintenance", rq=job.request_id)
-    if code == ErrorCode.MODEL_DISABLED:
-        return t(job.lang, "not_started_disabled", name=name, rq=job.request_id)
-    return t(job.lang, "not_started", rq=job.request_id)
-
-
 async def tell_ended(c: "Container", job: Job) -> bool:
     """Tell the user how the job ended; only once they were told is it settled. A notice lost (a long flood
     wait, a network error) leaves it to the sweep, which sends it again (claim_notice)."""
@@ -268,12 +239,10 @@ async def tell_ended(c: "Container", job: Job) -> bool:
     if job.state == JobState.FAILED and job.error_code == ErrorCode.INSUFFICIENT_FUNDS:
         user = await c.store.users.get(job.user_id)
         balance = user.balance_kopecks if user else 0
-    text = ended_text(c, job, balance)
+    text = results.ended(job.lang, job, c.catalog.get(job.model_id), balance, c.settings.free_daily_limit)
     told = text is None or await delivery.notify(c.bot, job.chat_id, text) is not None
     if job.state == JobState.REFUNDED:
-        model = c.catalog.get(job.model_id)
-        name = model.name.get(job.lang) if model else job.model_id
-        await _close_status(c, job, t(job.lang, "status_failed", name=esc(name), rq=job.request_id))
+        await _close_status(c, job, results.status_failed(job.lang, job, c.catalog.get(job.model_id)).text)
     if told:
         await c.store.jobs.settle(job.id)
     else:

@@ -11,7 +11,7 @@ from shared.domain.jobs import (REVIEW_MALFORMED, REVIEW_SUBMIT_UNCONFIRMED, Err
                                 delivery_step)
 from shared.services import alerts, delivery, generation, payments
 from shared.services.enqueue import enqueue_start
-from shared.ui.texts import t
+from shared.ui.admin import notices
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -154,7 +154,7 @@ async def _resume_broadcasts(c: "Container", now: datetime) -> int:
     from shared.admin import broadcast
 
     resumed = 0
-    for broadcast_id, doc in await broadcasts.active(c.store):
+    for broadcast_id, doc in await c.store.broadcasts.active():
         if (doc.get("lease_until") and doc["lease_until"] > now) or doc["updated_at"] > now - BROADCAST_STALE:
             continue
         batch_no = doc.get("batch_no") or 1
@@ -180,9 +180,7 @@ async def check_kie_credits(c: "Container") -> float | None:
     last = state.get("sent_at")
     if last and utcnow() - last < ALERT_EVERY:
         return credits
-    for admin_id in [u.user_id for u in await c.store.users.with_chats(c.settings.admin_ids)]:
-        await delivery.notify(c.bot, admin_id, t("ru", "kie_low", credits=f"{credits:g}",
-                                                 limit=f"{c.settings.kie_low_credits:g}"))
+    await alerts.tell_admins(c, lambda lang: notices.credits_low(lang, credits, c.settings.kie_low_credits))
     await c.store.system.set_setting("kie_alert", {"sent_at": utcnow(), "credits": credits})
     return credits
 

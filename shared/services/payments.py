@@ -21,13 +21,11 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from shared.domain.clock import utcnow
 from shared.domain.money import invoice_id_from
-from shared.domain.pricing import format_rub
 from shared.logs import mask_user
-from shared.services.keyboards import keyboard
+from shared.clients.telegram import markup as keyboard
 from shared.storage.payments import PaymentStep, as_payment
 from shared.ui import account
-from shared.ui.screens import esc
-from shared.ui.texts import t
+from shared.ui.admin import notices
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -66,15 +64,10 @@ async def tell(c: "Container", chat_id: int, text: str, **kwargs: Any) -> None:
         log.warning("could not notify a chat: %s", err, extra={"user": mask_user(chat_id)})
 
 
-async def _tell_admins(c: "Container", text: str) -> None:
-    for admin_id in c.settings.admin_ids:
-        await tell(c, admin_id, text)
-
-
-def topup_text(lang: str, step: PaymentStep) -> str:
-    payment = step.payment
-    return t(lang, "topup_done", amount=format_rub(payment.amount_kopecks),
-             balance=format_rub(step.balances[payment.user_id]), charge=esc(payment.charge_id))
+async def _tell_admins(c: "Container", render: Any) -> None:
+    """`render(lang)` to every admin who has talked to the bot, in their language."""
+    for admin in await c.store.users.with_chats(c.settings.admin_ids):
+        await tell(c, admin.user_id, render(admin.language).text)
 
 
 # --- credit -----------------------------------------------------------------------------------------------
@@ -152,14 +145,8 @@ async def refund_seen(c: "Container", charge_id: str, source: str) -> PaymentSte
     if step.status != "debited":
         return step
     payment, balances = step.payment, step.balances
-    await tell(c, payment.user_id, t(step.language, "payment_refunded", amount=format_rub(payment.amount_kopecks),
-                                      balance=format_rub(balances[payment.user_id]), charge=esc(charge_id)))
-    inviter = (t("ru", "refund_outside_inviter", inviter=payment.inviter_id,
-                 share=format_rub(payment.referral_kopecks), balance=format_rub(balances[payment.inviter_id]))
-               if payment.inviter_id and payment.referral_kopecks else "")
-    await _tell_admins(c, t("ru", "refund_outside", charge=esc(charge_id), user=payment.user_id,
-                            amount=format_rub(payment.amount_kopecks), balance=format_rub(balances[payment.user_id]),
-                            inviter=inviter))
+    await tell(c, payment.user_id, account.payment_refunded(step.language, payment, balances[payment.user_id]).text)
+    await _tell_admins(c, lambda lang: notices.refunded_outside(lang, payment, balances))
     log.warning("a Stars refund made outside the bot was debited", extra={"user": mask_user(payment.user_id)})
     return step
 
@@ -199,8 +186,8 @@ async def _reconcile_one(c: "Container", event: StarEvent, known: dict[str, Any]
         if step.status == "credited":  # its successful_payment never reached us (or failed for good)
             counts["stars_credited"] += 1
             log.warning("a Stars payment missing from the ledger was credited", extra={"user": mask_user(event.user_id)})
-            await tell(c, event.user_id, topup_text(step.language, step),
-                        reply_markup=keyboard(account.account_rows(step.language)))
+            screen = account.topup_done(step.language, step.payment, step.balances[step.payment.user_id])
+            await tell(c, event.user_id, screen.text, reply_markup=keyboard(screen.buttons))
         return
     if known is not None and known.get("refund") == "done":
         return

@@ -11,7 +11,7 @@ from shared.domain.clock import utcnow
 from shared.domain.jobs import Job, new_job_id, new_request_id
 from shared.services import delivery
 from shared.services.enqueue import enqueue_start
-from shared.ui.texts import t
+from shared.ui.admin import notices
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -90,8 +90,6 @@ async def finished(c: "Container", job: Job, ok: bool) -> None:
     seconds = (utcnow() - job.started_at).total_seconds() if job.started_at else None
     done = await c.store.admin.record_smoke(job, ok, seconds)
     if done:
-        lines = "\n".join(t("ru", "adm_smoke_line", icon="✅" if r["ok"] else "❌", model=r["model_id"],
-                            seconds=f"{r['seconds']:.1f} с" if r["seconds"] is not None else "—", rq=r["rq"],
-                            error=f" · {r['error']}" if r.get("error") else "")
-                          for r in done["results"].values())
-        await delivery.notify(c.bot, done["chat_id"], t("ru", "adm_smoke_report", lines=lines))
+        admin = await c.store.users.get(done["admin_id"])
+        report = notices.smoke_report(admin.language if admin else "ru", list(done["results"].values()))
+        await delivery.notify(c.bot, done["chat_id"], report.text)

@@ -1,4 +1,5 @@
-"""The admin "Статистика" numbers for a period, from plain Firestore dicts (the caller fetches them).
+"""The admin statistics' numbers for a period, from plain Firestore dicts (the caller fetches them); the
+table and the chart that show them are shared/ui/admin/stats.py and chart.py.
 
 Pure code: no Firestore, no HTTP. Money is integer kopecks. A period is `start <= t < end` (UTC aware);
 days of the daily series are Moscow days (UTC+3, no DST).
@@ -18,7 +19,6 @@ look broken.
 """
 from __future__ import annotations
 
-import html
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,12 +27,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
 from shared.domain.clock import MOSCOW
-from shared.domain.pricing import format_rub
 
 NOT_RUN_ERRORS = frozenset({"INSUFFICIENT_FUNDS", "FREE_LIMIT_REACHED"})
 STATUSES = ("started", "success", "failed", "timeout")
-TELEGRAM_LIMIT = 4096
-TOP_MODELS = 15
 
 Doc = Mapping[str, Any]
 
@@ -214,107 +211,117 @@ def period_stats(users: Iterable[Doc], events: Iterable[Doc], ledger: Iterable[D
     stats = PeriodStats(start=start, end=end)
     days = {d: DayStats(d) for d in period_days(start, end)}
     models: dict[str, ModelStats] = {}
-
-    def model(model_id: Any) -> ModelStats:
-        key = str(model_id or "?")
-        return models.setdefault(key, ModelStats(key))
-
     active: set[Any] = set()
     for user in users:
         if _in(as_utc(user.get("created_at")), start, end):
             stats.new_users += 1
         if _in(as_utc(user.get("last_seen_at")), start, end):
             active.add(user.get("user_id"))
-
-    g = stats.generations
     for event in _dedupe(events):
         at = as_utc(event.get("created_at"))
-        if not _in(at, start, end):
-            continue
-        active.add(event.get("user_id"))
-        status = event.get("status")
-        m = model(event.get("model_id"))
-        day = days.get(moscow_date(at))
-        if status == "started":
-            g.started += 1
-            m.started += 1
-        elif status == "success":
-            g.success += 1
-            m.success += 1
-            if day:
-                day.success += 1
-            cost = event.get("kie_cost_kopecks")
-            if cost is None and markup is not None and event.get("price_kopecks") is not None:
-                cost = kie_cost(_int(event.get("price_kopecks")), markup)
-            if cost is None:
-                stats.kie_cost_missing += 1
-            cost = _int(cost)
-            m.kie_cost_kopecks += cost
-            if event.get("is_free_applied"):
-                stats.free_generations += 1
-                stats.kie_spend_free_kopecks += cost
-                m.free_success += 1
-            else:
-                stats.paid_generations += 1
-                stats.kie_spend_paid_kopecks += cost
-        elif status in ("failed", "timeout"):
-            if status == "timeout":
-                g.timeout += 1
-            else:
-                g.failed += 1
-            if _not_run(event):
-                g.not_run += 1
-                m.not_run += 1
-                continue
-            if status == "timeout":
-                m.timeout += 1
-            else:
-                m.failed += 1
-            if day:
-                day.failed += 1
+        if _in(at, start, end):
+            active.add(event.get("user_id"))
+            _count_event(stats, _model(models, event.get("model_id")), days.get(moscow_date(at)), event, markup)
     stats.active_users = len(active - {None})
-
     payers: set[Any] = set()
     for entry in ledger:
         at = as_utc(entry.get("created_at"))
-        if not _in(at, start, end):
-            continue
-        kind, amount = entry.get("kind"), _int(entry.get("amount_kopecks"))
-        day = days.get(moscow_date(at))
-        if kind == "topup":
-            stats.topups_kopecks += abs(amount)
-            if day:
-                day.revenue_kopecks += abs(amount)
-        elif kind == "payment_refund":
-            stats.payment_refunds_kopecks += abs(amount)
-            if day:
-                day.revenue_kopecks -= abs(amount)
-        elif kind == "charge":
-            stats.charges_kopecks += abs(amount)
-            payers.add(entry.get("user_id"))
-            if entry.get("model_id"):
-                model(entry["model_id"]).charged_kopecks += abs(amount)
-        elif kind == "refund":
-            stats.refunds_kopecks += abs(amount)
-            if entry.get("model_id"):
-                model(entry["model_id"]).charged_kopecks -= abs(amount)
-        elif kind == "bonus":
-            stats.bonuses_kopecks += amount
-        elif kind == "referral":
-            stats.referral_kopecks += amount
-        elif kind == "adjust":
-            stats.adjust_kopecks += amount
+        if _in(at, start, end):
+            _count_entry(stats, models, days.get(moscow_date(at)), entry, payers)
+    _totals(stats, payers)
+    stats.models = sorted((m for m in models.values() if m.runs or m.started or m.not_run or m.charged_kopecks),
+                          key=lambda m: (-m.runs, -m.started, m.model_id))
+    stats.days = list(days.values())
+    return stats
 
+
+def _model(models: dict[str, ModelStats], model_id: Any) -> ModelStats:
+    key = str(model_id or "?")
+    return models.setdefault(key, ModelStats(key))
+
+
+def _count_event(stats: PeriodStats, m: ModelStats, day: DayStats | None, event: Doc,
+                 markup: Decimal | None) -> None:
+    status, g = event.get("status"), stats.generations
+    if status == "started":
+        g.started += 1
+        m.started += 1
+    elif status == "success":
+        _count_success(stats, m, day, event, markup)
+    elif status in ("failed", "timeout"):
+        if status == "timeout":
+            g.timeout += 1
+        else:
+            g.failed += 1
+        if _not_run(event):
+            g.not_run += 1
+            m.not_run += 1
+            return
+        if status == "timeout":
+            m.timeout += 1
+        else:
+            m.failed += 1
+        if day:
+            day.failed += 1
+
+
+def _count_success(stats: PeriodStats, m: ModelStats, day: DayStats | None, event: Doc,
+                   markup: Decimal | None) -> None:
+    stats.generations.success += 1
+    m.success += 1
+    if day:
+        day.success += 1
+    cost = event.get("kie_cost_kopecks")
+    if cost is None and markup is not None and event.get("price_kopecks") is not None:
+        cost = kie_cost(_int(event.get("price_kopecks")), markup)
+    if cost is None:
+        stats.kie_cost_missing += 1
+    cost = _int(cost)
+    m.kie_cost_kopecks += cost
+    if event.get("is_free_applied"):
+        stats.free_generations += 1
+        stats.kie_spend_free_kopecks += cost
+        m.free_success += 1
+    else:
+        stats.paid_generations += 1
+        stats.kie_spend_paid_kopecks += cost
+
+
+def _count_entry(stats: PeriodStats, models: dict[str, ModelStats], day: DayStats | None, entry: Doc,
+                 payers: set[Any]) -> None:
+    kind, amount = entry.get("kind"), _int(entry.get("amount_kopecks"))
+    if kind == "topup":
+        stats.topups_kopecks += abs(amount)
+        if day:
+            day.revenue_kopecks += abs(amount)
+    elif kind == "payment_refund":
+        stats.payment_refunds_kopecks += abs(amount)
+        if day:
+            day.revenue_kopecks -= abs(amount)
+    elif kind == "charge":
+        stats.charges_kopecks += abs(amount)
+        payers.add(entry.get("user_id"))
+        if entry.get("model_id"):
+            _model(models, entry["model_id"]).charged_kopecks += abs(amount)
+    elif kind == "refund":
+        stats.refunds_kopecks += abs(amount)
+        if entry.get("model_id"):
+            _model(models, entry["model_id"]).charged_kopecks -= abs(amount)
+    elif kind == "bonus":
+        stats.bonuses_kopecks += amount
+    elif kind == "referral":
+        stats.referral_kopecks += amount
+    elif kind == "adjust":
+        stats.adjust_kopecks += amount
+
+
+def _totals(stats: PeriodStats, payers: set[Any]) -> None:
     stats.revenue_kopecks = stats.topups_kopecks - stats.payment_refunds_kopecks
     stats.charged_kopecks = stats.charges_kopecks - stats.refunds_kopecks
     stats.kie_spend_kopecks = stats.kie_spend_paid_kopecks + stats.kie_spend_free_kopecks
     stats.margin_kopecks = stats.charged_kopecks - stats.kie_spend_paid_kopecks
     stats.paying_users = len(payers)
     stats.avg_spend_per_paying_kopecks = _half_up_div(stats.charged_kopecks, stats.paying_users)
-    stats.models = sorted((m for m in models.values() if m.runs or m.started or m.not_run or m.charged_kopecks),
-                          key=lambda m: (-m.runs, -m.started, m.model_id))
-    stats.days = list(days.values())
-    return stats
 
 
 # --- the "Модели" screen --------------------------------------------------------------------------
@@ -348,123 +355,3 @@ def model_health(events: Iterable[Doc], window: timedelta, now: datetime | None 
     for key, values in durations.items():
         out[key].median_duration_ms = int(Decimal(str(statistics.median(values))).to_integral_value(ROUND_HALF_UP))
     return sorted(out.values(), key=lambda h: (-h.runs, h.model_id))
-
-
-# --- the text table -------------------------------------------------------------------------------
-TEXTS = {
-    "ru": {
-        "title": "Статистика {period} (МСК)",
-        "users": "Пользователи", "new": "новые", "active": "активные",
-        "gens": "Генерации", "started": "запущено", "success": "успешно", "failed": "ошибки",
-        "timeout": "таймауты", "not_run": "  из них не запущено", "free": "бесплатные (успешные)",
-        "money": "Деньги", "revenue": "выручка", "topups": "  пополнения", "pay_refunds": "  возвраты платежей",
-        "charged": "списано (нетто)", "charges": "  списания", "refunds": "  возвраты генераций",
-        "kie": "расходы KIE", "kie_paid": "  платные", "kie_free": "  бесплатные",
-        "margin": "маржа (платные)", "margin_all": "маржа с бесплатными",
-        "bonuses": "бонусы", "referral": "реферальные", "adjust": "корректировки",
-        "paying": "платящих", "avg": "средний на платящего",
-        "kie_missing": "без цены KIE: {n}",
-        "models": "Модели: запуски, успех", "more": "…и ещё {n}", "no_models": "нет генераций",
-    },
-    "en": {
-        "title": "Statistics {period} (MSK)",
-        "users": "Users", "new": "new", "active": "active",
-        "gens": "Generations", "started": "started", "success": "succeeded", "failed": "failed",
-        "timeout": "timed out", "not_run": "  of them not run", "free": "free (succeeded)",
-        "money": "Money", "revenue": "revenue", "topups": "  top-ups", "pay_refunds": "  payment refunds",
-        "charged": "charged (net)", "charges": "  charges", "refunds": "  generation refunds",
-        "kie": "KIE spend", "kie_paid": "  paid runs", "kie_free": "  free runs",
-        "margin": "margin (paid)", "margin_all": "margin incl. free",
-        "bonuses": "bonuses", "referral": "referral payouts", "adjust": "adjustments",
-        "paying": "paying users", "avg": "avg per paying user",
-        "kie_missing": "no KIE cost known: {n}",
-        "models": "Models: runs, success", "more": "…and {n} more", "no_models": "no generations",
-    },
-}
-
-LABEL_WIDTH = 22
-VALUE_WIDTH = 13
-MODEL_WIDTH = 24
-
-
-def texts(lang: str) -> dict[str, str]:
-    return TEXTS["en" if lang == "en" else "ru"]
-
-
-def period_label(start: datetime, end: datetime) -> str:
-    """'01.05.2025 – 07.05.2025' in Moscow dates (the end is exclusive)."""
-    days = period_days(start, end)
-    if not days:
-        return moscow_date(as_utc(start)).strftime("%d.%m.%Y")
-    first, last = days[0], days[-1]
-    return first.strftime("%d.%m.%Y") if first == last else f"{first:%d.%m.%Y} – {last:%d.%m.%Y}"
-
-
-def format_rate(rate: float | None) -> str:
-    return "—" if rate is None else f"{Decimal(str(rate * 100)).to_integral_value(ROUND_HALF_UP)}%"
-
-
-def _row(label: str, value: Any) -> str:
-    return f"{label:<{LABEL_WIDTH}}{str(value):>{VALUE_WIDTH}}"
-
-
-def _model_row(m: ModelStats) -> str:
-    name = m.model_id if len(m.model_id) <= MODEL_WIDTH else m.model_id[:MODEL_WIDTH - 1] + "…"
-    return f"{name:<{MODEL_WIDTH}}{m.runs:>6}{format_rate(m.success_rate):>5}"
-
-
-def render_table(stats: PeriodStats, lang: str = "ru") -> str:
-    """The statistics as an HTML `<pre>` block for Telegram (parse_mode HTML), at most 4096 characters."""
-    t = texts(lang)
-    g = stats.generations
-    head = [
-        t["title"].format(period=period_label(stats.start, stats.end)),
-        "",
-        t["users"],
-        _row(t["new"], stats.new_users),
-        _row(t["active"], stats.active_users),
-        "",
-        t["gens"],
-        _row(t["started"], g.started),
-        _row(t["success"], g.success),
-        _row(t["failed"], g.failed),
-        _row(t["not_run"], g.not_run),
-        _row(t["timeout"], g.timeout),
-        _row(t["free"], stats.free_generations),
-        "",
-        t["money"],
-        _row(t["revenue"], format_rub(stats.revenue_kopecks)),
-        _row(t["topups"], format_rub(stats.topups_kopecks)),
-        _row(t["pay_refunds"], format_rub(stats.payment_refunds_kopecks)),
-        _row(t["charged"], format_rub(stats.charged_kopecks)),
-        _row(t["charges"], format_rub(stats.charges_kopecks)),
-        _row(t["refunds"], format_rub(stats.refunds_kopecks)),
-        _row(t["kie"], format_rub(stats.kie_spend_kopecks)),
-        _row(t["kie_paid"], format_rub(stats.kie_spend_paid_kopecks)),
-        _row(t["kie_free"], format_rub(stats.kie_spend_free_kopecks)),
-        _row(t["margin"], format_rub(stats.margin_kopecks)),
-        _row(t["margin_all"], format_rub(stats.margin_after_free_kopecks)),
-        _row(t["bonuses"], format_rub(stats.bonuses_kopecks)),
-        _row(t["referral"], format_rub(stats.referral_kopecks)),
-        _row(t["adjust"], format_rub(stats.adjust_kopecks)),
-        _row(t["paying"], stats.paying_users),
-        _row(t["avg"], format_rub(stats.avg_spend_per_paying_kopecks)),
-    ]
-    if stats.kie_cost_missing:
-        head.append(t["kie_missing"].format(n=stats.kie_cost_missing))
-    head += ["", t["models"]]
-
-    def build(shown: int) -> str:
-        lines = list(head)
-        models = stats.models[:shown]
-        lines += [_model_row(m) for m in models] or [t["no_models"]]
-        if len(stats.models) > len(models):
-            lines.append(t["more"].format(n=len(stats.models) - len(models)))
-        return "<pre>" + html.escape("\n".join(lines), quote=False) + "</pre>"
-
-    shown = min(TOP_MODELS, len(stats.models))
-    text = build(shown)
-    while len(text) > TELEGRAM_LIMIT and shown > 0:
-        shown -= 1
-        text = build(shown)
-    return text

@@ -11,8 +11,10 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from shared.admin.stats import PeriodStats, period_label
 from shared.domain.pricing import format_rub
+from shared.domain.stats import DayStats, PeriodStats
+from shared.ui.admin.stats import period_label
+from shared.ui.texts import t
 
 WIDTH, HEIGHT = 1000, 560
 FONT_DIR = "/usr/share/fonts/truetype/dejavu/"
@@ -20,13 +22,6 @@ PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 80, WIDTH - 120, 100, HEIGHT - 80
 
 WHITE, BLACK, GREY, GRID = (255, 255, 255), (33, 33, 33), (110, 110, 110), (228, 228, 228)
 GREEN, RED, BLUE = (67, 160, 71), (229, 57, 53), (30, 100, 200)
-
-TEXTS = {
-    "ru": {"title": "Статистика {period} (МСК)", "success": "Успешные", "failed": "Ошибки",
-           "revenue": "Выручка, ₽", "gens": "Генерации", "date": "День (МСК)", "no_data": "нет данных"},
-    "en": {"title": "Statistics {period} (MSK)", "success": "Succeeded", "failed": "Failed",
-           "revenue": "Revenue, ₽", "gens": "Generations", "date": "Day (MSK)", "no_data": "no data"},
-}
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -82,26 +77,46 @@ def _png(img: Image.Image) -> bytes:
     return out.getvalue()
 
 
+class Scale:
+    """Values to pixel rows of the plot, over round ticks."""
+
+    def __init__(self, ticks: list[int]):
+        self.ticks = ticks
+
+    def y(self, value: float) -> float:
+        low, high = self.ticks[0], self.ticks[-1]
+        return PLOT_BOTTOM - (value - low) / (high - low) * (PLOT_BOTTOM - PLOT_TOP)
+
+
 def render_chart(stats: PeriodStats, lang: str = "ru") -> bytes:
     """The chart as PNG bytes (1000×560)."""
-    t = TEXTS["en" if lang == "en" else "ru"]
     img = Image.new("RGB", (WIDTH, HEIGHT), WHITE)
     draw = ImageDraw.Draw(img)
-    title = t["title"].format(period=period_label(stats.start, stats.end))
+    title = t(lang, "chart_title", period=period_label(stats.start, stats.end))
     title_font = font(22, bold=True)
     tw, _ = _text_size(draw, title, title_font)
     _text(draw, ((WIDTH - tw) / 2, 18), title, title_font)
-
     days = stats.days
     if not days or not any(d.success or d.failed or d.revenue_kopecks for d in days):
         f = font(28)
-        w, h = _text_size(draw, t["no_data"], f)
-        _text(draw, ((WIDTH - w) / 2, (HEIGHT - h) / 2), t["no_data"], f, fill=GREY)
+        w, h = _text_size(draw, t(lang, "chart_no_data"), f)
+        _text(draw, ((WIDTH - w) / 2, (HEIGHT - h) / 2), t(lang, "chart_no_data"), f, fill=GREY)
         return _png(img)
+    _legend(draw, lang)
+    counts = Scale(nice_ticks(0, max(max(d.success, d.failed) for d in days)))
+    revenue = [d.revenue_kopecks for d in days]
+    money = Scale(nice_ticks(min(0, min(revenue)), max(0, max(revenue)), min_step=100))
+    _ticks(draw, counts, money)
+    _days(draw, days, counts, money)
+    _axes(img, draw, lang)
+    return _png(img)
 
-    small, label_font = font(13), font(14)
-    # Legend, centred under the title.
-    items = [(t["success"], GREEN, "box"), (t["failed"], RED, "box"), (t["revenue"], BLUE, "line")]
+
+def _legend(draw: ImageDraw.ImageDraw, lang: str) -> None:
+    """Centred under the title."""
+    label_font = font(14)
+    items = [(t(lang, "chart_success"), GREEN, "box"), (t(lang, "chart_failed"), RED, "box"),
+             (t(lang, "chart_revenue"), BLUE, "line")]
     widths = [24 + _text_size(draw, name, label_font)[0] for name, _, _ in items]
     x, y = (WIDTH - sum(widths) - 30 * (len(items) - 1)) / 2, 60
     for (name, colour, kind), w in zip(items, widths):
@@ -113,34 +128,28 @@ def render_chart(stats: PeriodStats, lang: str = "ru") -> bytes:
         _text(draw, (x + 22, y), name, label_font)
         x += w + 30
 
-    # Scales.
-    count_ticks = nice_ticks(0, max(max(d.success, d.failed) for d in days))
-    revenue = [d.revenue_kopecks for d in days]
-    rev_ticks = nice_ticks(min(0, min(revenue)), max(0, max(revenue)), min_step=100)
-    plot_h = PLOT_BOTTOM - PLOT_TOP
 
-    def y_count(v: float) -> float:
-        return PLOT_BOTTOM - (v - count_ticks[0]) / (count_ticks[-1] - count_ticks[0]) * plot_h
-
-    def y_rev(v: float) -> float:
-        return PLOT_BOTTOM - (v - rev_ticks[0]) / (rev_ticks[-1] - rev_ticks[0]) * plot_h
-
-    for v in count_ticks:
-        yy = y_count(v)
+def _ticks(draw: ImageDraw.ImageDraw, counts: Scale, money: Scale) -> None:
+    """Generations on the left (with grid lines), revenue in whole roubles on the right."""
+    small = font(13)
+    for v in counts.ticks:
+        yy = counts.y(v)
         draw.line((PLOT_LEFT, yy, PLOT_RIGHT, yy), fill=GRID, width=1)
         w, h = _text_size(draw, str(v), small)
         _text(draw, (PLOT_LEFT - 8 - w, yy - h / 2 - 2), str(v), small, fill=GREY)
-    for v in rev_ticks:
-        yy = y_rev(v)
+    for v in money.ticks:
+        yy = money.y(v)
         draw.line((PLOT_RIGHT, yy, PLOT_RIGHT + 5, yy), fill=BLUE, width=1)
         label = format_rub(v).removesuffix(" ₽")  # whole roubles (steps are ≥ 1 ₽); the axis says ₽
         _, h = _text_size(draw, label, small)
         _text(draw, (PLOT_RIGHT + 8, yy - h / 2 - 2), label, small, fill=BLUE)
-    if rev_ticks[0] < 0:  # where revenue is zero
-        draw.line((PLOT_LEFT, y_rev(0), PLOT_RIGHT, y_rev(0)), fill=(180, 200, 235), width=1)
+    if money.ticks[0] < 0:  # where revenue is zero
+        draw.line((PLOT_LEFT, money.y(0), PLOT_RIGHT, money.y(0)), fill=(180, 200, 235), width=1)
 
-    # Bars and the revenue line.
-    n = len(days)
+
+def _days(draw: ImageDraw.ImageDraw, days: list[DayStats], counts: Scale, money: Scale) -> None:
+    """Per day the two bars and a point of the revenue line; every few days a date."""
+    small, n = font(13), len(days)
     group = (PLOT_RIGHT - PLOT_LEFT) / n
     bar = max(1.0, group * 0.36)
     label_every = max(1, math.ceil(n / max(1, (PLOT_RIGHT - PLOT_LEFT) // 56)))
@@ -149,29 +158,26 @@ def render_chart(stats: PeriodStats, lang: str = "ru") -> bytes:
         cx = PLOT_LEFT + group * (i + 0.5)
         for value, colour, x0 in ((d.success, GREEN, cx - bar), (d.failed, RED, cx)):
             if value:
-                draw.rectangle((x0, y_count(value), x0 + bar - (1 if bar > 3 else 0), PLOT_BOTTOM), fill=colour)
-        points.append((cx, y_rev(d.revenue_kopecks)))
+                draw.rectangle((x0, counts.y(value), x0 + bar - (1 if bar > 3 else 0), PLOT_BOTTOM), fill=colour)
+        points.append((cx, money.y(d.revenue_kopecks)))
         if i % label_every == 0:
             text = d.day.strftime("%d.%m")
             w, _ = _text_size(draw, text, small)
             _text(draw, (cx - w / 2, PLOT_BOTTOM + 8), text, small, fill=GREY)
     if len(points) > 1:
         draw.line(points, fill=BLUE, width=3, joint="curve")
-    radius = 4 if n <= 62 else 0
-    for px, py in points:
-        if radius:
-            draw.ellipse((px - radius, py - radius, px + radius, py + radius), fill=BLUE)
-    if len(points) == 1:
-        px, py = points[0]
-        draw.ellipse((px - 4, py - 4, px + 4, py + 4), fill=BLUE)
+    radius = 4 if n <= 62 or len(points) == 1 else 0
+    for px, py in points if radius else ():
+        draw.ellipse((px - radius, py - radius, px + radius, py + radius), fill=BLUE)
 
-    # Axes and their labels.
+
+def _axes(img: Image.Image, draw: ImageDraw.ImageDraw, lang: str) -> None:
+    label_font = font(14)
     draw.line((PLOT_LEFT, PLOT_TOP, PLOT_LEFT, PLOT_BOTTOM), fill=BLACK, width=1)
     draw.line((PLOT_RIGHT, PLOT_TOP, PLOT_RIGHT, PLOT_BOTTOM), fill=BLUE, width=1)
     draw.line((PLOT_LEFT, PLOT_BOTTOM, PLOT_RIGHT, PLOT_BOTTOM), fill=BLACK, width=1)
-    w, _ = _text_size(draw, t["date"], label_font)
-    _text(draw, ((PLOT_LEFT + PLOT_RIGHT - w) / 2, HEIGHT - 36), t["date"], label_font)
-    _vertical_text(img, (24, (PLOT_TOP + PLOT_BOTTOM) // 2), t["gens"], label_font)
-    _vertical_text(img, (WIDTH - 16, (PLOT_TOP + PLOT_BOTTOM) // 2), t["revenue"], label_font, fill=BLUE,
+    w, _ = _text_size(draw, t(lang, "chart_date"), label_font)
+    _text(draw, ((PLOT_LEFT + PLOT_RIGHT - w) / 2, HEIGHT - 36), t(lang, "chart_date"), label_font)
+    _vertical_text(img, (24, (PLOT_TOP + PLOT_BOTTOM) // 2), t(lang, "chart_gens"), label_font)
+    _vertical_text(img, (WIDTH - 16, (PLOT_TOP + PLOT_BOTTOM) // 2), t(lang, "chart_revenue"), label_font, fill=BLUE,
                    angle=270)
-    return _png(img)
