@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shared.admin import broadcast as bc
+from shared.app import broadcast as bc
 from shared.bootstrap import container
 from shared.ui.admin import notices
 from tests.conftest import run

@@ -20,10 +20,11 @@ from tests.helpers import TgUser
 
 USER, ADMIN = 7101, 1001  # ADMIN_IDS of the local stack is "1001"
 # Only the worker (and the callback, the sweep, the smoke test) needs these.
-WORKER_ONLY = ("shared.services.generation", "shared.services.delivery", "shared.clients.kie",
-               "shared.services.operations", "shared.services.smoke")
+WORKER_ONLY = ("shared.app.generation", "shared.clients.delivery", "shared.clients.kie",
+               "shared.app.sweep", "shared.app.smoke")
 # Only the admin panel: its handlers, statistics, chart, broadcasts.
-ADMIN_ONLY = ("shared.services.admin", "shared.admin", "shared.storage.broadcasts")
+ADMIN_ONLY = ("shared.services.admin", "shared.ui.admin.panel", "shared.ui.admin.lookup", "shared.ui.admin.chart",
+              "shared.app.broadcast")
 # Media libraries: only a media input (measured by decoding it), a big result image or the chart load them.
 MEDIA = ("PIL", "av", "matplotlib")
 
@@ -125,7 +126,7 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     assert "adm:" in str(admin.last()["message"].get("reply_markup"))
     modules = webhook.modules()
     assert "shared.services.admin" in modules
-    assert loaded(modules, ("shared.admin", "shared.storage.broadcasts", *MEDIA)) == []
+    assert loaded(modules, ("shared.ui.admin.chart", "shared.app.broadcast", *MEDIA)) == []
 
     # A media input is measured by decoding it: a photo loads Pillow, a voice message PyAV, on that path only.
     user.press_data("go:kling/v1-avatar-standard")
@@ -137,7 +138,7 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     assert "Проверьте заказ" in user.last_text()
     modules = webhook.modules()
     assert "av" in modules and "PIL" in modules
-    assert loaded(modules, ("shared.admin", "shared.storage.broadcasts", "matplotlib")) == []
+    assert loaded(modules, ("shared.ui.admin.chart", "shared.app.broadcast", "matplotlib")) == []
 
     # The worker path, in a fresh process of its own: start -> KIE -> callback -> delivery of the photo.
     worker = instance(worker="generation_worker", callback="kie_callback")
@@ -146,7 +147,7 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     user.wait_for(lambda r: "photo" in r["message"])
     assert any(c["status"] == 200 for c in worker.calls("/callback"))
     modules = worker.modules()
-    assert "shared.services.generation" in modules and "shared.services.delivery" in modules
+    assert "shared.app.generation" in modules and "shared.clients.delivery" in modules
     assert loaded(modules, ADMIN_ONLY) == []
     assert loaded(modules, MEDIA) == []
     assert loaded(modules, ("shared.services.bot", "telegram.ext")) == []  # no handlers in the worker

@@ -12,7 +12,7 @@ from infra.invariants import provider_bill_is_the_price, read_world, results_com
 from shared.catalog import load_catalog
 from shared.domain.validation import missing_asked_field
 from shared.ui import callbacks as cb
-from shared.ui.fields import choices
+from shared.domain.validation import choices
 from tests.conftest import run
 from tests.helpers import TgUser, buttons
 

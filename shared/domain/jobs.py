@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.logs import mask_user
+
 
 class JobState(StrEnum):
     AWAITING_INPUT = "awaiting_input"
@@ -142,6 +144,18 @@ class Job(BaseModel):
     @property
     def terminal(self) -> bool:
         return self.state in TERMINAL
+
+    @property
+    def log_context(self) -> dict[str, Any]:
+        """The fields a log line about this job carries (the user masked)."""
+        return {"job_id": self.id, "request_id": self.request_id, "user": mask_user(self.user_id),
+                "model_id": self.model_id}
+
+    def duration_ms(self, now: datetime) -> int | None:
+        """From the start to the end (or to `now`, while it runs)."""
+        if self.started_at is None:
+            return None
+        return int(((self.finished_at or now) - self.started_at).total_seconds() * 1000)
 
 
 class Started(StrEnum):

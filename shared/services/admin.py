@@ -244,7 +244,7 @@ class AdminHandlers:
     # --- smoke test ----------------------------------------------------------------
     async def smoke(self, update: Update, user: User) -> None:
         """A real generation on each free model, charged to nobody; results and a report go to this chat."""
-        from shared.services import smoke
+        from shared.app import smoke
 
         free = await self.c.free_tier()
         run_id = await smoke.start(self.c, user.user_id, update.effective_chat.id, free)
@@ -269,7 +269,7 @@ class AdminHandlers:
         await self._send(update, panel.broadcast_preview(user.language, await self.c.store.users.count(), text))
 
     async def send_broadcast(self, update: Update, user: User) -> None:
-        from shared.admin import broadcast
+        from shared.app import broadcast
 
         draft = await self.c.store.admin.draft("broadcast", user.user_id)
         if not draft or not draft.get("text"):

@@ -28,17 +28,19 @@ from shared.domain.validation import (InvalidInput, build_payload, check_value, 
 from shared.logs import mask_user
 from shared.domain.media import check_file, check_measured, check_room, stored_name
 from shared.domain.ratelimit import Buckets
-from shared.services import media_input, payments
-from shared.services.enqueue import enqueue_start
+from shared.app import payments
+from shared.app.tasks import enqueue_start
+from shared.telegram.updates import incoming_file
 from shared.clients.telegram import markup as keyboard
 from shared.domain.users import Profile, User, lang_of
 from shared.ui import callbacks as cb
 from shared.domain.screen import Screen
-from shared.ui import account, catalog, fields, results, wizard
+from shared.domain.validation import choices
+from shared.ui import account, catalog, results, wizard
 from shared.ui import format as fmt
 from shared.ui import replies
 from shared.ui.admin import notices
-from shared.ui.catalog import Offer
+from shared.domain.quote import Offer
 from shared.ui.texts import t
 
 if TYPE_CHECKING:
@@ -336,7 +338,7 @@ class Handlers:
             log.info("repeated successful_payment ignored", extra={"user": mask_user(user_id)})
             return
         screen = account.topup_done(step.language, step.payment, step.balances[step.payment.user_id])
-        await payments.tell(self.c, update.effective_chat.id, screen.text, reply_markup=keyboard(screen.buttons))
+        await payments.tell(self.c, update.effective_chat.id, screen)
         log.info("top-up credited", extra={"user": mask_user(user_id)})
 
     async def refunded(self, update: Update) -> None:
@@ -403,45 +405,21 @@ class Handlers:
                                                         newer, older))
 
     async def _history_item(self, update: Update, user: User, job_id: str) -> None:
-        """Send a past result again by Telegram file id, or from its result URLs while they are valid: no new
-        charge, no provider call. A refunded result (never delivered) is not sent: it was given back."""
+        """Send a past result again (shared/app/deliver.py `again`): no new charge, no provider call."""
+        from shared.app import deliver  # the delivery ladder: only a history item needs it in the webhook
+
         job = await self.c.store.jobs.get(job_id)
         if job is None or job.user_id != user.user_id:
             await update.effective_chat.send_message(t(user.language, "stale"))
             return
-        model = self.c.catalog.get(job.model_id)
-        caption = results.caption(user.language, job, model)
-        actions = keyboard(results.actions(user.language, job, model, chains_for(
-            model, {m.id for m in await self.c.enabled_models()}))) if model else None
-        if job.state == JobState.SUCCEEDED and not job.delivered_files and results_fresh(job, utcnow()):
-            await self._resend_from_urls(update, user.language, job, model, caption, actions)
-            return
-        if job.state != JobState.SUCCEEDED or not job.delivered_files:
-            await update.effective_chat.send_message(t(user.language, "history_resend_missing"),
-                                                     reply_markup=actions)
-            return
-        for i, item in enumerate(job.delivered_files):
-            last = i == len(job.delivered_files) - 1
-            send = getattr(update.effective_chat, f"send_{item['kind']}")
-            await send(item["file_id"], caption=caption if i == 0 else None, parse_mode=ParseMode.HTML,
-                       reply_markup=actions if last else None)
-
-    async def _resend_from_urls(self, update: Update, lang: str, job: Job, model: ModelSpec | None, caption: str,
-                                actions: Any) -> None:
-        """The result from its stored URLs (delivery is imported here only: the webhook's cold path stays
-        light). At most 20 MB pass through this instance, as for a media input; bigger files go as links."""
-        from shared.services import delivery
-
-        limits = replace(delivery.LIMITS, file_upload=delivery.LIMITS.file_by_url,
-                         download_max=delivery.LIMITS.file_by_url)
-        files: list[dict[str, str]] = []
-        sent = await delivery.send_result(self.c.bot, update.effective_chat.id, model.output if model else "image",
-                                          job.result_urls, caption, reply_markup=actions, words=delivery.Words(**results.delivery_words(lang)),
-                                          limits=limits, files=files)
-        if not sent:
-            await update.effective_chat.send_message(t(lang, "history_resend_missing"))
-        elif files:  # next time by file id
-            await self.c.store.jobs.set_fields(job.id, delivered_files=files)
+        enabled = {m.id for m in await self.c.enabled_models()}
+        sent = await deliver.again(self.c, job, update.effective_chat.id, user.language, enabled)
+        if sent == deliver.Again.GONE:
+            model = self.c.catalog.get(job.model_id)
+            actions = keyboard(results.actions(user.language, job, model, chains_for(model, enabled))) if model else None
+            await update.effective_chat.send_message(t(user.language, "history_resend_missing"), reply_markup=actions)
+        elif sent == deliver.Again.FAILED:
+            await update.effective_chat.send_message(t(user.language, "history_resend_missing"))
 
     async def ref_cmd(self, update: Update, user: User) -> None:
         """/ref."""
@@ -541,7 +519,7 @@ class Handlers:
     async def _set_choice(self, update: Update, user: User, job_id: str, index: str, choice: str) -> None:
         def choose(job: Job) -> dict[str, Any]:
             _, field = self._model_field(job, index)
-            options = fields.choices(field)
+            options = choices(field)
             if choice != "d" and not int(choice) < len(options):
                 raise StaleButton(choice)
             inputs, skipped = dict(job.inputs), list(job.skipped)
@@ -643,7 +621,9 @@ class Handlers:
             return
         url = job.result_urls[0]
         try:  # measured like an upload, and fetched with the same cap
-            measured = await media_input.measure_url(field, url)
+            from shared.app import media  # a chain button: the result is fetched and measured like an upload
+
+            measured = await media.measure_url(field, url)
             check_measured(field, measured)
         except InvalidInput as err:
             await update.effective_chat.send_message(wizard.problem_text(user.language, err.problem),
@@ -665,7 +645,7 @@ class Handlers:
         offer = await self._quote(user, job, model)
         screen = wizard.confirm_screen(user.language, job, model, offer, user.balance_kopecks)
         await self._show(update, wizard.quote_changed(user.language, screen, parse_digest(digest),
-                                                       wizard.quote_of(job, offer)))
+                                                       offer.quote(job.revision)))
 
     async def _confirm(self, update: Update, user: User, job_id: str, digest: str, expensive_ok: bool = False) -> None:
         """Validate everything, freeze the price the button showed, enqueue the worker. Nothing is charged here."""
@@ -683,7 +663,7 @@ class Handlers:
             await update.effective_chat.send_message(wizard.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
             return
         offer = await self._quote(user, job, model)
-        if wizard.quote_of(job, offer).digest != digest:
+        if offer.quote(job.revision).digest != digest:
             await self._quote_changed(update, user, job, model, digest)
             return
         if not offer.is_free and user.balance_kopecks < offer.price:
@@ -707,7 +687,7 @@ class Handlers:
             return
         confirmed = outcome.job
         try:
-            await enqueue_start(self.c, confirmed)
+            await enqueue_start(self.c, confirmed.id)
         except Exception:  # the queue is down: end the job now, nothing was charged...
             log.exception("enqueue failed", extra={"job_id": job.id, "request_id": confirmed.request_id})
             failed = await self.c.store.jobs.move(job.id, JobState.FAILED, error_code=ErrorCode.INTERNAL.value,
@@ -801,60 +781,26 @@ class Handlers:
         await self._show(update, catalog.search_results(user.language, query, found, offers))
 
     async def media(self, update: Update, user: User) -> None:
-        """A file for the wizard's media step: check what Telegram says (room, kind, size), fetch it (capped),
-        measure it by decoding, upload it under a name we generate, attach it with its measurements."""
-        from shared.clients.kie import KieError  # only media steps talk to KIE from the webhook
-        from shared.services.delivery import ACTION
+        """A file for the wizard's media step (shared/app/media.py)."""
+        from shared.app import media  # only media steps fetch, decode and upload files from the webhook
 
         lang = user.language
-        job = await self.c.store.drafts.current(user.user_id)
-        if not job or job.state != JobState.AWAITING_INPUT:
+        filing = await media.attach(self.c, user, update.effective_chat.id, incoming_file(update.effective_message))
+        if filing.status == media.Filed.NO_DRAFT:
             await update.effective_chat.send_message(t(lang, "unknown"))
-            return
-        model = self.c.catalog.get(job.model_id)
-        collecting = model.field(job.editing) if job.editing else None
-        field = collecting if collecting and collecting.is_media else missing_asked_field(model, job.inputs, job.skipped)
-        incoming = media_input.incoming_file(update.effective_message)
-        if incoming and (field is None or not field.is_media):
-            # On the confirmation screen a new file replaces a single input or adds to a list.
-            field = next((f for f in model.fields if f.is_media and f.type == incoming.kind and f.name in job.inputs),
-                         field)
-        if field is None or not field.is_media or incoming is None:
-            if not (incoming and incoming.media_group and incoming.media_group in job.media_groups):
-                await self._next(update, user, job, model, new_message=True)
-            return
-        if incoming.media_group and incoming.media_group in job.media_groups and not field.multiple:
-            return  # the rest of an album sent to a one-file step
-        try:
-            check_room(field, len(job.media.get(field.name, [])))  # before any transfer
-            check_file(field, incoming)
-            await update.effective_chat.send_action(ACTION.get(field.type, "typing"))
-            data = await media_input.download(self.c.bot, field, incoming.file_id)
-            measured = await media_input.measure(field, data)
-            check_measured(field, measured)
-        except InvalidInput as err:
-            await update.effective_chat.send_message(wizard.problem_text(lang, err.problem), parse_mode=ParseMode.HTML)
-            return
-        try:  # one folder per job, a random name per file: nothing can replace an input once it is priced
-            url = await self.c.kie.upload_bytes(data, stored_name(measured.ext), upload_path=f"jobs/{job.id}")
-        except KieError as err:
-            log.warning("upload failed: %s", err, extra={"job_id": job.id})
-            await update.effective_chat.send_message(t(lang, "bad_value", problem=t(lang, "problem_upload_failed")))
-            return
-        status, job = await self.c.store.drafts.add_media(job.id, user.user_id, field.name, measured.record(url),
-                                                   field.multiple, field.max_count or 1, incoming.media_group)
-        if status == "stale":
+        elif filing.status in (media.Filed.NEXT, media.Filed.COMPLETE):
+            await self._next(update, user, filing.job, filing.model, new_message=True)
+        elif filing.status == media.Filed.PROBLEM:
+            await update.effective_chat.send_message(wizard.problem_text(lang, filing.problem), parse_mode=ParseMode.HTML)
+        elif filing.status == media.Filed.UPLOAD_FAILED:
+            await update.effective_chat.send_message(wizard.upload_failed(lang).text)
+        elif filing.status == media.Filed.STALE:
             await update.effective_chat.send_message(t(lang, "stale"))
-        elif status == "full":
-            await update.effective_chat.send_message(
-                t(lang, "bad_value", problem=t(lang, "problem_too_many_files", max=field.max_count)))
-        elif status == "ignored":  # more of an album sent to a one-file step
-            return
-        elif job is not None and job.editing is None:  # the step is complete
-            await self._next(update, user, job, model, new_message=True)
-        elif status == "added":
-            index = model.fields.index(field)
-            screen = wizard.media_received(lang, job, index, len(job.media[field.name]), field.max_count)
+        elif filing.status == media.Filed.FULL:
+            await update.effective_chat.send_message(wizard.too_many_files(lang, filing.field.max_count).text)
+        elif filing.status == media.Filed.ADDED:
+            screen = wizard.media_received(lang, filing.job, filing.model.fields.index(filing.field), filing.count,
+                                           filing.field.max_count)
             await update.effective_chat.send_message(screen.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen.buttons))
 
     async def on_error(self, update: object, context: Ctx) -> None:

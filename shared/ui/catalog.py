@@ -1,10 +1,9 @@
 """The catalog as screens: the main menu, category pages, the free models, search results, a model's card."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.pricing import format_rub
+from shared.domain.quote import Offer
 from shared.domain.screen import Button, Screen
 from shared.ui import callbacks as cb
 from shared.ui.fields import display_value
@@ -12,21 +11,6 @@ from shared.ui.format import esc, number
 from shared.ui.texts import label, t
 
 PAGE_SIZE = 8
-
-
-@dataclass(frozen=True)
-class Offer:
-    """What one model costs this user right now."""
-
-    price: int
-    free_left: int | None  # None: not a free model
-    limit: int
-    varies: bool = False  # the price depends on options: `price` is the lowest
-    unit: str | None = None  # "second" | "1000 characters" when priced per unit
-
-    @property
-    def is_free(self) -> bool:
-        return self.free_left is not None and self.free_left > 0
 
 
 def price_text(lang: str, offer: Offer) -> str:

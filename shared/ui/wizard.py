@@ -6,12 +6,11 @@ from typing import Any
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.jobs import Job
 from shared.domain.pricing import format_rub
-from shared.domain.quote import Quote
+from shared.domain.quote import Offer, Quote
 from shared.domain.screen import Button, Screen
-from shared.domain.validation import InputProblem, effective_value
+from shared.domain.validation import InputProblem, choices, effective_value
 from shared.ui import callbacks as cb
-from shared.ui.catalog import Offer
-from shared.ui.fields import choices, display_value
+from shared.ui.fields import display_value
 from shared.ui.format import esc, number
 from shared.ui.texts import label, t
 
@@ -112,16 +111,11 @@ def confirm_screen(lang: str, job: Job, model: ModelSpec, offer: Offer, balance:
             rows.append([(t(lang, "option_button", label=label(lang, f.name), value=value),
                           cb.make(cb.EDIT, job.id, model.fields.index(f)))])
     if run_text:
-        rows.append([(run_text, cb.make(cb.CONFIRM, job.id, quote_of(job, offer).digest))])
+        rows.append([(run_text, cb.make(cb.CONFIRM, job.id, offer.quote(job.revision).digest))])
     else:
         rows.append([(t(lang, "btn_balance"), cb.BALANCE)])
     rows.append([(t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))])
     return Screen(text, rows)
-
-
-def quote_of(job: Job, offer: Offer) -> Quote:
-    """What a run button shown for this draft and offer promises."""
-    return Quote(offer.price, offer.is_free, job.revision)
 
 
 def quote_changed(lang: str, screen: Screen, shown: Quote | None, now: Quote) -> Screen:

@@ -21,7 +21,7 @@ def shape_of(query) -> dict:
                                               structured_query=query._to_protobuf()))
 
 
-def user_card():  # shared/services/admin.py: store.jobs.recent_of(user) (no states)
+def user_card():  # the admin user screen: store.jobs.recent_of(user) (no states)
     return DB.collection("jobs").where(filter=eq("user_id", 7)).order_by("created_at", direction=DESC).limit(8)
 
 

@@ -5,8 +5,9 @@ from shared.domain.jobs import Job
 from shared.domain.quote import Quote, parse_digest
 from shared.ui import callbacks as cb
 from shared.domain.screen import Screen
-from shared.ui import catalog, fields, wizard
-from shared.ui.catalog import Offer
+from shared.domain import validation
+from shared.ui import catalog, wizard
+from shared.domain.quote import Offer
 
 CATALOG = load_catalog()
 
@@ -97,7 +98,7 @@ def test_quote_digest_round_trips_and_a_changed_quote_says_what_changed():
 
 def test_number_presets_cover_the_range():
     cfg = CATALOG.get("kling/v2-5-turbo-text-to-video-pro").field("cfg_scale")
-    assert fields.number_presets(cfg) == [0, 0.25, 0.5, 0.75, 1]
+    assert validation.number_presets(cfg) == [0, 0.25, 0.5, 0.75, 1]
 
 
 def test_search_matches_names_and_categories():

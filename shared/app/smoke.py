@@ -1,4 +1,5 @@
-"""Admin smoke test: one real generation per free model, charged to nobody, with a timing report."""
+"""Admin smoke test: one real generation per free model, charged to nobody, with a timing report. Its jobs
+run like any other; when one ends, shared/app/endings.py `finished` hands its result here."""
 from __future__ import annotations
 
 import io
@@ -9,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.clock import utcnow
 from shared.domain.jobs import Job, new_job_id, new_request_id
-from shared.services import delivery
-from shared.services.enqueue import enqueue_start
+from shared.app.tasks import enqueue_start
+from shared.clients import telegram
 from shared.ui.admin import notices
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ async def sample_inputs(c: "Container", model: ModelSpec) -> tuple[dict[str, Any
 
 
 async def start(c: "Container", admin_id: int, chat_id: int, model_ids: list[str]) -> str:
+    """Confirm one job per model at no price and queue its start task; the run's id."""
     run_id = new_job_id()
     await c.store.admin.create_smoke_run(run_id, admin_id, chat_id, model_ids)
     for model_id in model_ids:
@@ -81,15 +83,15 @@ async def start(c: "Container", admin_id: int, chat_id: int, model_ids: list[str
                   smoke_run=run_id)
         await c.store.drafts.create(job)
         confirmed = await c.store.drafts.confirm(job.id, 0, False, new_request_id())
-        await enqueue_start(c, confirmed)
+        await enqueue_start(c, confirmed.id)
     return run_id
 
 
-async def finished(c: "Container", job: Job, ok: bool) -> None:
+async def record(c: "Container", job: Job, ok: bool) -> None:
     """Record one smoke result; the call that records the last one sends the report."""
     seconds = (utcnow() - job.started_at).total_seconds() if job.started_at else None
     done = await c.store.admin.record_smoke(job, ok, seconds)
     if done:
         admin = await c.store.users.get(done["admin_id"])
         report = notices.smoke_report(admin.language if admin else "ru", list(done["results"].values()))
-        await delivery.notify(c.bot, done["chat_id"], report.text)
+        await telegram.send(c.bot, done["chat_id"], report)

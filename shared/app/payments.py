@@ -1,7 +1,7 @@
 """Stars payments: credit a payment, refund one (with a state of its own), reconcile with Telegram's record.
 
-The webhook uses it for successful_payment, refunded_payment and /refund; the reconciliation sweep for
-`sweep_payments`. It stays light (the webhook imports it): Telegram, Firestore and texts only.
+The webhook uses it for invoices, pre-checkouts, successful_payment, refunded_payment and /refund; the
+reconciliation sweep for `sweep_payments`.
 
 Telegram's record of star transactions (getStarTransactions, oldest first) is the truth for Stars: every
 incoming payment in it must be credited once, every refund in it debited once. Each run reads it from a
@@ -9,6 +9,7 @@ stored cursor (minus an overlap) to its end.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -16,13 +17,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import StarTransaction, TransactionPartnerUser
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from shared.app import alerts
+from shared.clients import telegram
 from shared.domain.clock import utcnow
-from shared.domain.money import invoice_id_from
+from shared.domain.jobs import new_job_id
+from shared.domain.money import Status, invoice_id_from, invoice_payload, precheckout_problem, stars_for
+from shared.domain.screen import Screen
 from shared.logs import mask_user
-from shared.clients.telegram import markup as keyboard
 from shared.storage.payments import PaymentStep, as_payment
 from shared.ui import account
 from shared.ui.admin import notices
@@ -57,20 +60,48 @@ def star_event(tx: StarTransaction) -> StarEvent | None:
     return StarEvent(kind, tx.id, partner.user.id, tx.amount, partner.invoice_payload)
 
 
-async def tell(c: "Container", chat_id: int, text: str, **kwargs: Any) -> None:
-    try:
-        await c.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, **kwargs)
-    except TelegramError as err:  # a notice is not worth failing money that is already booked
-        log.warning("could not notify a chat: %s", err, extra={"user": mask_user(chat_id)})
+async def tell(c: "Container", chat_id: int, screen: Screen) -> None:
+    """One attempt: a notice is not worth failing money that is already booked, nor worth saying twice."""
+    await telegram.send(c.bot, chat_id, screen, retry=False)
 
 
-async def _tell_admins(c: "Container", render: Any) -> None:
-    """`render(lang)` to every admin who has talked to the bot, in their language."""
-    for admin in await c.store.users.with_chats(c.settings.admin_ids):
-        await tell(c, admin.user_id, render(admin.language).text)
+# --- an invoice, its pre-checkout, the credit ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Invoice:
+    """What the webhook sends as a Stars invoice."""
+
+    rub: int
+    stars: int
+    payload: str
 
 
-# --- credit -----------------------------------------------------------------------------------------------
+async def new_invoice(c: "Container", user_id: int, rub: int) -> Invoice | None:
+    """An invoice document for `rub` roubles (None outside the top-up limits); its payload names the
+    document, which the pre-checkout checks."""
+    s = c.settings
+    if not s.topup_min_rub <= rub <= s.topup_max_rub:
+        return None
+    invoice_id, stars = new_job_id(), stars_for(rub, s.stars_per_100_rub)
+    await c.store.payments.create_invoice(invoice_id, user_id, rub * 100, stars)
+    return Invoice(rub, stars, invoice_payload(invoice_id))
+
+
+async def precheckout(c: "Container", user_id: int, payload: str, currency: str, total: int) -> str | None:
+    """Why a pre-checkout must be refused (a text key), or None. Telegram waits at most 10 s for the answer:
+    two reads at once (the invoice, the user), no writes. A banned user is refused here, because a payment
+    that went through is always credited."""
+    invoice_id = invoice_id_from(payload)
+    user, invoice = await asyncio.gather(c.store.users.get(user_id),
+                                         c.store.payments.get_invoice(invoice_id) if invoice_id else _nothing())
+    if user is not None and user.banned:
+        return "banned"
+    return precheckout_problem(invoice, user_id, currency, total, utcnow())
+
+
+async def _nothing() -> None:
+    return None
+
 
 async def credit(c: "Container", user_id: int, charge_id: str, payload: str | None, stars: int,
                  source: str) -> PaymentStep:
@@ -87,9 +118,9 @@ async def refund(c: "Container", charge_id: str) -> PaymentStep:
     admin: done | reverted (Telegram refused: retry later) | pending (no answer: settled by the sweep) |
     unknown | already | spent | inviter_spent."""
     step = await c.store.payments.begin_refund(charge_id)
-    if step.status == "pending":  # an earlier attempt got no answer: Telegram's record may settle it now
+    if step.status == Status.PENDING:  # an earlier attempt got no answer: Telegram's record may settle it now
         return await _settle_pending(c, charge_id, await _read_record(c))
-    if step.status != "debited":
+    if step.status != Status.DEBITED:
         return step
     payment = step.payment
     try:
@@ -101,7 +132,7 @@ async def refund(c: "Container", charge_id: str) -> PaymentStep:
         counts = await _read_record(c)  # a refund it shows is settled there: pending -> done
         if answered and counts["complete"]:
             reverted = await c.store.payments.revert_refund(charge_id, payment.refund_attempts, f"Telegram: {err}")
-            if reverted.status == "reverted":
+            if reverted.status == Status.REVERTED:
                 return reverted
         return await _current(c, charge_id, step)
     return await c.store.payments.settle_refund_seen(charge_id, "bot")
@@ -118,7 +149,7 @@ async def _read_record(c: "Container") -> dict[str, int]:
 
 async def _current(c: "Container", charge_id: str, step: PaymentStep) -> PaymentStep:
     doc = await c.store.payments.get(charge_id)
-    status = {"done": "done", "failed": "reverted"}.get(doc.get("refund"), "pending")
+    status = {"done": Status.DONE, "failed": Status.REVERTED}.get(doc.get("refund"), Status.PENDING)
     return PaymentStep(status, as_payment(charge_id, doc), step.balances, step.language,
                        note=doc.get("refund_error") or "")
 
@@ -128,25 +159,25 @@ async def _settle_pending(c: "Container", charge_id: str, counts: dict[str, int]
     over (the Stars did not go back); until then it stays pending."""
     doc = await c.store.payments.get(charge_id)
     if doc is None:
-        return PaymentStep("unknown")
+        return PaymentStep(Status.UNKNOWN)
     if (doc.get("refund") == "pending" and counts["complete"]
             and doc["refund_requested_at"] < utcnow() - timedelta(seconds=c.settings.stars_refund_settle_s)):
         return await c.store.payments.revert_refund(charge_id, doc["refund_attempts"],
                                          "no refund in Telegram's record of star transactions")
-    return await _current(c, charge_id, PaymentStep("pending"))
+    return await _current(c, charge_id, PaymentStep(Status.PENDING))
 
 
 async def refund_seen(c: "Container", charge_id: str, source: str) -> PaymentStep:
     """Telegram returned the Stars (a refunded_payment update or its record): debit once; a refund made
     outside the bot is told to the payer and the admins."""
     step = await c.store.payments.settle_refund_seen(charge_id, source)
-    if step.status == "unknown":
+    if step.status == Status.UNKNOWN:
         log.error("Telegram refunded a payment we never credited: %s", charge_id)
-    if step.status != "debited":
+    if step.status != Status.DEBITED:
         return step
     payment, balances = step.payment, step.balances
-    await tell(c, payment.user_id, account.payment_refunded(step.language, payment, balances[payment.user_id]).text)
-    await _tell_admins(c, lambda lang: notices.refunded_outside(lang, payment, balances))
+    await tell(c, payment.user_id, account.payment_refunded(step.language, payment, balances[payment.user_id]))
+    await alerts.tell_admins(c, lambda lang: notices.refunded_outside(lang, payment, balances))
     log.warning("a Stars refund made outside the bot was debited", extra={"user": mask_user(payment.user_id)})
     return step
 
@@ -183,16 +214,17 @@ async def _reconcile_one(c: "Container", event: StarEvent, known: dict[str, Any]
         if known is not None:
             return
         step = await credit(c, event.user_id, event.charge_id, event.payload, event.stars, "reconciliation")
-        if step.status == "credited":  # its successful_payment never reached us (or failed for good)
+        if step.status == Status.CREDITED:  # its successful_payment never reached us (or failed for good)
             counts["stars_credited"] += 1
             log.warning("a Stars payment missing from the ledger was credited", extra={"user": mask_user(event.user_id)})
-            screen = account.topup_done(step.language, step.payment, step.balances[step.payment.user_id])
-            await tell(c, event.user_id, screen.text, reply_markup=keyboard(screen.buttons))
+            await tell(c, event.user_id, account.topup_done(step.language, step.payment,
+                                                            step.balances[step.payment.user_id]))
         return
     if known is not None and known.get("refund") == "done":
         return
     step = await refund_seen(c, event.charge_id, "telegram")
-    counts[{"debited": "stars_refunds_debited", "done": "stars_refunds_settled"}.get(step.status, "stars_other")] += 1
+    counts[{Status.DEBITED: "stars_refunds_debited", Status.DONE: "stars_refunds_settled"}.get(step.status,
+                                                                                         "stars_other")] += 1
 
 
 async def sweep_payments(c: "Container") -> dict[str, int]:
@@ -200,6 +232,6 @@ async def sweep_payments(c: "Container") -> dict[str, int]:
     counts = await reconcile(c)
     for doc in await c.store.payments.pending_refunds():
         step = await _settle_pending(c, doc["charge_id"], counts)
-        if step.status == "reverted":
+        if step.status == Status.REVERTED:
             counts["stars_refunds_reverted"] += 1
     return dict(counts)

@@ -3,8 +3,8 @@ resumable, with a progress message the admin watches.
 
 How it runs
 - `start` counts the users, sends the admin "📣 Рассылка: 0 из N", writes `broadcasts/{id}` (see
-  shared/storage/broadcasts.py) and enqueues the Cloud Task `bc-<id>-1`.
-- Each task runs `run_batch` in generation_worker. A batch takes the broadcast's lease in a
+  shared/storage/broadcasts.py) and enqueues the Cloud Task `bc-<id>-1` (kind `broadcast`, shared/app/tasks.py).
+- Each task runs `run_batch` in the worker. A batch takes the broadcast's lease in a
   transaction, then sends to users in `user_id` order after `cursor_user_id`, one at a time, paced at
   `BROADCAST_RATE` messages per second (default 25; Telegram allows about 30/s to different chats).
   After ~40 s (`BATCH_BUDGET_S`) it saves, releases the lease and enqueues `bc-<id>-<n+1>`; the last
@@ -36,16 +36,18 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable
 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
+from shared.app.tasks import Outcome, enqueue_batch
+from shared.clients import telegram
 from shared.clients.telegram import retry_seconds
-from shared.domain.broadcast import Pacer
+from shared.domain.broadcast import Commit, Lease, Pacer, Sent
 from shared.domain.clock import utcnow
 from shared.logs import mask_user
-from shared.services.delivery import notify
 from shared.ui.admin import notices
 
 if TYPE_CHECKING:
@@ -68,10 +70,6 @@ class BroadcastError(ValueError):
     """The broadcast cannot start (not an admin, empty or too long text)."""
 
 
-def task_name(broadcast_id: str, batch_no: int) -> str:
-    return f"bc-{broadcast_id}-{batch_no}"
-
-
 # --- start / cancel -------------------------------------------------------------------------------
 
 async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
@@ -86,10 +84,10 @@ async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
     broadcast_id = uuid.uuid4().hex[:16]
     total = await c.store.users.count()
     doc = {"status": "queued", "total": total, "sent": 0, "failed": 0, "blocked": 0, "skipped": 0}
-    message_id = await notify(c.bot, chat_id, notices.broadcast_progress(lang, doc).text)
+    message_id = await telegram.send(c.bot, chat_id, notices.broadcast_progress(lang, doc))
     await c.store.broadcasts.create(broadcast_id, admin_id=admin_id, admin_chat_id=chat_id, lang=lang,
                             text=text, total=total, rate=rate, progress_message_id=message_id)
-    await c.queue.enqueue(task_name(broadcast_id, 1), _payload(broadcast_id, 1))
+    await enqueue_batch(c, broadcast_id, 1)
     log.info("broadcast %s started by %s: %d users at %g/s", broadcast_id, mask_user(admin_id), total, rate)
     return broadcast_id
 
@@ -103,36 +101,38 @@ async def cancel(c: "Container", broadcast_id: str) -> bool:
     return True
 
 
-def _payload(broadcast_id: str, batch_no: int) -> dict[str, Any]:
-    return {"kind": "broadcast", "broadcast_id": broadcast_id, "batch_no": batch_no}
-
-
 async def _edit_progress(c: "Container", doc: dict[str, Any]) -> None:
-    if not doc.get("progress_message_id"):
-        return
-    try:
-        await c.bot.edit_message_text(notices.broadcast_progress(doc["lang"], doc).text, chat_id=doc["admin_chat_id"],
-                                      message_id=doc["progress_message_id"], parse_mode=ParseMode.HTML)
-    except TelegramError as err:  # cosmetic: "message is not modified", a flood wait, a deleted message
-        log.info("progress message not edited: %s", err)
+    """Cosmetic: "message is not modified", a flood wait, a deleted message are only logged."""
+    if doc.get("progress_message_id"):
+        await telegram.edit(c.bot, doc["admin_chat_id"], doc["progress_message_id"],
+                            notices.broadcast_progress(doc["lang"], doc))
 
 
 # --- a batch --------------------------------------------------------------------------------------
 
 async def run_batch(c: "Container", broadcast_id: str, batch_no: int, *, budget_s: float = BATCH_BUDGET_S,
-                    rate: float | None = None) -> str:
-    """One Cloud Task's share of the broadcast: "done" (finished, handed over or nothing to do) or
-    "retry" (another delivery holds the lease: ask Cloud Tasks to come back later)."""
+                    rate: float | None = None) -> Outcome:
+    """One Cloud Task's share of the broadcast: DONE (finished, handed over or nothing to do) or RETRY
+    (another delivery holds the lease: ask Cloud Tasks to come back later)."""
     owner = uuid.uuid4().hex
     status, doc = await c.store.broadcasts.take_lease(broadcast_id, batch_no, owner, LEASE)
-    if status == "busy":
-        return "retry"
-    if status != "taken":
+    if status == Lease.BUSY:
+        return Outcome.RETRY
+    if status != Lease.TAKEN:
         log.info("broadcast %s batch %d: %s", broadcast_id, batch_no, status)
-        return "done"
+        return Outcome.DONE
     batch = _Batch(c, broadcast_id, batch_no, owner, doc, Pacer(rate or doc.get("rate") or DEFAULT_RATE),
                    deadline=time.monotonic() + budget_s)
     return await batch.run()
+
+
+class Stop(StrEnum):
+    """Why a batch stopped sending."""
+
+    END = "end"  # every user handled
+    BUDGET = "budget"  # its time is up (or a flood wait outlasts it): the next batch goes on
+    CANCELLED = "cancelled"
+    LOST = "lost"  # another delivery took over after our lease passed
 
 
 @dataclass
@@ -148,14 +148,14 @@ class _Batch:
     unsaved: int = 0
     flags: dict[int, bool] = field(default_factory=dict)  # users.blocked_bot changes not saved yet
     last_edit: float = 0.0
-    stop: str = ""  # why sending stopped: end | budget | cancelled | lost
+    stop: Stop | None = None
     wait_s: float = 0.0  # a flood wait that ended the batch: the next one starts after it
 
-    async def run(self) -> str:
+    async def run(self) -> Outcome:
         await self.send_all()
-        if self.stop == "end":
+        if self.stop == Stop.END:
             return await self.finish()
-        if self.stop == "budget":
+        if self.stop == Stop.BUDGET:
             return await self.hand_over()
         return await self.stopped()
 
@@ -164,106 +164,104 @@ class _Batch:
             users = await self.c.store.broadcasts.users_after(self.doc["cursor_user_id"], PAGE_SIZE)
             for user in users:
                 if self.clock() >= self.deadline:
-                    self.stop = "budget"
+                    self.stop = Stop.BUDGET
                 elif not await self.handle(user):
-                    self.stop = "budget"  # a flood wait longer than the batch has left
+                    self.stop = Stop.BUDGET  # a flood wait longer than the batch has left
                 elif self.unsaved >= SAVE_EVERY:
                     await self.save(LEASE)
                 if self.stop:
                     return
             if len(users) < PAGE_SIZE:
-                self.stop = "end"
+                self.stop = Stop.END
 
     async def handle(self, user: dict[str, Any]) -> bool:
         """Send to one user and count it; False when it must wait for the next batch (not handled)."""
         if user.get("banned"):
-            outcome = "skipped"
+            outcome = Sent.SKIPPED
         else:
             outcome = await self.send(user.get("chat_id") or user["user_id"])
-        if outcome == "defer":
+        if outcome == Sent.DEFER:
             return False
         self.doc[outcome] += 1
         self.doc["cursor_user_id"] = user["user_id"]
         self.unsaved += 1
-        if outcome == "blocked" and not user.get("blocked_bot"):
+        if outcome == Sent.BLOCKED and not user.get("blocked_bot"):
             self.flags[user["user_id"]] = True
-        elif outcome == "sent" and user.get("blocked_bot"):
+        elif outcome == Sent.SENT and user.get("blocked_bot"):
             self.flags[user["user_id"]] = False
         return True
 
-    async def send(self, chat_id: int) -> str:
-        """sent | blocked | failed | defer (a flood wait past the deadline: this user goes to the next batch)."""
+    async def send(self, chat_id: int) -> Sent:
         for attempt in range(RETRY_ATTEMPTS):
             await self.paced()
             try:
                 await self.c.bot.send_message(chat_id, self.doc["text"], parse_mode=ParseMode.HTML)
-                return "sent"
+                return Sent.SENT
             except RetryAfter as err:
                 wait = retry_seconds(err)
                 if self.clock() + wait > self.deadline:
                     self.wait_s = wait
-                    return "defer"
+                    return Sent.DEFER
                 self.pacer.hold(self.clock() + wait)
             except Forbidden:
-                return "blocked"
+                return Sent.BLOCKED
             except (BadRequest, TimedOut) as err:  # a timed-out send may have arrived: never send it twice
                 log.info("broadcast send failed: %s", err)
-                return "failed"
+                return Sent.FAILED
             except TelegramError as err:
                 log.info("broadcast send failed (attempt %d): %s", attempt + 1, err)
                 self.pacer.hold(self.clock() + 0.5 * 2 ** attempt)
-        return "failed"
+        return Sent.FAILED
 
     async def paced(self) -> None:
         while (wait := self.pacer.delay(self.clock())) > 0:
             await asyncio.sleep(wait)
         self.pacer.record(self.clock())
 
-    async def save(self, lease: timedelta | None, **extra: Any) -> str:
+    async def save(self, lease: timedelta | None, **extra: Any) -> Commit:
         keys = ("cursor_user_id", "sent", "failed", "blocked", "skipped")
         result = await self.c.store.broadcasts.commit(self.broadcast_id, self.owner,
                                          {**{k: self.doc[k] for k in keys}, **extra}, lease, self.flags)
-        if result == "ok":
+        if result == Commit.OK:
             self.unsaved, self.flags = 0, {}
-        if result in ("cancelled", "lost"):
-            self.stop = result
+        if result in (Commit.CANCELLED, Commit.LOST):
+            self.stop = Stop(result.value)
         elif self.clock() - self.last_edit >= PROGRESS_EVERY_S and lease is not None:
             self.last_edit = self.clock()
             await _edit_progress(self.c, self.doc)
         return result
 
-    async def hand_over(self) -> str:
+    async def hand_over(self) -> Outcome:
         """Save, queue the next batch, then release the lease (a failed enqueue: this task is retried)."""
-        if await self.save(LEASE) != "ok":
+        if await self.save(LEASE) != Commit.OK:
             return await self.stopped()
         delay = max(NEXT_BATCH_DELAY, timedelta(seconds=self.wait_s))
         try:
-            await self.c.queue.enqueue(task_name(self.broadcast_id, self.batch_no + 1),
-                                       _payload(self.broadcast_id, self.batch_no + 1), delay=delay)
+            await enqueue_batch(self.c, self.broadcast_id, self.batch_no + 1, delay=delay)
         except Exception:
             log.exception("broadcast %s: could not queue batch %d", self.broadcast_id, self.batch_no + 1)
             await self.save(None)  # let the retry of this task take the lease at once
-            return "retry"
-        if await self.save(None, batch_no=self.batch_no + 1) != "ok":
+            return Outcome.RETRY
+        if await self.save(None, batch_no=self.batch_no + 1) != Commit.OK:
             return await self.stopped()
         log.info("broadcast %s batch %d handed over at user %s", self.broadcast_id, self.batch_no,
                  mask_user(self.doc["cursor_user_id"]))
-        return "done"
+        return Outcome.DONE
 
-    async def finish(self) -> str:
+    async def finish(self) -> Outcome:
         now = utcnow()
-        if await self.save(None, status="done", finished_at=now) != "ok":
+        if await self.save(None, status="done", finished_at=now) != Commit.OK:
             return await self.stopped()
         self.doc["status"] = "done"
         await _edit_progress(self.c, self.doc)
         started = self.doc.get("started_at") or self.doc["created_at"]
-        await notify(self.c.bot, self.doc["admin_chat_id"],
-                     notices.broadcast_report(self.doc["lang"], self.doc, (now - started).total_seconds()).text)
+        await telegram.send(self.c.bot, self.doc["admin_chat_id"],
+                            notices.broadcast_report(self.doc["lang"], self.doc, (now - started).total_seconds()))
         log.info("broadcast %s done: %s", self.broadcast_id, {k: self.doc[k] for k in ("sent", "failed", "blocked")})
-        return "done"
+        return Outcome.DONE
 
-    async def stopped(self) -> str:
+    async def stopped(self) -> Outcome:
         """Cancelled (show it) or lost (another delivery took over after our lease passed)."""
-        if self.stop == "cancelled":
+        if self.stop == Stop.CANCELLED:
             await _edit_progress(self.c, {**self.doc, "status": "cancelled"})
-        return "done"
+        return Outcome.DONE

@@ -1,52 +1,47 @@
-"""Sending to the chat: results within Telegram's media limits, notices, chat actions; bounded retries on 429.
+"""The delivery ladder: results sent to the chat within Telegram's media limits.
 
-Results (`send_result`):
 1. `probe` learns each file's size and content type (HEAD; else the headers of a streamed GET).
 2. `plan` picks a route per file from Telegram's limits; a pure function, its table is in its docstring.
 3. The file goes by URL, or is downloaded (streamed, bounded) and uploaded, or a JPEG preview is sent
    with the original as a document, or a message carries a download link. A rejected send falls one
    step down that ladder; Telegram and HTTP problems are logged, never raised to the caller.
-Several files go as media groups (2-10 items); the buttons then follow on a short message.
+Several files go as media groups (2-10 items); the buttons then follow on a short message. The caption,
+buttons and words come finished (shared/ui/results.py); nothing here composes text.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import html
-import io
 import logging
 import mimetypes
 import os
 import re
-import weakref
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, AsyncIterator, Awaitable, Callable, Sequence, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import httpx
 from telegram import (Bot, InlineKeyboardMarkup, InputMediaAudio, InputMediaPhoto, InputMediaVideo,
                       LinkPreviewOptions)
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from shared.clients.files import FetchFailed, Probe, TooBig, fetch, probe, shared_http
+from shared.clients.ladder import LIMITS, MB, Limits, Route, group_plan, plan
+from shared.clients.telegram import chat_action, markup, notify, with_retry
+from shared.domain.decode import make_preview
+from shared.domain.screen import Button
 
 
 log = logging.getLogger("delivery")
 T = TypeVar("T")
-MB = 1024 * 1024
-ATTEMPTS = 3
-PROBE_TIMEOUT_S = 10.0
 DOWNLOAD_TIMEOUT_S = 120.0  # a whole download, on top of httpx's per-read timeouts
 SEND_READ_TIMEOUT_S = 60.0  # Telegram fetches or processes a file before it answers
 ACTION_REPEAT_S = 4.0  # a chat action shows for at most 5 s
-MEDIA_GROUP_MAX = 10
-PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})  # what send_photo can show
 
 KIND = {"image": "photo", "video": "video", "audio": "audio"}  # output -> Bot API media kind
 MEDIA = {"photo": InputMediaPhoto, "video": InputMediaVideo, "audio": InputMediaAudio}
-ACTION = {"image": ChatAction.UPLOAD_PHOTO, "photo": ChatAction.UPLOAD_PHOTO,
-          "video": ChatAction.UPLOAD_VIDEO, "audio": ChatAction.UPLOAD_VOICE,
-          "document": ChatAction.UPLOAD_DOCUMENT}
 DEFAULT_EXT = {"photo": ".png", "video": ".mp4", "audio": ".mp3", "document": ".bin"}
 
 
@@ -61,215 +56,6 @@ class Words:
     link: str  # one download link: {url} and {size}
     expiry: str  # how long the links work
     megabytes: str  # the unit after a size
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Byte limits of the cloud Bot API (a local Bot API server allows 2 GB uploads)."""
-
-    photo_by_url: int = 5 * MB
-    photo_upload: int = 10 * MB
-    file_by_url: int = 20 * MB
-    file_upload: int = 50 * MB
-    download_max: int = 50 * MB  # never buffer more than this in memory
-    preview_side: int = 1280
-
-
-LIMITS = Limits()
-
-
-class Route(str, Enum):
-    URL = "url"  # send_photo/video/audio with the URL; Telegram fetches it
-    UPLOAD = "upload"  # download, then upload as the same media type
-    PREVIEW = "preview"  # image too big for a photo: a JPEG preview photo, then the original as a document
-    DOCUMENT = "document"  # an image type send_photo cannot show (GIF, TIFF, HEIC...): upload as a document
-    LINK = "link"  # too big for Telegram: a message with the download link and its expiry
-
-
-@dataclass(frozen=True)
-class Probe:
-    url: str
-    size: int | None = None  # bytes; None when the server did not say
-    content_type: str = ""  # lower case, no parameters; "" when unknown
-
-
-def plan(output: str, size: int | None, content_type: str = "", limits: Limits | None = None) -> Route:
-    """How one result file goes to Telegram (P = photo_by_url 5 MB, U = photo_upload 10 MB,
-    F = file_by_url 20 MB, D = file_upload 50 MB):
-
-    | output                    | size (unknown: by URL first) | route                                   |
-    |---------------------------|------------------------------|-----------------------------------------|
-    | image (jpeg, png, webp)   | unknown or <= P              | URL                                     |
-    | image (jpeg, png, webp)   | P < size <= U                | UPLOAD (the original bytes, PNG too)    |
-    | image (jpeg, png, webp)   | > U                          | PREVIEW + original as a document (> D: a link) |
-    | image (gif, tiff, svg...) | unknown or <= D / > D        | DOCUMENT / LINK                         |
-    | video, audio              | unknown or <= F              | URL                                     |
-    | video, audio              | F < size <= D                | UPLOAD                                  |
-    | video, audio              | > D                          | LINK                                    |
-    A refused URL send falls back to UPLOAD (bytes read up to D), a refused photo upload to PREVIEW.
-    """
-    limits = limits or LIMITS
-    ctype = _mime(content_type)
-    if output == "image":
-        if ctype.startswith("image/") and ctype not in PHOTO_TYPES:
-            return Route.DOCUMENT if size is None or size <= limits.file_upload else Route.LINK
-        if size is None or size <= limits.photo_by_url:
-            return Route.URL
-        return Route.UPLOAD if size <= limits.photo_upload else Route.PREVIEW
-    if size is None or size <= limits.file_by_url:
-        return Route.URL
-    return Route.UPLOAD if size <= limits.file_upload else Route.LINK
-
-
-def group_plan(routes: Sequence[Route]) -> tuple[list[list[int]], list[int]]:
-    """Indices sent as media groups (2-10 each, no group of one) and indices sent one by one."""
-    groupable = [i for i, route in enumerate(routes) if route in (Route.URL, Route.UPLOAD)]
-    if len(groupable) < 2:
-        return [], list(range(len(routes)))
-    chunks = [groupable[i:i + MEDIA_GROUP_MAX] for i in range(0, len(groupable), MEDIA_GROUP_MAX)]
-    if len(chunks[-1]) == 1:
-        chunks[-1].insert(0, chunks[-2].pop())
-    return chunks, [i for i in range(len(routes)) if i not in groupable]
-
-
-# --- Bot API calls ------------------------------------------------------------------------------
-
-def _too_large(err: TelegramError) -> bool:
-    return "entity too large" in str(err).lower()  # HTTP 413: PTB raises it as a NetworkError
-
-
-async def _with_retry(call: Callable[[], Awaitable[T]]) -> T:
-    """Retry network errors with backoff; never retry a refusal. (A short 429 was already waited out by
-    the request layer, shared/clients/telegram.py; a long one ends the delivery and the sweep retries it.)"""
-    for attempt in range(ATTEMPTS):
-        try:
-            return await call()
-        except (RetryAfter, BadRequest, Forbidden, InvalidToken, ChatMigrated):
-            raise
-        except TelegramError as err:
-            if attempt == ATTEMPTS - 1 or _too_large(err):
-                raise
-            await asyncio.sleep(0.5 * 2 ** attempt)
-    raise AssertionError("unreachable")
-
-
-async def notify(bot: Bot, chat_id: int, text: str, **kwargs: Any) -> int | None:
-    try:
-        message = await _with_retry(lambda: bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, **kwargs))
-    except TelegramError as err:
-        log.warning("could not notify chat: %s", err)
-        return None
-    return message.message_id
-
-
-async def chat_action(bot: Bot, chat_id: int, output: str) -> None:
-    """Show an output's action ("image", "video", "audio", "document") or a ChatAction value."""
-    action = ACTION.get(output) or (output if output in set(ChatAction) else ChatAction.TYPING)
-    try:
-        await bot.send_chat_action(chat_id, action)
-    except TelegramError:
-        pass  # cosmetic
-
-
-# --- HTTP -----------------------------------------------------------------------------------------
-
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = weakref.WeakKeyDictionary()
-
-
-def shared_http() -> httpx.AsyncClient:
-    """One client per event loop (connections are bound to a loop), with bounded timeouts."""
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None or client.is_closed:
-        client = httpx.AsyncClient(timeout=httpx.Timeout(PROBE_TIMEOUT_S, read=30.0), follow_redirects=True,
-                                   limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
-        _clients[loop] = client
-    return client
-
-
-def _mime(value: str | None) -> str:
-    return (value or "").split(";")[0].strip().lower()
-
-
-def _content_length(headers: httpx.Headers) -> int | None:
-    if headers.get("content-encoding", "identity").lower() not in ("", "identity"):
-        return None  # the length of the compressed body, not of the file
-    try:
-        size = int(headers.get("content-length", ""))
-    except ValueError:
-        return None
-    return size if size >= 0 else None
-
-
-def _guess_type(url: str) -> str:
-    return mimetypes.guess_type(urlsplit(url).path)[0] or ""
-
-
-async def probe(http: httpx.AsyncClient, url: str) -> Probe:
-    """Size and content type of a URL without downloading it; unknown fields stay empty."""
-    try:
-        response = await http.head(url, timeout=PROBE_TIMEOUT_S, follow_redirects=True)
-        size = _content_length(response.headers) if response.status_code < 400 else None
-        if size is not None:
-            return Probe(url, size, _mime(response.headers.get("content-type")) or _guess_type(url))
-    except httpx.HTTPError as err:
-        log.info("HEAD failed (%s); trying GET", type(err).__name__)
-    try:
-        async with asyncio.timeout(PROBE_TIMEOUT_S):
-            async with http.stream("GET", url, timeout=PROBE_TIMEOUT_S, follow_redirects=True) as response:
-                if response.status_code < 400:
-                    return Probe(url, _content_length(response.headers),
-                                 _mime(response.headers.get("content-type")) or _guess_type(url))
-                log.warning("result URL answered HTTP %d", response.status_code)
-    except (httpx.HTTPError, TimeoutError) as err:
-        log.warning("could not probe a result URL: %s", type(err).__name__)
-    return Probe(url, None, _guess_type(url))
-
-
-async def download(http: httpx.AsyncClient, url: str, limit: int) -> bytes | None:
-    """The file's bytes, or None if it fails or grows past `limit` (read streamed, never buffered past it)."""
-    try:
-        async with asyncio.timeout(DOWNLOAD_TIMEOUT_S):
-            async with http.stream("GET", url, follow_redirects=True) as response:
-                if response.status_code != 200:
-                    log.warning("download answered HTTP %d", response.status_code)
-                    return None
-                declared = _content_length(response.headers)
-                if declared is not None and declared > limit:
-                    log.info("download skipped: %d bytes > %d", declared, limit)
-                    return None
-                buf = bytearray()
-                async for chunk in response.aiter_bytes():
-                    buf += chunk
-                    if len(buf) > limit:
-                        log.info("download stopped past %d bytes", limit)
-                        return None
-                return bytes(buf)
-    except (httpx.HTTPError, TimeoutError) as err:
-        log.warning("download failed: %s %s", type(err).__name__, err)
-        return None
-
-
-def make_preview(data: bytes, side: int = 1280, quality: int = 85) -> bytes | None:
-    """A JPEG no larger than side x side, or None if the bytes are not an image Pillow reads."""
-    from PIL import Image, ImageOps  # only big images need Pillow
-
-    try:
-        with Image.open(io.BytesIO(data)) as source:
-            source.draft("RGB", (side, side))  # JPEG: decode at a reduced scale
-            image = ImageOps.exif_transpose(source)
-            image.thumbnail((side, side))
-            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-                rgba = image.convert("RGBA")
-                image = Image.new("RGB", rgba.size, (255, 255, 255))
-                image.paste(rgba, mask=rgba.getchannel("A"))
-            image = image.convert("RGB")
-            buf = io.BytesIO()
-            image.save(buf, "JPEG", quality=quality)
-            return buf.getvalue()
-    except Exception as err:  # Pillow raises many types for junk or huge input
-        log.warning("could not make a preview: %s", err)
-        return None
 
 
 def _filename(item: Probe, kind: str) -> str:
@@ -319,7 +105,7 @@ class _Delivery:
     async def call(self, what: str, make: Callable[[], Awaitable[T]]) -> T | None:
         """The call's result, or None when Telegram refused it (the caller falls back)."""
         try:
-            return await _with_retry(make)
+            return await with_retry(make)
         except (Forbidden, InvalidToken, ChatMigrated, RetryAfter) as err:
             raise _Stop(f"{what}: {err}") from err
         except BadRequest as err:
@@ -366,9 +152,14 @@ class _Delivery:
         return message.message_id
 
     async def fetch(self, item: Probe, limit: int) -> bytes | None:
+        """The file's bytes, or None if it fails or is bigger than `limit`."""
         if item.size is not None and item.size > limit:
             return None
-        return await download(self.http, item.url, limit)
+        try:
+            return await fetch(self.http, item.url, limit, DOWNLOAD_TIMEOUT_S)
+        except (TooBig, FetchFailed) as err:
+            log.warning("download failed: %s", err)
+            return None
 
     # One file ----------------------------------------------------------------------------------
 
@@ -522,12 +313,12 @@ class _Delivery:
 
 
 async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], caption: str,
-                      reply_markup: InlineKeyboardMarkup | None = None, http: httpx.AsyncClient | None = None,
+                      buttons: list[list[Button]] | None = None, http: httpx.AsyncClient | None = None,
                       *, words: Words, limits: Limits | None = None,
                       files: list[dict[str, str]] | None = None) -> list[int]:
     """Deliver result files the way Telegram users expect; returns the ids of the messages sent.
 
-    One file carries `reply_markup` itself; several go as albums with the buttons on a follow-up
+    One file carries the buttons itself; several go as albums with the buttons on a follow-up
     message. Never raises for Telegram or HTTP problems: it falls back, down to a link message, and
     returns [] only if even that could not be sent. `words` are the texts of links and follow-ups.
     """
@@ -535,6 +326,7 @@ async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], capt
         log.warning("no result files to send")
         return []
     http = http or shared_http()
+    reply_markup = markup(buttons or [])
     delivery = _Delivery(bot, chat_id, output, http, limits or LIMITS, words)
     items = list(await asyncio.gather(*(probe(http, url) for url in urls)))
     log.info("delivering %d %s file(s): %s", len(items), output,

@@ -1,4 +1,5 @@
-"""Measure a file by decoding the bytes we hold: Pillow for pictures, PyAV (FFmpeg) for sound and video.
+"""What we learn from a file's bytes by decoding them (Pillow for pictures, PyAV/FFmpeg for sound and video),
+and the JPEG preview of a picture too big to be a photo.
 
 Nothing a sender controls is believed: not Telegram's duration or size fields, not the file name or
 MIME type, not a container header's duration. Sound lasts as long as the samples that decode; a video
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import warnings
 from typing import Any
 
 from shared.domain.media import (MAX_MEDIA_SECONDS, MAX_PIXELS, Format, Measured, Unmeasurable, av_format, sniff,
                                  whole_tenths)
+
+log = logging.getLogger("decode")
 
 
 def measure(data: bytes) -> Measured:
@@ -105,3 +109,25 @@ def _decode(container: Any, streams: list[Any]) -> tuple[float, tuple[int | None
         if seconds > MAX_MEDIA_SECONDS:
             break
     return max(samples, last - (first or 0.0)), size
+
+
+def make_preview(data: bytes, side: int = 1280, quality: int = 85) -> bytes | None:
+    """A JPEG no larger than side x side, or None if the bytes are not an image Pillow reads."""
+    from PIL import Image, ImageOps  # only big images need Pillow
+
+    try:
+        with Image.open(io.BytesIO(data)) as source:
+            source.draft("RGB", (side, side))  # JPEG: decode at a reduced scale
+            image = ImageOps.exif_transpose(source)
+            image.thumbnail((side, side))
+            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+                rgba = image.convert("RGBA")
+                image = Image.new("RGB", rgba.size, (255, 255, 255))
+                image.paste(rgba, mask=rgba.getchannel("A"))
+            image = image.convert("RGB")
+            buf = io.BytesIO()
+            image.save(buf, "JPEG", quality=quality)
+            return buf.getvalue()
+    except Exception as err:  # Pillow raises many types for junk or huge input
+        log.warning("could not make a preview: %s", err)
+        return None

@@ -1,13 +1,14 @@
-"""Messages to the admins (ADMIN_IDS who have talked to the bot): jobs to review, our provider account refused."""
+"""Messages to the admins (ADMIN_IDS who have talked to the bot), each in their language: jobs to review, our
+provider account refused."""
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Callable
 
+from shared.clients import telegram
 from shared.domain.jobs import Job
 from shared.domain.screen import Screen
-from shared.services import delivery
 from shared.ui.admin import notices
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ async def tell_admins(c: "Container", render: Callable[[str], Screen]) -> int:
     """Send `render(lang)` to every admin who has talked to the bot, in their language; how many got it."""
     sent = 0
     for admin in await c.store.users.with_chats(c.settings.admin_ids):
-        if await delivery.notify(c.bot, admin.user_id, render(admin.language).text) is not None:
+        if await telegram.send(c.bot, admin.user_id, render(admin.language)) is not None:
             sent += 1
     return sent
 
