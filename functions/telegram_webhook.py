@@ -15,21 +15,23 @@ from typing import Any
 
 import flask
 
+from telegram import Update
+
 from shared import runtime
 from shared.bootstrap import container
 from shared.json_body import NOT_JSON, read_json
+from shared.telegram.webhook import Webhook
 
 log = logging.getLogger("webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_ID = 2**63 - 1  # Firestore integers are 64-bit
-_webhook: Any = None
+_webhook: Webhook | None = None
 
 
-def _handler() -> Any:
+def _handler() -> Webhook:
+    """The application, built on the first update (its features are imported when first used)."""
     global _webhook
     if _webhook is None:
-        from shared.services.bot import Webhook
-
         _webhook = Webhook(container())
     return _webhook
 
@@ -69,10 +71,8 @@ def well_typed(update: Any) -> bool:
     return all(checks)
 
 
-def parse_update(payload: dict[str, Any], bot: Any) -> Any:
+def parse_update(payload: dict[str, Any], bot: Any) -> Update | None:
     """The telegram.Update in a payload, or None when it is not one."""
-    from telegram import Update
-
     try:
         update = Update.de_json(payload, bot)
     except Exception:  # PTB raises whatever a malformed field trips over (TypeError, KeyError, ValueError...)

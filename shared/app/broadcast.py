@@ -47,6 +47,7 @@ from shared.clients import telegram
 from shared.clients.telegram import retry_seconds
 from shared.domain.broadcast import Commit, Lease, Pacer, Sent
 from shared.domain.clock import utcnow
+from shared.domain.users import User
 from shared.logs import mask_user
 from shared.ui.admin import notices
 
@@ -90,6 +91,17 @@ async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
     await enqueue_batch(c, broadcast_id, 1)
     log.info("broadcast %s started by %s: %d users at %g/s", broadcast_id, mask_user(admin_id), total, rate)
     return broadcast_id
+
+
+async def send_previewed(c: "Container", admin: User, chat_id: int) -> bool:
+    """The text the admin previewed, to every user (logged); False when no text waits to be sent."""
+    draft = await c.store.admin.draft("broadcast", admin.user_id)
+    if not draft.get("text"):
+        return False
+    await c.store.admin.save_draft("broadcast", admin.user_id, {"text": ""})
+    broadcast_id = await start(c, admin.user_id, chat_id, draft["text"])
+    await c.store.admin.log_action(admin.user_id, "broadcast", broadcast_id, None, draft["text"][:200])
+    return True
 
 
 async def cancel(c: "Container", broadcast_id: str) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.clock import utcnow
 from shared.domain.jobs import Job, new_job_id, new_request_id
+from shared.domain.users import User
 from shared.app.tasks import enqueue_start
 from shared.clients import telegram
 from shared.ui.admin import notices
@@ -70,6 +71,14 @@ async def sample_inputs(c: "Container", model: ModelSpec) -> tuple[dict[str, Any
             if meta:
                 media[f.name] = meta
     return inputs, media
+
+
+async def run(c: "Container", admin: User, chat_id: int) -> list[str]:
+    """A real generation on each free model, charged to nobody (logged); its models."""
+    free = await c.free_tier()
+    run_id = await start(c, admin.user_id, chat_id, free)
+    await c.store.admin.log_action(admin.user_id, "smoke_test", run_id, None, free)
+    return free
 
 
 async def start(c: "Container", admin_id: int, chat_id: int, model_ids: list[str]) -> str:

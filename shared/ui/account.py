@@ -12,10 +12,6 @@ from shared.ui import callbacks as cb
 from shared.ui.format import esc, when
 from shared.ui.texts import t
 
-PAGE = 10
-HISTORY_STATES = ["succeeded", "refunded", "failed", "running", "confirmed"]
-
-
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 

@@ -130,6 +130,11 @@ def quote_changed(lang: str, screen: Screen, shown: Quote | None, now: Quote) ->
     return Screen(head + "\n\n" + screen.text, screen.buttons)
 
 
+def problem(lang: str, problem: InputProblem) -> Screen:
+    """Why a value does not fit, and to try again."""
+    return Screen(problem_text(lang, problem))
+
+
 def problem_text(lang: str, problem: InputProblem) -> str:
     key = f"problem_{problem.code}"
     params = {k: esc(v) for k, v in problem.params.items()}
