@@ -84,6 +84,15 @@ class Payments(Aggregate):
                 balances[user_id] = docs[user_id].get("balance_kopecks", 0)
         return balances, docs
 
+    async def _read(self, tx: Any, charge_id: str) -> "_Read | None":
+        """The payment, and its payer's and inviter's balances, as read in `tx` (None: no such payment)."""
+        doc = await self._load(tx, charge_id)
+        if doc is None:
+            return None
+        payment = as_payment(charge_id, doc)
+        balances, users = await self._balances(tx, payment.user_id, payment.inviter_id)
+        return _Read(doc, payment, balances, users.get(payment.user_id, {}).get("language", "ru"))
+
     # --- the top-up ---------------------------------------------------------------------------------
     async def credit_topup(self, user_id: int, charge_id: str, invoice_id: str | None, stars: int,
                            stars_per_100_rub: Decimal, referral_percent: Decimal, source: str) -> PaymentStep:
@@ -143,12 +152,10 @@ class Payments(Aggregate):
 
         @firestore.async_transactional
         async def run(tx: Any) -> PaymentStep:
-            doc = await self._load(tx, charge_id)
-            if doc is None:
+            read = await self._read(tx, charge_id)
+            if read is None:
                 return PaymentStep(Status.UNKNOWN)
-            payment = as_payment(charge_id, doc)
-            balances, users = await self._balances(tx, payment.user_id, payment.inviter_id)
-            language = users.get(payment.user_id, {}).get("language", "ru")
+            doc, payment, balances, language = read.doc, read.payment, read.balances, read.language
             decision = refund_request(payment, balances.get(payment.user_id, 0), balances.get(payment.inviter_id or 0))
             if not decision.entries:
                 return PaymentStep(decision.status, payment, balances, language)
@@ -170,12 +177,10 @@ class Payments(Aggregate):
 
         @firestore.async_transactional
         async def run(tx: Any) -> PaymentStep:
-            doc = await self._load(tx, charge_id)
-            if doc is None:
+            read = await self._read(tx, charge_id)
+            if read is None:
                 return PaymentStep(Status.UNKNOWN)
-            payment = as_payment(charge_id, doc)
-            balances, users = await self._balances(tx, payment.user_id, payment.inviter_id)
-            language = users.get(payment.user_id, {}).get("language", "ru")
+            doc, payment, balances, language = read.doc, read.payment, read.balances, read.language
             decision = refund_seen(payment)
             if decision.status == Status.ALREADY:
                 return PaymentStep(decision.status, payment, balances, language)
@@ -201,17 +206,15 @@ class Payments(Aggregate):
 
         @firestore.async_transactional
         async def run(tx: Any) -> PaymentStep:
-            doc = await self._load(tx, charge_id)
-            payment = as_payment(charge_id, doc) if doc else None
-            balances, users = await self._balances(tx, *((payment.user_id, payment.inviter_id) if payment else ()))
-            decision = refund_not_done(payment, attempt, reason)
+            read = await self._read(tx, charge_id)
+            decision = refund_not_done(read.payment if read else None, attempt, reason)
             if not decision.entries:
-                return PaymentStep(decision.status, payment, balances)
+                return PaymentStep(decision.status, read.payment if read else None, read.balances if read else {})
             now = utcnow()
-            after = apply_entries(tx, self.db, decision.entries, balances, now)
-            tx.set(pay_ref, {**doc, "refund": "failed", "refund_error": reason[:500], "updated_at": now})
-            return PaymentStep(decision.status, replace(payment, refund="failed"), after,
-                               users.get(payment.user_id, {}).get("language", "ru"), note=reason)
+            after = apply_entries(tx, self.db, decision.entries, read.balances, now)
+            tx.set(pay_ref, {**read.doc, "refund": "failed", "refund_error": reason[:500], "updated_at": now})
+            return PaymentStep(decision.status, replace(read.payment, refund="failed"), after, read.language,
+                               note=reason)
 
         return await run(self.transaction())
 
@@ -248,3 +251,13 @@ class _Paid:
     stars: int
     source: str
     amount: int  # kopecks, decided by money.topup_amount
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A payment as a refund transaction read it."""
+
+    doc: dict[str, Any]
+    payment: Payment
+    balances: dict[int, int]
+    language: str
