@@ -4,7 +4,7 @@ from __future__ import annotations
 import flask
 
 from shared import runtime
-from shared.app import sweep
+from shared.app import housekeeping as chores
 from shared.auth import caller_allowed
 from shared.bootstrap import container
 
@@ -12,4 +12,4 @@ from shared.bootstrap import container
 def housekeeping(request: flask.Request) -> flask.typing.ResponseReturnValue:
     if not caller_allowed(request, container().settings):
         return "forbidden", 403
-    return runtime.run(sweep.housekeeping(container()), timeout=300)
+    return runtime.run(chores.housekeeping(container()), timeout=300)

@@ -1,4 +1,5 @@
-"""Scheduled operations: the reconciliation sweep (no job left behind) and housekeeping."""
+"""The reconciliation sweep (every 5 minutes): no job left behind, no broadcast stuck, the provider's credits
+watched, Stars payments reconciled with Telegram's record."""
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,6 @@ NEVER_STARTED = timedelta(minutes=10)  # confirmed this long: its Cloud Task is 
 SWEEP_LIMIT = 200  # jobs per run; settled jobs leave the query, unsettled ones rotate (updated_at)
 CREDITS_ALERT_EVERY = timedelta(hours=1)
 BROADCAST_STALE = timedelta(minutes=10)  # an active broadcast untouched this long lost its task chain
-EXPIRING = ("processed_updates", "free_usage", "jobs")  # collections with an `expire_at` TTL
 COUNTS = ("checked", "completed", "refunded", "requeued", "failed", "redelivered", "notified", "flagged", "errors",
           "broadcasts")
 
@@ -161,16 +161,6 @@ async def _resume_broadcasts(c: "Container", now: datetime) -> int:
         log.warning("sweep: broadcast %s resumed at batch %d", broadcast_id, batch_no)
         resumed += 1
     return resumed
-
-
-async def housekeeping(c: "Container") -> dict[str, int]:
-    """Delete expired short-lived documents (what the TTL policies do in production), and hand jobs written
-    before `unsettled` existed to the sweep."""
-    now = utcnow()
-    deleted = {name: await c.store.system.delete_expired(name, now) for name in EXPIRING}
-    deleted["adopted_jobs"] = await c.store.system.adopt_legacy_jobs()
-    log.info("housekeeping: %s", deleted)
-    return deleted
 
 
 async def check_credits(c: "Container") -> float | None:
