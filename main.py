@@ -1,13 +1,17 @@
-"""Functions-framework targets. Each lives in functions/; importing this creates no client."""
-from functions.free_tier_refresh import free_tier_refresh
-from functions.generation_worker import generation_worker
-from functions.housekeeping import housekeeping
-from functions.kie_callback import kie_callback
-from functions.reconciliation_sweep import reconciliation_sweep
-from functions.telegram_webhook import telegram_webhook
-from shared.bootstrap import check_startup
+"""Functions-framework targets, one module each in functions/. A target is imported when functions-framework
+asks this module for it, so an instance imports only the function it serves; importing this creates no client."""
+import importlib
 
-check_startup()  # settings and catalog are validated before the first request
+from shared.bootstrap import check_startup
 
 __all__ = ["telegram_webhook", "generation_worker", "kie_callback", "free_tier_refresh", "reconciliation_sweep",
            "housekeeping"]
+
+
+def __getattr__(name: str) -> object:
+    if name not in __all__:
+        raise AttributeError(f"module 'main' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"functions.{name}"), name)
+
+
+check_startup()  # settings and catalog are validated before the first request

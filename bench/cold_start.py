@@ -1,7 +1,10 @@
 """Cold start: a fresh process serving its first request (process start -> HTTP 200), per function target,
 against a functions-framework hello-world function measured in the same run. Prints numbers.
 
-    .venv/bin/python bench/cold_start.py [runs]        # default 5 runs, interleaved
+    .venv/bin/python bench/cold_start.py [runs] [--also DIR]   # default 5 runs, interleaved
+
+--also DIR: a second checkout (e.g. `git worktree add /tmp/before <commit>`, with the venv links) measured in
+the same run, its targets interleaved with this one's, so that both see the same machine and load.
 
 Each run starts every target once, in turn, exactly as infra/stack.py does (`functions-framework --source
 main.py --target X`, gunicorn), with the environment of a running local stack (emulators and simulators, no
@@ -14,7 +17,8 @@ and sends the request as soon as the port answers. The requests:
   kie_callback          an HMAC-signed success callback for an unknown task (one query; answers 200)
   free_tier_refresh, reconciliation_sweep, housekeeping   POST (no OIDC check locally)
   hello                 bench/hello_world.py: `def hello(request): return "ok"`
-A second table times imports alone (`python -c "import ..."`, no stack).
+A second table counts what a fresh webhook instance has imported after serving one /start (infra/inprocess.py:
+every module, and those of `shared`), a third times imports alone (`python -c "import ..."`, no stack).
 """
 from __future__ import annotations
 
@@ -47,16 +51,11 @@ TIMEOUT_S = 120.0
 
 ENV = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "s", "KIE_API_KEY": "k",
        "GCP_PROJECT": "p", "WORKER_URL": "http://w/", "CALLBACK_URL": "http://c/"}
-WEBHOOK_IMPORTS = "import main, shared.services.bot, shared.storage.firestore, shared.storage.admin"
 SNIPPETS = {
     "functions_framework alone": "import functions_framework",
-    "import main (all six targets)": "import main",
-    "main + webhook's /start imports": WEBHOOK_IMPORTS,
-    "... + the Cloud Tasks client (a confirm)": WEBHOOK_IMPORTS + ", shared.clients.tasks",
-    "... + the admin panel (an admin's /admin)": WEBHOOK_IMPORTS + ", shared.services.admin",
-    "main + worker's first-request imports": "import main, shared.services.generation, shared.clients.tasks, "
-                                             "shared.storage.firestore",
-    "the admin chart alone (Pillow)": "import shared.admin.chart",
+    "import main": "import main",
+    "main + the webhook target": "import main; main.telegram_webhook",
+    "main + the worker target": "import main; main.generation_worker",
 }
 
 
@@ -104,14 +103,14 @@ class Requests:
         return {"method": "POST"}
 
 
-def cold_start(target: str, request: dict, env: dict) -> tuple[float, float]:
+def cold_start(target: str, request: dict, env: dict, root: Path = ROOT) -> tuple[float, float]:
     """(ms from Popen to the first 200, ms from Popen to the port accepting); raises unless the answer is 200."""
     port = free_port()
-    source = ROOT / ("bench/hello_world.py" if target == "hello" else "main.py")
+    source = ROOT / "bench/hello_world.py" if target == "hello" else root / "main.py"
     cmd = [FF, "--source", str(source), "--target", target, "--host", "127.0.0.1", "--port", str(port)]
     with open(LOG_DIR / f"cold-{target}.log", "w") as log, httpx.Client(timeout=TIMEOUT_S) as http:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
             while True:
@@ -140,54 +139,102 @@ def cold_start(target: str, request: dict, env: dict) -> tuple[float, float]:
                 proc.wait()
 
 
-def import_times(runs: int = 7) -> dict[str, float]:
+def import_times(root: Path = ROOT, runs: int = 7) -> dict[str, float]:
     out = {}
     for name, code in SNIPPETS.items():
         times = []
         for _ in range(runs):
             res = subprocess.run([sys.executable, "-c", f"import time;t=time.perf_counter();{code};"
-                                  "print(time.perf_counter()-t)"], cwd=ROOT, env=ENV, capture_output=True,
+                                  "print(time.perf_counter()-t)"], cwd=root, env=ENV, capture_output=True,
                                  text=True, check=True)
             times.append(float(res.stdout.strip().splitlines()[-1]) * 1000)
         out[name] = statistics.median(times)
     return out
 
 
-def main(runs: int) -> None:
+def modules_after_start(stack: LocalStack, sink: InProcess, root: Path, user_id: int) -> tuple[int, int]:
+    """(modules, `shared` modules) a fresh webhook instance from `root` holds after serving one /start."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "infra.inprocess", "--port", str(port), "--route", "/webhook=telegram_webhook",
+           "--route", "/worker="]
+    env = {**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"}
+    with open(LOG_DIR / "modules.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(url + "/_calls", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise RuntimeError("the instance did not start; see modules.log") from None
+                    time.sleep(0.05)
+            set_webhook(stack.url("telegram"), TELEGRAM_BOT_TOKEN, url + "/webhook", TELEGRAM_WEBHOOK_SECRET)
+            httpx.post(f"{stack.url('telegram')}/sim/users/{user_id}/message", json={"text": "/start"},
+                       timeout=30).raise_for_status()
+            modules = httpx.get(url + "/_modules", timeout=10).json()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            set_webhook(stack.url("telegram"), TELEGRAM_BOT_TOKEN, sink.url + "/hook", TELEGRAM_WEBHOOK_SECRET)
+    return len(modules), sum(1 for m in modules if m == "shared" or m.startswith("shared."))
+
+
+def main(runs: int, roots: list[Path]) -> None:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    results: dict[str, list[float]] = {t: [] for t in TARGETS}
-    listening: dict[str, list[float]] = {t: [] for t in TARGETS}
+    names = {root: "this" if root == ROOT else root.name for root in roots}
+    results: dict[tuple[str, Path], list[float]] = {(t, r): [] for t in TARGETS for r in roots}
+    listening: dict[tuple[str, Path], list[float]] = {(t, r): [] for t in TARGETS for r in roots}
     with InProcess({"/hook": None}) as sink, \
             LocalStack(StackPorts.free(), log_dir=".local/bench-logs", with_functions=False) as stack:
         set_webhook(stack.url("telegram"), TELEGRAM_BOT_TOKEN, sink.url + "/hook", TELEGRAM_WEBHOOK_SECRET)
         env = {**os.environ, **stack.env()}
         make = Requests(stack, sink)
         for target in TARGETS:  # one untimed round: the emulators' own first requests (a cold JVM) are not ours
-            cold_start(target, make(target), env)
-            make.check(target)
+            for root in roots:
+                cold_start(target, make(target), env, root)
+                make.check(target)
         load_before = os.getloadavg()[0]
         for run in range(runs):
             for target in TARGETS:
-                total, ready = cold_start(target, make(target), env)
-                make.check(target)
-                results[target].append(total)
-                listening[target].append(ready)
-            print(f"run {run + 1}/{runs}: " + ", ".join(f"{t} {results[t][-1]:.0f}" for t in TARGETS),
-                  file=sys.stderr, flush=True)
-    base = statistics.median(results["hello"])
+                for root in (roots if run % 2 == 0 else roots[::-1]):  # neither goes first every time
+                    total, ready = cold_start(target, make(target), env, root)
+                    make.check(target)
+                    results[target, root].append(total)
+                    listening[target, root].append(ready)
+            print(f"run {run + 1}/{runs}: " + ", ".join(f"{t}/{names[r]} {results[t, r][-1]:.0f}"
+                                                        for t in TARGETS for r in roots), file=sys.stderr, flush=True)
+        counts = {root: modules_after_start(stack, sink, root, 990_000 + i) for i, root in enumerate(roots)}
+        load_after = os.getloadavg()[0]
+    report(runs, roots, names, results, listening, counts, (load_before, load_after))
+
+
+def report(runs: int, roots: list[Path], names: dict[Path, str], results: dict, listening: dict, counts: dict,
+           load: tuple[float, float]) -> None:
     print(f"Cold start: Popen -> first HTTP 200, {runs} runs interleaved (ms); 'listening': median Popen -> port open; "
-          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
-    print(f"{'target':22s} {'median':>7s} {'min':>7s} {'max':>7s} {'x hello':>8s} {'listening':>10s}")
+          f"load average {load[0]:.1f} before, {load[1]:.1f} after")
+    print(f"{'target':22s} {'checkout':>9s} {'median':>7s} {'min':>7s} {'max':>7s} {'x hello':>8s} {'listening':>10s}")
     for target in TARGETS:
-        values = results[target]
-        med = statistics.median(values)
-        print(f"{target:22s} {med:7.0f} {min(values):7.0f} {max(values):7.0f} {med / base:8.2f} "
-              f"{statistics.median(listening[target]):10.0f}")
+        for root in roots:
+            values = results[target, root]
+            med, base = statistics.median(values), statistics.median(results["hello", root])
+            print(f"{target:22s} {names[root]:>9s} {med:7.0f} {min(values):7.0f} {max(values):7.0f} "
+                  f"{med / base:8.2f} {statistics.median(listening[target, root]):10.0f}")
     print()
-    print("Imports alone (python -c, median of 7, ms)")
-    for name, ms in import_times().items():
-        print(f"{name:42s} {ms:6.0f}")
+    print("A fresh webhook instance after one /start: modules imported (all / shared.*)")
+    for root in roots:
+        print(f"{names[root]:42s} {counts[root][0]:6d} {counts[root][1]:6d}")
+    for root in roots:
+        print()
+        print(f"Imports alone, {names[root]} (python -c, median of 7, ms)")
+        for name, ms in import_times(root).items():
+            print(f"{name:42s} {ms:6.0f}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    args = sys.argv[1:]
+    also = [Path(args[args.index("--also") + 1]).resolve()] if "--also" in args else []
+    numbers = [a for i, a in enumerate(args) if a.isdigit() and (i == 0 or args[i - 1] != "--also")]
+    main(int(numbers[0]) if numbers else 5, [ROOT, *also])

@@ -1,5 +1,5 @@
 """Cost per action: Firestore document reads and writes and Cloud Tasks created per update kind and per
-complete generation, counted by the storage layer's meter (shared/storage/metering.py).
+complete generation, counted by the local stack's meter on the Firestore client (infra/metering.py).
 
 The webhook, the worker and the KIE callback run in this process (functions-framework apps on werkzeug
 threads) so the meter sees every call they make; everything else is the real local stack: the Firestore
@@ -87,7 +87,7 @@ class Served:
                          name=f"serve-{name}").start()
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
-        from shared.storage import metering
+        from infra import metering
 
         with self._lock:
             self.active += 1
@@ -101,9 +101,9 @@ class Served:
 
 
 def label_store_calls() -> None:
-    """Name each store method in the trace (webhook/touch_user, worker/start, ...): a breakdown only."""
-    from shared.storage import metering
-    from shared.storage.firestore import FirestoreStore
+    """Name each store method in the trace (webhook/users.touch, worker/jobs.start, ...): a breakdown only."""
+    from infra import metering
+    from shared.storage.store import Store
 
     def scoped(name: str, fn: Callable) -> Callable:
         @wraps(fn)
@@ -113,12 +113,13 @@ def label_store_calls() -> None:
 
         return run
 
-    for name, fn in inspect.getmembers(FirestoreStore, inspect.iscoroutinefunction):
-        if not name.startswith("_"):
-            setattr(FirestoreStore, name, scoped(name, fn))
-    from shared.storage import admin
-
-    admin.runtime_settings = scoped("runtime_settings", admin.runtime_settings)
+    probe = Store(None)
+    for attribute, aggregate in vars(probe).items():
+        if attribute == "db":
+            continue
+        for name, fn in inspect.getmembers(type(aggregate), inspect.iscoroutinefunction):
+            if not name.startswith("_"):
+                setattr(type(aggregate), name, scoped(f"{attribute}.{name}", fn))
 
 
 class Bench:
@@ -186,7 +187,7 @@ class Bench:
     def measure(self, action: str, kind: str, act: Callable[[], None], settle: Callable[[], None] | None = None,
                 cold: bool = False) -> Row:
         """cold: the instance's caches (free tier, admin switches) have just expired, as once in 30 s."""
-        from shared.storage import metering
+        from infra import metering
 
         self.idle(quiet_s=0.3)
         if cold:
@@ -234,7 +235,7 @@ class Bench:
         paid, free = 9101, 9102
         self.measure("/start (new user)", "update", lambda: self.send(paid, "/start"))
         self.measure("/start (returning user)", "update", lambda: self.send(paid, "/start"))
-        self.run(self.c.store.adjust_balance(paid, 100_00, "adjust", f"bench_{paid}_{time.time_ns()}"))
+        self.run(self.c.store.users.adjust_balance(paid, 100_00, "adjust", f"bench_{paid}_{time.time_ns()}"))
         self.measure("button: catalog category (Изображения)", "button", lambda: self.press(paid, "Изображения"))
         self.measure("button: model card (Imagen 4)", "button", lambda: self.press(paid, "Imagen 4 ·"))
         self.measure("button: back to category, caches expired", "button", lambda: self.press(paid, "Назад"),
@@ -287,7 +288,7 @@ def main() -> int:
         os.environ.update(stack.env())  # before main.py is imported: the functions read it at import
         import logging
 
-        from shared.storage import metering
+        from infra import metering
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines
         label_store_calls()

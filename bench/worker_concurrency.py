@@ -90,7 +90,7 @@ def prepare(stack: LocalStack, n: int, store, c, run) -> tuple[list[str], int]:
     from infra.telegram_sim.client import SimClient
     from shared.domain.jobs import Job, new_job_id, new_request_id
     from shared.domain.quote import quote_kopecks
-    from shared.storage.firestore import Profile
+    from shared.domain.users import Profile
 
     sim = SimClient(stack.url("telegram"))
     uids = [FIRST_USER + i for i in range(n)]
@@ -107,11 +107,11 @@ def prepare(stack: LocalStack, n: int, store, c, run) -> tuple[list[str], int]:
     price = quote_kopecks(model, c.pricing.truth, inputs, {}, s.fx_rate, s.pricing_markup)
 
     async def one(uid: int, status_id: int) -> str:
-        await store.touch_user(Profile(user_id=uid, chat_id=uid, first_name="Bench", language_code="ru"), 0)
-        await store.adjust_balance(uid, BALANCE, "adjust", f"bench_concurrency_{uid}")
+        await store.users.touch(Profile(user_id=uid, chat_id=uid, first_name="Bench", language_code="ru"), 0)
+        await store.users.adjust_balance(uid, BALANCE, "adjust", f"bench_concurrency_{uid}")
         job = Job(id=new_job_id(), user_id=uid, chat_id=uid, lang="ru", model_id=MODEL, inputs=inputs)
-        await store.create_draft(job)
-        confirmed = await store.confirm(job.id, price, False, new_request_id(), status_message_id=status_id)
+        await store.drafts.create(job)
+        confirmed = await store.drafts.confirm(job.id, price, False, new_request_id(), status_message_id=status_id)
         assert confirmed is not None
         return job.id
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import flask
 
 from shared import runtime
+from shared.app import housekeeping as chores
 from shared.auth import caller_allowed
 from shared.bootstrap import container
 
@@ -11,6 +12,4 @@ from shared.bootstrap import container
 def housekeeping(request: flask.Request) -> flask.typing.ResponseReturnValue:
     if not caller_allowed(request, container().settings):
         return "forbidden", 403
-    from shared.services import operations
-
-    return runtime.run(operations.housekeeping(container()), timeout=300)
+    return runtime.run(chores.housekeeping(container()), timeout=300)

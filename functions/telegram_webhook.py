@@ -15,21 +15,23 @@ from typing import Any
 
 import flask
 
+from telegram import Update
+
 from shared import runtime
 from shared.bootstrap import container
 from shared.json_body import NOT_JSON, read_json
+from shared.telegram.webhook import Webhook
 
 log = logging.getLogger("webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_ID = 2**63 - 1  # Firestore integers are 64-bit
-_webhook: Any = None
+_webhook: Webhook | None = None
 
 
-def _handler() -> Any:
+def _handler() -> Webhook:
+    """The application, built on the first update (its features are imported when first used)."""
     global _webhook
     if _webhook is None:
-        from shared.services.bot import Webhook
-
         _webhook = Webhook(container())
     return _webhook
 
@@ -69,10 +71,8 @@ def well_typed(update: Any) -> bool:
     return all(checks)
 
 
-def parse_update(payload: dict[str, Any], bot: Any) -> Any:
+def parse_update(payload: dict[str, Any], bot: Any) -> Update | None:
     """The telegram.Update in a payload, or None when it is not one."""
-    from telegram import Update
-
     try:
         update = Update.de_json(payload, bot)
     except Exception:  # PTB raises whatever a malformed field trips over (TypeError, KeyError, ValueError...)
@@ -82,7 +82,7 @@ def parse_update(payload: dict[str, Any], bot: Any) -> Any:
 
 async def _health() -> dict[str, Any]:
     c = container()
-    await c.store.stored_free_tier()  # one read proves Firestore answers
+    await c.store.system.stored_free_tier()  # one read proves Firestore answers
     return {"status": "ok", "models": len(c.catalog.enabled()), "free_tier": c.pricing.free_tier}
 
 
@@ -96,7 +96,7 @@ async def _handle(payload: dict[str, Any]) -> None:
         return
     if update.effective_user is None:  # channel posts, polls, kinds we do not know: no handler of ours acts
         return
-    if webhook.needs_claim(update) and not await c.store.claim_update(update_id):
+    if webhook.needs_claim(update) and not await c.store.system.claim_update(update_id):
         log.info("duplicate update dropped", extra={"update_id": update_id})
         return
     await webhook.process(update)

@@ -571,7 +571,7 @@ class Soak:
     def duplicate_start_task(self, job_id: str) -> None:
         """The same task name again: the emulator delivers it twice (Cloud Tasks may, too)."""
         from shared import runtime
-        from shared.services.enqueue import start_task_name
+        from shared.app.tasks import start_task_name
 
         runtime.run(self.tasks.enqueue(start_task_name(job_id), {"kind": "start", "job_id": job_id}), timeout=30)
         self.harness["duplicate_task"] += 1
@@ -672,7 +672,7 @@ class Soak:
     def drain(self) -> None:
         from google.cloud import firestore
 
-        waiting = self.db.collection("jobs").where(filter=firestore.FieldFilter("state", "in", ["confirmed", "queued"]))
+        waiting = self.db.collection("jobs").where(filter=firestore.FieldFilter("state", "==", "confirmed"))
         deadline = time.monotonic() + self.size.settle_timeout_s
         while time.monotonic() < deadline and waiting.count().get()[0][0].value:
             time.sleep(1.0)

@@ -259,6 +259,9 @@ class LocalStack:
             "USER_UPDATES_PER_MINUTE": "6000",
             "USER_UPLOADS_PER_MINUTE": "6000",
             "PRICING_TRUTH_PATH": str(self.pricing_truth_path),
+            # Firestore and Cloud Tasks clients with the meter on them: the benches count operations and the
+            # tests record the shape of every query (shared/bootstrap.py CLIENT_FACTORIES, infra/metering.py).
+            "CLIENT_FACTORIES": "infra.metering",
             "PYTHONUNBUFFERED": "1",
         }
         env.update({k: str(v) for k, v in self.extra_env.items()})

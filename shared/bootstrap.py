@@ -1,27 +1,48 @@
-"""Wires the real adapters once per instance, lazily: importing this creates no client."""
+"""Wires the real adapters once per instance, lazily: importing this creates no client.
+
+The seam for instruments: CLIENT_FACTORIES may name a module (the local stack sets `infra.metering`) whose
+`firestore_client(project)` and `tasks_client(emulator_host)` build the Firestore and Cloud Tasks clients
+instead of the libraries' defaults. Deployed functions never set it, and their zip does not hold infra/.
+"""
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 import threading
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from shared import logs
 from shared.catalog import Catalog, ModelSpec, load_catalog, load_pricing_truth
-from shared.config import ConfigError, FunctionSettings, Settings, get_settings
+from shared.config import ConfigError, FunctionSettings, Settings, check_target, get_settings
 from shared.domain.startup import PricingState, StartupError, validate_startup
 
 if TYPE_CHECKING:
     from telegram import Bot
 
     from shared.clients.kie import KieClient
-    from shared.domain.pricing import PricingTruth
     from shared.clients.tasks import TaskQueue
-    from shared.storage.firestore import FirestoreStore
+    from shared.domain.pricing import PricingTruth
+    from shared.storage.store import Store
 
 log = logging.getLogger("bootstrap")
+CLIENT_FACTORIES = "CLIENT_FACTORIES"
+
+
+def client_factory(name: str) -> Callable[..., Any] | None:
+    """The factory `name` of the module CLIENT_FACTORIES names, or None (the library's default client)."""
+    module = os.environ.get(CLIENT_FACTORIES)
+    return getattr(importlib.import_module(module), name) if module else None
+
+
+def connect_store(project: str) -> "Store":
+    """The store on a Firestore client from the seam (or the library's)."""
+    from shared.storage.store import Store, default_client
+
+    return Store((client_factory("firestore_client") or default_client)(project))
 
 
 class Container:
@@ -44,10 +65,8 @@ class Container:
         return state
 
     @cached_property
-    def store(self) -> "FirestoreStore":
-        from shared.storage.firestore import FirestoreStore
-
-        return FirestoreStore.connect(self.settings.gcp_project)
+    def store(self) -> "Store":
+        return connect_store(self.settings.gcp_project)
 
     @cached_property
     def kie(self) -> "KieClient":
@@ -62,7 +81,8 @@ class Container:
 
         s, t = self.settings, self.settings.section("tasks", needed_by="the task queue")
         return TaskQueue(s.gcp_project, t.tasks_location, t.tasks_queue, s.worker_url, emulator_host=t.tasks_emulator_host,
-                         service_account=t.tasks_service_account, poll_queue=t.tasks_poll_queue)
+                         service_account=t.tasks_service_account, poll_queue=t.tasks_poll_queue,
+                         client_factory=client_factory("tasks_client"))
 
     @cached_property
     def bot(self) -> "Bot":
@@ -81,19 +101,17 @@ class Container:
         now = time.monotonic()
         if self._free_tier and now - self._free_tier[0] < self.settings.settings_cache_seconds:
             return self._free_tier[1]
-        stored = await self.store.stored_free_tier()
+        stored = await self.store.system.stored_free_tier()
         tier = list(stored["model_ids"]) if stored and stored.get("model_ids") else self.pricing.free_tier
         self._free_tier = (now, tier)
         return tier
 
     async def runtime(self) -> dict:
         """Switches admins flip at run time (maintenance, disabled models), cached briefly."""
-        from shared.storage.admin import runtime_settings
-
         now = time.monotonic()
         if self._runtime and now - self._runtime[0] < self.settings.settings_cache_seconds:
             return self._runtime[1]
-        value = await runtime_settings(self.store)
+        value = await self.store.admin.runtime()
         self._runtime = (now, value)
         return value
 
@@ -124,10 +142,6 @@ def container() -> Container:
 def check_startup() -> None:
     """Called when main is imported: a bad setting or catalog stops the instance with one clear line.
     functions-framework (locally and on Google Cloud) names the function it serves in FUNCTION_TARGET."""
-    import os
-
-    from shared.config import check_target
-
     try:
         check_target(container().settings, os.environ.get("FUNCTION_TARGET", ""))
     except (ConfigError, StartupError) as err:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shared import runtime
-from shared.storage import query_shapes
+from infra import query_shapes
 
 ROOT = Path(__file__).resolve().parents[1]
 INDEX_CHECK = Path(__file__).with_name("test_query_indexes.py")
@@ -63,11 +63,11 @@ def clean_stack(stack):
 
 @pytest.fixture
 def store(stack):
-    """A FirestoreStore on the emulator, in a project of its own (no wipe needed)."""
-    from shared.storage.firestore import FirestoreStore
+    """A store on the emulator, in a project of its own (no wipe needed)."""
+    from shared.bootstrap import connect_store
 
     async def connect():
-        return FirestoreStore.connect(f"test-{uuid.uuid4().hex[:10]}")
+        return connect_store(f"test-{uuid.uuid4().hex[:10]}")
 
     return runtime.run(connect())
 
@@ -75,10 +75,10 @@ def store(stack):
 @pytest.fixture
 def db(clean_stack):
     """The store the functions use: the stack's own project."""
-    from shared.storage.firestore import FirestoreStore
+    from shared.bootstrap import connect_store
 
     async def connect():
-        return FirestoreStore.connect(clean_stack.project)
+        return connect_store(clean_stack.project)
 
     return runtime.run(connect())
 

@@ -25,7 +25,7 @@ def admin(stack) -> TgUser:
 def fail_generation(stack, db, kie, uid, model="google/imagen4", prompt="boom"):
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
-    run(db.adjust_balance(uid, 10000, "adjust", f"t{uid}_{prompt}"))
+    run(db.users.adjust_balance(uid, 10000, "adjust", f"t{uid}_{prompt}"))
     kie.post("/sim/outcomes", json={"outcomes": ["fail"]})
     u.press_data(cb.make(cb.START, model))
     u.send(prompt)
@@ -45,7 +45,7 @@ def test_non_admin_reaches_nothing(clean_stack, db):
         u.press_data("adm:" + section)
         assert "Админ-панель" not in u.last_text() and "Ошибки" not in u.last_text()
     assert all(a["answered"] for a in u.sim.callback_answers())
-    assert run(db.get_setting("runtime")) is None, "the maintenance switch was not touched"
+    assert run(db.system.get_setting("runtime")) is None, "the maintenance switch was not touched"
 
 
 def test_errors_filters_and_csv(clean_stack, db, kie):
@@ -72,7 +72,7 @@ def test_errors_filters_and_csv(clean_stack, db, kie):
 
 def test_rq_lookup_shows_everything_about_one_generation(clean_stack, db, kie):
     u = fail_generation(clean_stack, db, kie, 9604)
-    rq = next(e for e in run(db.ledger_for(u.id)) if e["kind"] == "refund")["request_id"]
+    rq = next(e for e in run(db.users.ledger_for(u.id)) if e["kind"] == "refund")["request_id"]
     a = admin(clean_stack)
     a.press("Поиск по RQ")
     a.send(rq)
@@ -94,7 +94,7 @@ def test_user_lookup_adjust_and_ban(clean_stack, db):
     a.press_data("adm:adj:9605")
     a.send("-500 слишком много")
     assert "Нельзя списать больше" in a.last_text()
-    entry = [e for e in run(db.ledger_for(9605)) if e["kind"] == "adjust"]
+    entry = [e for e in run(db.users.ledger_for(9605)) if e["kind"] == "adjust"]
     assert len(entry) == 1 and entry[0]["note"] == "компенсация" and entry[0]["amount_kopecks"] == 15000
     a.press_data("adm:ban:9605")
     u.send("/start")
@@ -144,8 +144,8 @@ def test_smoke_test_reports_all_free_models(clean_stack, db):
     a.press("Smoke test")
     report = a.wait_for(lambda r: text_of(r).startswith("🧪 Smoke test\n"), timeout=40)
     assert text_of(report).count("✅") == 5
-    assert run(db.get_user(ADMIN)).balance_kopecks == 0 and run(db.ledger_for(ADMIN)) == []
-    assert run(db.free_usage(ADMIN)) == {}, "charged to nobody, not even a free use"
+    assert run(db.users.get(ADMIN)).balance_kopecks == 0 and run(db.users.ledger_for(ADMIN)) == []
+    assert run(db.users.free_usage(ADMIN)) == {}, "charged to nobody, not even a free use"
 
 
 def test_kie_balance_and_low_credit_alert(clean_stack, db, kie):

@@ -10,7 +10,7 @@ import pytest
 
 from shared.catalog import load_catalog
 from shared.domain.validation import missing_asked_field
-from shared.storage.firestore import FirestoreStore
+from shared.bootstrap import connect_store
 from shared.ui import callbacks as cb
 from tests.conftest import run
 from tests.helpers import TgUser, buttons, text_of
@@ -26,7 +26,7 @@ def world(stack):
     stack.reset_simulators()
 
     async def connect():
-        return FirestoreStore.connect(stack.project)
+        return connect_store(stack.project)
 
     return stack, run(connect())
 
@@ -52,8 +52,8 @@ def fill_wizard(u: TgUser, db, model) -> str:
     """Answer every step the bot asks until the confirmation screen; return the draft job id."""
     for _ in range(20):
         if "Проверьте заказ" in u.last_text():
-            return run(db.current_draft(u.id)).id
-        job = run(db.current_draft(u.id))
+            return run(db.drafts.current(u.id)).id
+        job = run(db.drafts.current(u.id))
         field = missing_asked_field(model, job.inputs, job.skipped)
         assert field is not None, u.last_text()
         index = model.fields.index(field)
@@ -86,7 +86,7 @@ def fill_wizard(u: TgUser, db, model) -> str:
 def run_and_check(u: TgUser, db, model, free: bool) -> dict:
     job_id = fill_wizard(u, db, model)
     confirm = u.last_text()
-    before = run(db.get_user(u.id)).balance_kopecks
+    before = run(db.users.get(u.id)).balance_kopecks
     price = None if free else kopecks(confirm)
     seen = {r["message_id"] for r in u.bot_messages()}
     run_button = next(d for _, d in buttons(u.last()) if d.startswith(f"{cb.CONFIRM}:{job_id}:"))
@@ -97,12 +97,12 @@ def run_and_check(u: TgUser, db, model, free: bool) -> dict:
     kind = KIND[model.output]
     result = u.wait_for(lambda r: r["message_id"] not in seen and kind in r["message"], timeout=40)
     deadline = time.monotonic() + 10
-    job = run(db.get_job(job_id))
+    job = run(db.jobs.get(job_id))
     while job.delivered_at is None and time.monotonic() < deadline:  # written right after the send
         time.sleep(0.1)
-        job = run(db.get_job(job_id))
+        job = run(db.jobs.get(job_id))
     assert job.state == "succeeded", (job.state, job.error_code, job.error_message)
-    after = run(db.get_user(u.id)).balance_kopecks
+    after = run(db.users.get(u.id)).balance_kopecks
     if free:
         assert after == before and "Бесплатно" in confirm
     else:
@@ -116,7 +116,7 @@ def test_model_runs_end_to_end(world, model):
     uid = 60000 + CATALOG.models.index(model)
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
-    run(db.adjust_balance(uid, 10_000_000, "adjust", f"test_{uid}"))
+    run(db.users.adjust_balance(uid, 10_000_000, "adjust", f"test_{uid}"))
     free = "Бесплатно" in (u.press_data(cb.make(cb.MODEL, model.id)) and u.last_text())
     u.press_data(cb.make(cb.START, model.id))
     out = run_and_check(u, db, model, free)
@@ -183,7 +183,7 @@ def test_grok_upscale_runs_on_a_grok_video(world):
     uid = 61000
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
-    run(db.adjust_balance(uid, 10_000_000, "adjust", f"test_{uid}"))
+    run(db.users.adjust_balance(uid, 10_000_000, "adjust", f"test_{uid}"))
     source = CATALOG.get("grok-imagine/text-to-video")
     u.press_data(cb.make(cb.START, source.id))
     first = run_and_check(u, db, source, free=False)

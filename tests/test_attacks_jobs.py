@@ -20,9 +20,7 @@ from infra.stack import KIE_API_KEY, KIE_WEBHOOK_HMAC_KEY, ROOT, TELEGRAM_BOT_TO
 from shared.clients.kie import sign
 from shared.domain.clock import utcnow
 from shared.domain.jobs import Job
-from shared.storage import admin as admin_store
-from shared.storage import broadcasts
-from shared.storage.firestore import JOBS
+from shared.storage.base import BROADCASTS, JOBS
 from shared.ui import callbacks as cb
 from shared.ui.texts import t
 from tests.conftest import run
@@ -50,7 +48,7 @@ def texts_with(u: TgUser, part: str) -> list[str]:
 
 
 def kinds(db, user_id: int) -> list[str]:
-    return sorted(e["kind"] for e in run(db.ledger_for(user_id)))
+    return sorted(e["kind"] for e in run(db.users.ledger_for(user_id)))
 
 
 def ago(**delta) -> object:
@@ -63,7 +61,7 @@ def set_job(db, job_id: str, **fields) -> None:
 
 def paid_imagen4(u: TgUser, db, prompt: str = "банан", balance: int = 1000) -> None:
     u.send("/start")
-    run(db.adjust_balance(u.id, balance, "adjust", f"adjust_test_{u.id}"))
+    run(db.users.adjust_balance(u.id, balance, "adjust", f"adjust_test_{u.id}"))
     u.press_data(cb.make(cb.START, "google/imagen4"))
     u.send(prompt)
     u.press("Запустить")
@@ -73,8 +71,8 @@ def job_of(db, user_id: int, timeout: float = 15.0, where=lambda job: True) -> J
     """The user's newest confirmed job (not a draft) that satisfies `where`."""
     deadline = time.monotonic() + timeout
     while True:
-        rows = [r for r in run(db.page(JOBS, user_id, 5)) if r["state"] != "awaiting_input"]
-        job = run(db.get_job(rows[0]["id"])) if rows else None
+        rows = [r for r in run(db.jobs.recent_of(user_id, 5)) if r["state"] != "awaiting_input"]
+        job = run(db.jobs.get(rows[0]["id"])) if rows else None
         if job is not None and where(job):
             return job
         assert time.monotonic() < deadline, f"no such job: {job}"
@@ -84,7 +82,7 @@ def job_of(db, user_id: int, timeout: float = 15.0, where=lambda job: True) -> J
 def wait_job(db, job_id: str, where, timeout: float = 30.0) -> Job:
     deadline = time.monotonic() + timeout
     while True:
-        job = run(db.get_job(job_id))
+        job = run(db.jobs.get(job_id))
         if where(job):
             return job
         assert time.monotonic() < deadline, f"job {job_id} is {job.state}: {job}"
@@ -130,7 +128,7 @@ def test_attack_08_undelivered_result_is_refunded(clean_stack, db, kie):
     paid_imagen4(u, db)
     job = job_of(db, u.id, where=lambda j: j.state == "succeeded" and j.delivery_until is None)
     for _ in range(5):  # the poll and the sweep try again; each attempt is refused the same way
-        if run(db.get_job(job.id)).state != "succeeded":
+        if run(db.jobs.get(job.id)).state != "succeeded":
             break
         set_job(db, job.id, updated_at=ago(hours=1))
         sweep(clean_stack)
@@ -138,7 +136,7 @@ def test_attack_08_undelivered_result_is_refunded(clean_stack, db, kie):
     assert job.delivery_attempts == 5
     assert job.error_code == "DELIVERY_FAILED" and job.review == "UNDELIVERED" and job.delivered_at is None
     assert kinds(db, u.id) == ["adjust", "charge", "refund"]
-    assert run(db.get_user(u.id)).balance_kopecks == 1000
+    assert run(db.users.get(u.id)).balance_kopecks == 1000
     [notice] = texts_with(u, FAILED)
     assert t("ru", "reason_DELIVERY_FAILED") in notice and "7,60 ₽ возвращены" in notice
     assert job.request_id in notice
@@ -180,9 +178,9 @@ def test_attack_08_old_exhausted_jobs_cannot_starve_a_fresh_one(clean_stack, db,
         if photos(u):
             break
     u.wait_for(is_photo, timeout=10)
-    assert run(db.get_job(fresh.id)).delivered_at is not None
+    assert run(db.jobs.get(fresh.id)).delivered_at is not None
     assert kinds(db, u.id) == ["adjust", "charge"]
-    exhausted = run(db.get_job("exhausted0000"))
+    exhausted = run(db.jobs.get("exhausted0000"))
     assert exhausted.state == "refunded" and exhausted.review == "UNDELIVERED", "and the old ones are settled"
 
 
@@ -201,8 +199,8 @@ def test_attack_08_history_resends_from_result_urls_while_valid(clean_stack, db,
     u.press_data(cb.make(cb.HISTORY_ITEM, job.id))
     resent = u.wait_for(lambda r: is_photo(r) and r["message_id"] != photos(u)[0]["message_id"], timeout=15)
     assert job.request_id in text_of(resent)
-    assert run(db.get_job(job.id)).delivered_files, "the next time goes by file id"
-    assert run(db.free_usage(u.id)) == {"z-image": 1}, "no second use"
+    assert run(db.jobs.get(job.id)).delivered_files, "the next time goes by file id"
+    assert run(db.users.free_usage(u.id)) == {"z-image": 1}, "no second use"
     set_job(db, job.id, delivered_files=[], finished_at=ago(hours=21))
     u.press_data(cb.make(cb.HISTORY_ITEM, job.id))
     assert u.last_text() == t("ru", "history_resend_missing") and len(photos(u)) == 2
@@ -231,7 +229,7 @@ def test_attack_10_provider_paid_once(clean_stack, db, kie, restart):
     clean_stack.kill_function("worker")
     kie.post("/sim/config", json={"slow_create_rate": 0.0})
     clean_stack.start_function("worker")
-    assert run(db.get_job(job.id)).kie_task_id is None, "the task id was never stored"
+    assert run(db.jobs.get(job.id)).kie_task_id is None, "the task id was never stored"
     time.sleep(2.5)  # the lease is over
     assert post_start(clean_stack, job.id).status_code == 200
     u.wait_for(is_photo, timeout=30)
@@ -247,19 +245,19 @@ def test_attack_10_sweep_refund_does_not_race_a_retried_worker(clean_stack, db, 
     refunded the job while KIE ran (and billed) its task. Now the refund re-checks inside its transaction."""
     u = TgUser(clean_stack.url("telegram"), 8811)
     u.send("/start")
-    run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    run(db.users.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
     now = utcnow()
     # A: a running job the sweep asks KIE about first (KIE answers slowly), so it reads B before it handles it.
     a = Job(id="racejoba00000001", user_id=u.id, chat_id=u.id, model_id="z-image", inputs={"prompt": "кот"})
     b = Job(id="racejobb00000001", user_id=u.id, chat_id=u.id, model_id="google/imagen4",
             inputs={"prompt": "банан"})
     for job, minutes in ((a, 120), (b, 60)):
-        run(db.create_draft(job))
-        run(db.confirm(job.id, IMAGEN4_PRICE if job is b else 0, job is a, f"RQ-{job.id[7:15]}"))
+        run(db.drafts.create(job))
+        run(db.drafts.confirm(job.id, IMAGEN4_PRICE if job is b else 0, job is a, f"RQ-{job.id[7:15]}"))
         set_job(db, job.id, state="running", started_at=now, lease_until=ago(minutes=minutes),
                 updated_at=ago(minutes=minutes), unsettled=True)
     set_job(db, a.id, kie_task_id="slow-to-answer")
-    run(db.adjust_balance(u.id, -IMAGEN4_PRICE, "charge", f"charge_{b.id}", ref=b.id))
+    run(db.users.adjust_balance(u.id, -IMAGEN4_PRICE, "charge", f"charge_{b.id}", ref=b.id))
     set_job(db, b.id, charged_kopecks=IMAGEN4_PRICE)
     kie.post("/sim/config", json={"api_latency_ms": 3000})
     with ThreadPoolExecutor(2) as pool:
@@ -362,7 +360,7 @@ def test_attack_11_forged_job_parameter_cannot_attach_a_task(clean_stack, db, ki
         response = httpx.post(clean_stack.url("callback") + "/", params=params, json=forged, headers=signed,
                               timeout=30)
         assert response.status_code == 200, response.text
-        assert run(db.get_job(job.id)).kie_task_id is None, f"a forged callback attached a task ({params})"
+        assert run(db.jobs.get(job.id)).kie_task_id is None, f"a forged callback attached a task ({params})"
     kie.post("/sim/config", json={"slow_create_rate": 0.0})
     u.wait_for(is_photo, timeout=40)
     done = wait_job(db, job.id, lambda j: j.delivered_at is not None)
@@ -378,17 +376,17 @@ def test_attack_11_typed_foreign_task_id_is_refused(clean_stack, db, kie):
     owner, stranger = TgUser(clean_stack.url("telegram"), 8830), TgUser(clean_stack.url("telegram"), 8831)
     for person in (owner, stranger):
         person.send("/start")
-        run(db.adjust_balance(person.id, 100_000, "adjust", f"adjust_test_{person.id}"))
+        run(db.users.adjust_balance(person.id, 100_000, "adjust", f"adjust_test_{person.id}"))
     video = Job(id="grokvideo0000001", user_id=owner.id, chat_id=owner.id, model_id="grok-imagine/text-to-video",
                 inputs={"prompt": "a fox"})
-    run(db.create_draft(video))
-    run(db.confirm(video.id, 5000, False, "RQ-9a0c0001"))
+    run(db.drafts.create(video))
+    run(db.drafts.confirm(video.id, 5000, False, "RQ-9a0c0001"))
     set_job(db, video.id, state="succeeded", kie_task_id="a" * 32, result_urls=["http://x/0.mp4"],
             finished_at=utcnow(), unsettled=False)
     for typed in ("a" * 32, "b" * 32):  # someone else's video; a task we know nothing about
         stranger.press_data(cb.make(cb.START, "grok-imagine/upscale"))
         stranger.send(typed)
-        draft = run(db.current_draft(stranger.id))
+        draft = run(db.drafts.current(stranger.id))
         assert "task_id" not in draft.inputs and "Проверьте заказ" not in stranger.last_text(), typed
         assert stranger.last_text() == t("ru", "task_ref_not_yours")
     assert not texts_with(stranger, "Проверьте заказ")
@@ -396,7 +394,7 @@ def test_attack_11_typed_foreign_task_id_is_refused(clean_stack, db, kie):
     owner.press_data(cb.make(cb.START, "grok-imagine/upscale"))
     owner.send("a" * 32)  # the owner's own video: accepted
     assert "Проверьте заказ" in owner.last_text()
-    assert run(db.current_draft(owner.id)).inputs["task_id"] == "a" * 32
+    assert run(db.drafts.current(owner.id)).inputs["task_id"] == "a" * 32
 
 
 # --- item 13: jobs and operations -----------------------------------------------------------------------------
@@ -410,7 +408,7 @@ def test_attack_13_malformed_job_does_not_stop_the_sweep(clean_stack, db, kie):
         "history": "not a list", "updated_at": ago(days=1)}))
     counts = sweep(clean_stack)
     assert counts["refunded"] == 1 and counts["flagged"] == 1, counts
-    assert run(db.get_job(job.id)).state == "refunded" and kinds(db, u.id) == ["adjust", "charge", "refund"]
+    assert run(db.jobs.get(job.id)).state == "refunded" and kinds(db, u.id) == ["adjust", "charge", "refund"]
     u.wait_for(lambda r: text_of(r).startswith(FAILED), timeout=10)
     flagged = run(db.db.collection(JOBS).document("malformed0000001").get()).to_dict()
     assert flagged["review"] == "MALFORMED" and flagged["unsettled"] is False and flagged["review_note"]
@@ -425,13 +423,13 @@ def test_attack_13_broadcast_with_a_broken_task_chain_resumes(clean_stack, db):
     for person in users:
         person.send("/start")
     text = "Новости AI Studio: сервис снова работает"
-    run(broadcasts.create(db, "lostchain0000001", admin_id=ADMIN, admin_chat_id=ADMIN, lang="ru", text=text,
+    run(db.broadcasts.create("lostchain0000001", admin_id=ADMIN, admin_chat_id=ADMIN, lang="ru", text=text,
                           total=3, rate=25, progress_message_id=None))  # no task queued: the chain is broken
-    run(db.db.collection(broadcasts.BROADCASTS).document("lostchain0000001").update({"updated_at": ago(hours=1)}))
+    run(db.db.collection(BROADCASTS).document("lostchain0000001").update({"updated_at": ago(hours=1)}))
     counts = sweep(clean_stack)
     deadline = time.monotonic() + 30
-    while run(broadcasts.get(db, "lostchain0000001"))["status"] != "done":
-        assert time.monotonic() < deadline, run(broadcasts.get(db, "lostchain0000001"))
+    while run(db.broadcasts.get("lostchain0000001"))["status"] != "done":
+        assert time.monotonic() < deadline, run(db.broadcasts.get("lostchain0000001"))
         time.sleep(0.3)
     for person in users:
         assert sum(1 for r in person.bot_messages() if text_of(r) == text) == 1
@@ -440,8 +438,8 @@ def test_attack_13_broadcast_with_a_broken_task_chain_resumes(clean_stack, db):
 
 def confirmed_paid_job(db, u: TgUser, job_id: str) -> Job:
     job = Job(id=job_id, user_id=u.id, chat_id=u.id, model_id="google/imagen4", inputs={"prompt": "банан"})
-    run(db.create_draft(job))
-    return run(db.confirm(job.id, IMAGEN4_PRICE, False, f"RQ-{job_id[-8:]}"))
+    run(db.drafts.create(job))
+    return run(db.drafts.confirm(job.id, IMAGEN4_PRICE, False, f"RQ-{job_id[-8:]}"))
 
 
 def test_attack_13_worker_rechecks_maintenance_and_disabled_models(clean_stack, db, kie):
@@ -449,21 +447,21 @@ def test_attack_13_worker_rechecks_maintenance_and_disabled_models(clean_stack, 
     charge and run it anyway. Now it fails with nothing charged, and the user is told why."""
     u = TgUser(clean_stack.url("telegram"), 8860)
     u.send("/start")
-    run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    run(db.users.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
     for job_id, change, code, key in (
             ("closedjob0000001", {"maintenance": True}, "MAINTENANCE", "not_started_maintenance"),
             ("closedjob0000002", {"maintenance": False, "disabled_models": ["google/imagen4"]},
              "MODEL_DISABLED", "not_started_disabled")):
         job = confirmed_paid_job(db, u, job_id)
-        run(admin_store.change_runtime(db, ADMIN, "test", change))
+        run(db.admin.change_runtime(ADMIN, "test", change))
         time.sleep(1.2)  # instances trust the switches for SETTINGS_CACHE_SECONDS (1 s locally)
         assert post_start(clean_stack, job.id).status_code == 200
-        stored = run(db.get_job(job.id))
+        stored = run(db.jobs.get(job.id))
         assert stored.state == "failed" and stored.error_code == code and stored.charged_kopecks == 0, stored
         assert kinds(db, u.id) == ["adjust"] and not tasks_for(kie, job.id), "nothing charged, nothing run"
         expected = t("ru", key, name="Imagen 4", rq=job.request_id).replace("<code>", "").replace("</code>", "")
         assert u.wait_for(lambda r: text_of(r) == expected, timeout=10)
-    run(admin_store.change_runtime(db, ADMIN, "test", {"disabled_models": []}))
+    run(db.admin.change_runtime(ADMIN, "test", {"disabled_models": []}))
     time.sleep(1.2)  # the next test finds the model on again in every instance
 
 
@@ -475,7 +473,7 @@ def test_attack_13_lost_failure_notice_is_sent_again(clean_stack, db, kie):
     kie.post(f"/sim/tasks/{job.kie_task_id}/complete", json={"outcome": "fail"})
     u.sim.configure(fail_methods={"sendMessage": FLOOD})
     sweep(clean_stack)
-    assert run(db.get_job(job.id)).state == "refunded" and not texts_with(u, FAILED), "refunded, the notice lost"
+    assert run(db.jobs.get(job.id)).state == "refunded" and not texts_with(u, FAILED), "refunded, the notice lost"
     u.sim.configure(fail_methods={})
     results = []
     for _ in range(2):
@@ -486,7 +484,7 @@ def test_attack_13_lost_failure_notice_is_sent_again(clean_stack, db, kie):
     [notice] = texts_with(u, FAILED)
     assert "7,60 ₽ возвращены" in notice and job.request_id in notice
     assert sum(r["notified"] for r in results) == 1, results
-    assert run(db.get_job(job.id)).unsettled is False
+    assert run(db.jobs.get(job.id)).unsettled is False
     assert kinds(db, u.id) == ["adjust", "charge", "refund"]
 
 
@@ -502,7 +500,7 @@ def test_attack_13_our_key_refused_is_not_the_users_fault(clean_stack, db, kie):
         assert "описание" not in notice, f"{code}: not the user's request to change: {notice}"
         assert t("ru", "reason_PROVIDER_ACCESS") in notice
         assert "7,60 ₽ возвращены" in notice
-        assert run(db.get_job(job_of(db, uid).id)).error_code == "PROVIDER_ACCESS"
+        assert run(db.jobs.get(job_of(db, uid).id)).error_code == "PROVIDER_ACCESS"
         assert kinds(db, uid) == ["adjust", "charge", "refund"]
     alerts = texts_with(admin, "KIE отказал")
     assert len(alerts) == 1 and "401" in alerts[0], "one alert, not one per job"
@@ -512,7 +510,7 @@ def test_attack_13_admin_screens_escape_after_clipping_and_say_html(clean_stack,
     """Admin screens escaped a value, then cut it (splitting `&amp;` into `&am`), and sent escaped text without
     a parse mode (the admin read `&lt;b&gt;`)."""
     admin = admin_chat(clean_stack)
-    run(admin_store.log_action(db, ADMIN, "adjust_balance", "user:42", "a" + "&" * 100, "<b>new</b>"))
+    run(db.admin.log_action(ADMIN, "adjust_balance", "user:42", "a" + "&" * 100, "<b>new</b>"))
     admin.send("/admin")
     admin.press("Журнал действий")
     line = next(row for row in admin.last_text().split("\n") if "user:42" in row)
@@ -660,7 +658,7 @@ def test_attack_13_confirm_never_says_nothing_charged_after_a_charge(clean_stack
         assert "enqueue failed" in (tmp_path / "webhook.log").read_text(), "the enqueue did raise"
         said = [text_of(r) for r in u.bot_messages()]
         assert not [s for s in said if "Ничего не списано" in s], said
-        assert run(db.get_job(job_of(db, u.id).id)).state == "succeeded"
+        assert run(db.jobs.get(job_of(db, u.id).id)).state == "succeeded"
     finally:
         stop(webhook)
         log.close()

@@ -16,7 +16,7 @@ from infra.stack import ADMIN_IDS
 from infra.telegram_sim.client import SimClient
 from shared.domain.clock import utcnow
 from shared.domain.money import referral_code
-from shared.storage.firestore import USERS
+from shared.storage.base import USERS
 from shared.ui import callbacks as cb
 from tests.conftest import run
 from tests.helpers import TgUser, text_of
@@ -40,11 +40,11 @@ def top_up(u: TgUser, rub: int) -> str:
 
 
 def balance(db, uid: int) -> int:
-    return run(db.get_user(uid)).balance_kopecks
+    return run(db.users.get(uid)).balance_kopecks
 
 
 def ledger(db, uid: int) -> list[dict]:
-    return sorted(run(db.ledger_for(uid)), key=lambda e: e["created_at"])
+    return sorted(run(db.users.ledger_for(uid)), key=lambda e: e["created_at"])
 
 
 def assert_books_balance(db, *uids: int) -> None:
@@ -92,14 +92,14 @@ def test_attack_05_stars_refund_reverses_referral_share(clean_stack, db):
     assert balance(db, farm.id) == 2000, "the top-up went back"
     assert balance(db, inviter.id) == 0, "and the share it paid the inviter with it"
     assert [e["kind"] for e in ledger(db, inviter.id)] == ["referral", "referral_reversal"]
-    assert run(db.get_user(inviter.id)).referral_income_kopecks == 0
+    assert run(db.users.get(inviter.id)).referral_income_kopecks == 0
     assert "уже возвращён" in admin_says(clean_stack, f"/refund {charge}")
     assert balance(db, inviter.id) == 0 and len(ledger(db, inviter.id)) == 2
     assert payment(db, charge)["refund"] == "done"
 
     # The inviter already spent the share of a second top-up: the refund is refused, nothing moves.
     second = top_up(farm, 500)
-    run(db.adjust_balance(inviter.id, -4000, "adjust", "spent_share"))
+    run(db.users.adjust_balance(inviter.id, -4000, "adjust", "spent_share"))
     answer = admin_says(clean_stack, f"/refund {second}")
     assert "Возврат невозможен" in answer and str(inviter.id) in answer and "50 ₽" in answer
     assert not stars_refunded(farm, second)
@@ -151,8 +151,8 @@ def test_attack_06_a_claim_retried_by_the_client_library_is_still_ours(store):
     """What the client library does when a create's answer is lost: it sends the same create again and
     gets AlreadyExists. The claim carries our owner token, so it is ours, not a duplicate."""
     run(store.db.collection("processed_updates").document("4242").create({"update_id": 4242, "owner": "ours"}))
-    assert run(store.claim_update(4242, owner="ours")) is True
-    assert run(store.claim_update(4242)) is False, "a real redelivery is still a duplicate"
+    assert run(store.system.claim_update(4242, owner="ours")) is True
+    assert run(store.system.claim_update(4242)) is False, "a real redelivery is still a duplicate"
 
 
 def test_attack_06_reconciliation_credits_lost_payments_and_debits_refunds_outside_the_bot(clean_stack, db):
@@ -200,7 +200,7 @@ def test_attack_07_banned_user_payment(clean_stack, db):
     u = TgUser(clean_stack.url("telegram"), 11701)
     u.send("/start")
     invoice = open_invoice(u, 100)
-    run(db.set_user_fields(u.id, banned=True))
+    run(db.users.set_fields(u.id, banned=True))
     refused = u.sim.pay(u.id, invoice["message_id"])
     assert refused["pre_checkout"]["ok"] is False and "ограничен" in refused["pre_checkout"]["error_message"]
     assert refused["payment"] is None and u.sim.payments() == []
@@ -217,9 +217,9 @@ def test_attack_07_banned_user_payment(clean_stack, db):
 
 def open_invoice_as(u: TgUser, db, rub: int) -> dict:
     """An invoice opened while the user could still use the bot."""
-    run(db.set_user_fields(u.id, banned=False))
+    run(db.users.set_fields(u.id, banned=False))
     invoice = open_invoice(u, rub)
-    run(db.set_user_fields(u.id, banned=True))
+    run(db.users.set_fields(u.id, banned=True))
     return invoice
 
 
@@ -292,7 +292,7 @@ def test_attack_13_admin_adjust_never_negative(clean_stack, db, kie):
     a = TgUser(clean_stack.url("telegram"), ADMIN)
     a.send("/admin")
     for round_no in range(5):
-        run(db.adjust_balance(uid, 10000 - balance(db, uid), "adjust", f"seed_{uid}_{round_no}"))  # back to 100 ₽
+        run(db.users.adjust_balance(uid, 10000 - balance(db, uid), "adjust", f"seed_{uid}_{round_no}"))  # back to 100 ₽
         if round_no == 0:
             u.press_data(cb.make(cb.START, "google/imagen4"))
             u.send("a cat")  # the confirmation screen, with its Run button

@@ -38,7 +38,7 @@ STORED_NAME = re.compile(r"/jobs/(?P<job>[0-9a-f]{16})/[0-9a-f]{32}\.(?P<ext>[a-
 def funded(stack, db, uid: int, rub: int = 10_000) -> TgUser:
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
-    run(db.adjust_balance(uid, rub * 100, "adjust", f"test_{uid}"))
+    run(db.users.adjust_balance(uid, rub * 100, "adjust", f"test_{uid}"))
     return u
 
 
@@ -52,7 +52,7 @@ def decoded_seconds(data: bytes) -> float:
 
 
 def charges(db, uid: int) -> list[int]:
-    return [-e["amount_kopecks"] for e in run(db.ledger_for(uid)) if e["kind"] == "charge"]
+    return [-e["amount_kopecks"] for e in run(db.users.ledger_for(uid)) if e["kind"] == "charge"]
 
 
 def tasks(kie, model_id: str | None = None) -> list[dict]:
@@ -66,7 +66,7 @@ def run_button(record) -> str:
 def wait_job(db, job_id: str, done, timeout: float = 40.0):
     deadline = time.monotonic() + timeout
     while True:
-        job = run(db.get_job(job_id))
+        job = run(db.jobs.get(job_id))
         if done(job) or time.monotonic() > deadline:
             return job
         time.sleep(0.2)
@@ -86,10 +86,10 @@ def avatar_draft(u: TgUser, audio: dict) -> None:
 def test_attack_01_same_named_upload_cannot_replace_a_priced_input(clean_stack, db, kie):
     u = funded(clean_stack, db, 8101)
     avatar_draft(u, {"file_name": "a.wav", "duration": 1})
-    draft_a = run(db.current_draft(u.id))
+    draft_a = run(db.drafts.current(u.id))
     assert "Запустить · 7,60 ₽" in str(buttons(u.last()))
     avatar_draft(u, {"file_name": "a.wav", "duration": 15})  # draft B: the same file name, 15 s
-    draft_b = run(db.current_draft(u.id))
+    draft_b = run(db.drafts.current(u.id))
     assert draft_b.id != draft_a.id and "114 ₽" in u.last_text()
 
     u.press("Запустить · 7,60 ₽")  # draft A's button, pressed after B was priced
@@ -127,12 +127,12 @@ def test_attack_02_lying_duration_is_measured_from_the_bytes(clean_stack, db, ki
     header_says_1s = ms.mp3(1.0) + ms.mp3(40.0)[len(ms._id3_tag(0)):]
     u.sim.send_file(u.id, "document", content_b64=b64(header_says_1s), file_name="a.mp3", mime_type="audio/mpeg")
     assert "Запись 41 сек, а можно до 15 сек" in u.last_text(), u.last_text()
-    assert run(db.current_draft(u.id)).inputs.get("audio_url") is None, "nothing was attached"
+    assert run(db.drafts.current(u.id)).inputs.get("audio_url") is None, "nothing was attached"
 
     # A 10 s recording declared as 1 s is priced at 10 s, and charged so.
     u.sim.send_file(u.id, "voice", content_b64=b64(ms.ogg_opus(10.0)), duration=1)
     assert "Проверьте заказ" in u.last_text() and "Стоимость: 76 ₽" in u.last_text()
-    draft = run(db.current_draft(u.id))
+    draft = run(db.drafts.current(u.id))
     assert draft.media["audio_url"][0]["duration_s"] == 10.0 and draft.media["audio_url"][0]["mime"] == "audio/ogg"
     u.press("Запустить · 76 ₽")
     job = wait_job(db, draft.id, lambda j: j.kie_task_id)
@@ -146,7 +146,7 @@ def kling_draft(u: TgUser, db, duration: str) -> tuple[str, dict]:
     """A silent Kling draft at `duration` on its confirmation screen: (job id, the screen)."""
     u.press_data(cb.make(cb.START, KLING.id))
     u.send("a red fox running through snow")
-    job = run(db.current_draft(u.id))
+    job = run(db.drafts.current(u.id))
     for name, value in (("sound", False), ("aspect_ratio", "1:1"), ("duration", duration)):
         field = KLING.field(name)
         u.press_data(cb.make(cb.SET, job.id, KLING.fields.index(field), [*field.values].index(value)
@@ -164,7 +164,7 @@ def test_attack_03_option_races_confirm_and_the_charge_matches_what_the_provider
     confirmed, refused = [], 0
     job_id, screen = kling_draft(u, db, "5")
     for _ in range(24):
-        current = run(db.get_job(job_id)).inputs["duration"]
+        current = run(db.jobs.get(job_id)).inputs["duration"]
         change = "10" if current == "5" else "5"
         set_data = cb.make(cb.SET, job_id, KLING.fields.index(duration), duration.values.index(change))
         run_data, message_id = run_button(screen), screen["message_id"]
@@ -180,7 +180,7 @@ def test_attack_03_option_races_confirm_and_the_charge_matches_what_the_provider
             racer.start()
         for racer in racers:
             racer.join()
-        job = run(db.get_job(job_id))
+        job = run(db.jobs.get(job_id))
         if job.state == "awaiting_input":  # refused: the current screen is shown again, nothing charged
             refused += 1
             screen = u.wait_for(lambda r: any(d.startswith(f"ok:{job_id}:") and d != run_data for _, d in buttons(r)))
@@ -199,7 +199,7 @@ def test_attack_03_option_races_confirm_and_the_charge_matches_what_the_provider
         ran = task["input"]["duration"]
         assert job.charged_kopecks == job.price_kopecks == KLING_SILENT[ran], (confirmed_id, ran, job.price_kopecks)
         assert job.inputs["duration"] == ran
-    assert sorted(charges(db, u.id)) == sorted(run(db.get_job(j)).price_kopecks for j in confirmed)
+    assert sorted(charges(db, u.id)) == sorted(run(db.jobs.get(j)).price_kopecks for j in confirmed)
 
 
 # --- 4. a confirmation is a contract: an old button ----------------------------------------------------------
@@ -213,13 +213,13 @@ def test_attack_04_old_confirm_button_never_charges_a_price_it_did_not_show(clea
     assert "✅ Запустить · 0,07 ₽" in [text for text, _ in buttons(old)]
     u.send(("Очень длинный текст для озвучки. " * 147)[:4829])  # typed over the text: 4829 characters
     assert "55,06 ₽" in u.last_text()
-    draft = run(db.current_draft(u.id))
+    draft = run(db.drafts.current(u.id))
 
     u.press("Запустить · 0,07 ₽")  # the old message's button
 
     time.sleep(1.0)
     assert charges(db, u.id) == [] and tasks(kie) == [], "nothing charged, nothing run"
-    assert run(db.get_job(draft.id)).state == "awaiting_input"
+    assert run(db.jobs.get(draft.id)).state == "awaiting_input"
     shown = next(r for r in u.bot_messages() if r["message_id"] == old["message_id"])
     assert "цена теперь 55,06 ₽ (была 0,07 ₽)" in text_of(shown)
     assert "✅ Запустить · 55,06 ₽" in [text for text, _ in buttons(shown)]
@@ -245,7 +245,7 @@ def test_attack_04_old_second_tap_never_charges_a_price_it_did_not_show(clean_st
 
     time.sleep(1.0)
     assert charges(db, u.id) == [] and tasks(kie) == []
-    assert run(db.get_job(job_id)).state == "awaiting_input"
+    assert run(db.jobs.get(job_id)).state == "awaiting_input"
     assert "цена теперь 104,50 ₽ (была 209 ₽)" in text_of(u.last())
 
 
@@ -256,7 +256,7 @@ def test_attack_12_upload_capacity_checked_before_download(clean_stack, db, kie)
     u.press_data(cb.make(cb.START, "google/nano-banana-edit"))
     u.send("make it look like a watercolor")
     u.sim.send_album(u.id, count=10)
-    assert len(run(db.current_draft(u.id)).inputs["image_urls"]) == 10
+    assert len(run(db.drafts.current(u.id)).inputs["image_urls"]) == 10
     fetched = len(u.sim.calls("getFile"))
     assert fetched == 10
 
@@ -266,7 +266,7 @@ def test_attack_12_upload_capacity_checked_before_download(clean_stack, db, kie)
     u.sim.send_album(u.id, count=10)
 
     assert len(u.sim.calls("getFile")) == fetched, "a full step downloads nothing"
-    assert len(run(db.current_draft(u.id)).inputs["image_urls"]) == 10
+    assert len(run(db.drafts.current(u.id)).inputs["image_urls"]) == 10
 
 
 def test_attack_12_chain_fetch_is_capped_and_measured(clean_stack, db, kie):
@@ -275,10 +275,10 @@ def test_attack_12_chain_fetch_is_capped_and_measured(clean_stack, db, kie):
     u.press_data(cb.make(cb.START, "google/nano-banana"))
     u.send("a cup of coffee")
     u.press("Запустить")
-    source = wait_job(db, run(db.page("jobs", u.id, 1))[0]["id"], lambda j: j.delivered_at)
+    source = wait_job(db, run(db.jobs.recent_of(u.id, 1))[0]["id"], lambda j: j.delivered_at)
     assert source.state == "succeeded"
 
     u.press_data(cb.make(cb.CHAIN, source.id, "up"))  # "⬆️ Увеличить": the 12 MB result into a 10 MB input
 
     assert "Файл 12.0 МБ, а эта модель принимает до 10 МБ" in u.last_text(), u.last_text()
-    assert run(db.current_draft(u.id)) is None, "no draft priced from a file we did not measure"
+    assert run(db.drafts.current(u.id)) is None, "no draft priced from a file we did not measure"

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shared.admin import broadcast as bc
+from shared.app import broadcast as bc
 from shared.bootstrap import container
-from shared.storage import broadcasts
+from shared.ui.admin import notices
 from tests.conftest import run
 from tests.helpers import TgUser, text_of
 
@@ -59,11 +59,11 @@ def test_pacer_waits_out_retry_after():
 
 def test_progress_texts():
     doc = {"status": "running", "total": 1200, "sent": 325, "failed": 3, "blocked": 12, "skipped": 0}
-    assert bc.progress_text("ru", doc) == "📣 Рассылка: 340 из 1200 · ошибок 3 · заблокировали 12"
-    assert bc.progress_text("ru", {**doc, "failed": 0, "blocked": 0, "sent": 0}) == "📣 Рассылка: 0 из 1200"
-    assert bc.progress_text("ru", {**doc, "status": "done"}).startswith("✅ Рассылка завершена: 340 из 1200")
-    assert bc.progress_text("en", doc) == "📣 Broadcast: 340 of 1200 · errors 3 · blocked the bot 12"
-    assert "за 1:05" in bc.report_text("ru", doc, 65.4)
+    assert notices.broadcast_progress("ru", doc).text == "📣 Рассылка: 340 из 1200 · ошибок 3 · заблокировали 12"
+    assert notices.broadcast_progress("ru", {**doc, "failed": 0, "blocked": 0, "sent": 0}).text == "📣 Рассылка: 0 из 1200"
+    assert notices.broadcast_progress("ru", {**doc, "status": "done"}).text.startswith("✅ Рассылка завершена: 340 из 1200")
+    assert notices.broadcast_progress("en", doc).text == "📣 Broadcast: 340 of 1200 · errors 3 · blocked the bot 12"
+    assert "за 1:05" in notices.broadcast_report("ru", doc, 65.4).text
 
 
 # --- through the stack ----------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def received(u: TgUser) -> int:
 def wait_status(db, broadcast_id, status, timeout=25.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        doc = run(broadcasts.get(db, broadcast_id))
+        doc = run(db.broadcasts.get(broadcast_id))
         if doc["status"] == status:
             return doc
         time.sleep(0.3)
@@ -124,7 +124,7 @@ def test_broadcast_reaches_everyone_once_paced_with_retry_after_and_a_report(cle
     blocked, banned = {9105, 9120, 9140}, 9150
     for uid in blocked:
         admin.sim._post(f"/users/{uid}/block", {"blocked": True})
-    run(db.set_user_fields(banned, banned=True))
+    run(db.users.set_fields(banned, banned=True))
 
     broadcast_id = run(bc.start(container(), ADMIN, ADMIN, TEXT))
     # From now on sendMessage is the broadcast's: the next 3 calls get a 429 with retry_after 1.
@@ -165,7 +165,7 @@ def test_interrupted_batch_resumes_after_the_last_saved_user(clean_stack, db):
                                                        "batch_no": 1})]
 
     assert run(bc.run_batch(c, broadcast_id, 1, budget_s=0.5)) == "done"  # stops midway, hands over
-    doc = run(broadcasts.get(db, broadcast_id))
+    doc = run(db.broadcasts.get(broadcast_id))
     assert doc["status"] == "running" and doc["batch_no"] == 2 and doc["lease_owner"] is None
     assert 0 < doc["sent"] < doc["total"] == 41
     assert c.queue.tasks[-1][0] == f"bc-{broadcast_id}-2"
@@ -178,7 +178,7 @@ def test_interrupted_batch_resumes_after_the_last_saved_user(clean_stack, db):
         return sorted(await asyncio.gather(bc.run_batch(c, broadcast_id, 2), bc.run_batch(c, broadcast_id, 2)))
 
     assert run(twice()) == ["done", "retry"]
-    doc = run(broadcasts.get(db, broadcast_id))
+    doc = run(db.broadcasts.get(broadcast_id))
     assert doc["status"] == "done" and doc["sent"] == 41
     assert all(received(u) == 1 for u in users), "nobody twice, nobody skipped"
 
@@ -190,7 +190,7 @@ def test_a_flood_wait_longer_than_the_batch_moves_the_user_to_the_next_batch(cle
     broadcast_id = run(bc.start(c, ADMIN, ADMIN, TEXT))
     admin.sim.configure(fail_methods={"sendMessage": {"error_code": 429, "retry_after": 30, "count": 1}})
     assert run(bc.run_batch(c, broadcast_id, 1, budget_s=5)) == "done"
-    doc = run(broadcasts.get(db, broadcast_id))
+    doc = run(db.broadcasts.get(broadcast_id))
     assert doc["cursor_user_id"] is None and doc["sent"] == 0 and doc["batch_no"] == 2
     assert c.queue.tasks[-1][0] == f"bc-{broadcast_id}-2" and c.queue.delays[-1].total_seconds() == 30
     assert run(bc.run_batch(c, broadcast_id, 2)) == "done"
@@ -205,5 +205,5 @@ def test_cancel_stops_the_broadcast(clean_stack, db):
     assert run(bc.cancel(c, broadcast_id)) is False
     assert run(bc.run_batch(c, broadcast_id, 1)) == "done"
     assert received(admin) == 0
-    assert run(broadcasts.get(db, broadcast_id))["status"] == "cancelled"
+    assert run(db.broadcasts.get(broadcast_id))["status"] == "cancelled"
     assert admin.bot_messages()[-1]["message"]["text"].startswith("⛔ Рассылка остановлена: 0 из 1")

@@ -1,4 +1,6 @@
-"""The webhook path must not import what only the worker, the admin panel or the charts need.
+"""The webhook path must not import what only the worker, the admin panel or the charts need; and it holds by
+structure: registering the routes imports no feature (shared/telegram/routes.py), each is imported by its
+first update.
 
 A fresh process (a new instance) serves a target in-process (infra/inprocess.py) on the stack's emulators;
 the Telegram simulator delivers to it while this test plays the user; then the process reports sys.modules.
@@ -20,10 +22,14 @@ from tests.helpers import TgUser
 
 USER, ADMIN = 7101, 1001  # ADMIN_IDS of the local stack is "1001"
 # Only the worker (and the callback, the sweep, the smoke test) needs these.
-WORKER_ONLY = ("shared.services.generation", "shared.services.delivery", "shared.clients.kie",
-               "shared.services.operations", "shared.services.smoke")
-# Only the admin panel: its handlers, statistics, chart, broadcasts.
-ADMIN_ONLY = ("shared.services.admin", "shared.admin", "shared.storage.broadcasts")
+WORKER_ONLY = ("shared.app.generation", "shared.app.settle", "shared.clients.delivery", "shared.clients.kie",
+               "shared.app.sweep", "shared.app.smoke")
+# Only the admin panel: its handlers, screens, statistics, chart, broadcasts.
+ADMIN_ONLY = ("shared.telegram.admin", "shared.app.admin", "shared.app.broadcast", "shared.ui.admin.panel",
+              "shared.ui.admin.lookup", "shared.ui.admin.stats", "shared.ui.admin.chart")
+# What every routed update passes; the features (menu, catalog, wizard, ...) load one by one as they are used.
+WEBHOOK_CORE = ("shared.telegram", "shared.telegram.webhook", "shared.telegram.routes", "shared.telegram.middleware",
+                "shared.telegram.reply", "shared.telegram.updates")
 # Media libraries: only a media input (measured by decoding it), a big result image or the chart load them.
 MEDIA = ("PIL", "av", "matplotlib")
 
@@ -103,6 +109,8 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
 
     user.send("/start")
     assert "AI Studio" in user.last_text()
+    features = [m for m in loaded(webhook.modules(), ("shared.telegram",)) if m not in WEBHOOK_CORE]
+    assert features == ["shared.telegram.menu"], "registration imports no feature; /start loads only the menu"
     user.press("Изображения")  # a catalog page
     user.press_data("m:z-image")  # a model card
     assert "Z-Image" in user.last_text()
@@ -112,7 +120,7 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     user.press("Запустить")  # confirm: job document + Cloud Task
     user.send("/admin")  # a non-admin: the usual unknown-command reply, the panel stays unloaded
     modules = webhook.modules()
-    assert "shared.services.bot" in modules and "telegram.ext" in modules  # it did handle the updates
+    assert "shared.telegram.wizard" in modules and "telegram.ext" in modules  # it did handle the updates
     assert loaded(modules, WORKER_ONLY) == []
     assert loaded(modules, ADMIN_ONLY) == []
     assert loaded(modules, MEDIA) == []
@@ -124,8 +132,9 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     admin.send("/admin")  # an admin: now the panel is imported, still not the charts
     assert "adm:" in str(admin.last()["message"].get("reply_markup"))
     modules = webhook.modules()
-    assert "shared.services.admin" in modules
-    assert loaded(modules, ("shared.admin", "shared.storage.broadcasts", *MEDIA)) == []
+    assert "shared.telegram.admin.panel" in modules
+    assert loaded(modules, ("shared.ui.admin.chart", "shared.telegram.admin.stats", "shared.app.broadcast",
+                            *MEDIA)) == []
 
     # A media input is measured by decoding it: a photo loads Pillow, a voice message PyAV, on that path only.
     user.press_data("go:kling/ai-avatar-standard")
@@ -137,7 +146,7 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     assert "Проверьте заказ" in user.last_text()
     modules = webhook.modules()
     assert "av" in modules and "PIL" in modules
-    assert loaded(modules, ("shared.admin", "shared.storage.broadcasts", "matplotlib")) == []
+    assert loaded(modules, ("shared.ui.admin.chart", "shared.app.broadcast", "matplotlib")) == []
 
     # The worker path, in a fresh process of its own: start -> KIE -> callback -> delivery of the photo.
     worker = instance(worker="generation_worker", callback="kie_callback")
@@ -146,7 +155,7 @@ def test_webhook_and_worker_paths_import_only_what_they_use(clean_stack, instanc
     user.wait_for(lambda r: "photo" in r["message"])
     assert any(c["status"] == 200 for c in worker.calls("/callback"))
     modules = worker.modules()
-    assert "shared.services.generation" in modules and "shared.services.delivery" in modules
+    assert "shared.app.generation" in modules and "shared.clients.delivery" in modules
     assert loaded(modules, ADMIN_ONLY) == []
     assert loaded(modules, MEDIA) == []
-    assert loaded(modules, ("shared.services.bot", "telegram.ext")) == []  # no handlers in the worker
+    assert loaded(modules, ("shared.telegram", "telegram.ext")) == []  # no handlers in the worker

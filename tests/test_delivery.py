@@ -8,19 +8,21 @@ import time
 
 import pytest
 from PIL import Image
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from infra.kie_sim import KieSimulator
 from infra.telegram_sim import TelegramSimulator
 from shared import runtime
 from shared.clients.telegram import make_bot
-from shared.services import delivery
-from shared.services.delivery import MB, Limits, Probe, Route, group_plan, plan
+from shared.clients import delivery, files
+from shared.clients.files import Probe
+from shared.clients.ladder import MB, Limits, Route, group_plan, plan
+from shared.domain import decode
+from shared.ui.results import delivery_words
 
 TOKEN = "123456:ABC"
 USER = 1001
 CAPTION = "✅ <b>Z-Image</b> · бесплатно\nКод запроса: <code>rq-1</code>"
-MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("🔁 Повторить", callback_data="again:1")]])
+MARKUP = [[("🔁 Повторить", "again:1")]]
 IMAGE = ("z-image", {"prompt": "a red fox in the snow", "aspect_ratio": "1:1"})
 SIX_IMAGES = ("grok-imagine/text-to-image", {"prompt": "six foxes"})
 VIDEO = ("sora-2-text-to-video", {"prompt": "a fox runs"})
@@ -74,11 +76,11 @@ def test_group_plan():
 def test_preview_is_a_small_jpeg_on_white():
     buf = io.BytesIO()
     Image.new("RGBA", (3000, 1500), (255, 0, 0, 0)).save(buf, "PNG")
-    preview = delivery.make_preview(buf.getvalue(), 1280)
+    preview = decode.make_preview(buf.getvalue(), 1280)
     with Image.open(io.BytesIO(preview)) as image:
         assert image.format == "JPEG" and image.size == (1280, 640)
         assert image.getpixel((5, 5)) == (255, 255, 255)  # transparency becomes white, not black
-    assert delivery.make_preview(b"not an image") is None
+    assert decode.make_preview(b"not an image") is None
 
 
 def test_filename_from_url_and_type():
@@ -124,8 +126,10 @@ def results(kie, model_and_input, size=0):
     return json.loads(kie.complete(task_id)["resultJson"])["resultUrls"]
 
 
-def send(bot, output, urls, markup=MARKUP, **options):
-    return runtime.run(delivery.send_result(bot, USER, output, urls, CAPTION, markup, **options), timeout=60)
+def send(bot, output, urls, markup=MARKUP, lang="ru", **options):
+    words = delivery.Words(**delivery_words(lang))
+    return runtime.run(delivery.send_result(bot, USER, output, urls, CAPTION, markup, words=words, **options),
+                       timeout=60)
 
 
 def sends(tg):
@@ -323,7 +327,7 @@ def test_probe_falls_back_to_get_when_head_has_no_length(kie):
 
     async def main():
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as mock, httpx.AsyncClient() as real:
-            return await delivery.probe(mock, "http://h/a.png"), await delivery.probe(real, url)
+            return await files.probe(mock, "http://h/a.png"), await files.probe(real, url)
 
     mocked, real = runtime.run(main())
     assert mocked == Probe("http://h/a.png", 1234, "image/png")

@@ -32,7 +32,7 @@ def wizard_z_image(u: TgUser, prompt="котик в космосе", ratio="16:9
 
 
 def ledger(db, user_id):
-    return sorted(run(db.ledger_for(user_id)), key=lambda e: e["created_at"])
+    return sorted(run(db.users.ledger_for(user_id)), key=lambda e: e["created_at"])
 
 
 def test_free_generation_from_start_to_photo(clean_stack, db, kie):
@@ -57,8 +57,8 @@ def test_free_generation_from_start_to_photo(clean_stack, db, kie):
     task = kie.get("/sim/tasks").json()["tasks"][-1]
     assert task["model"] == "z-image"
     assert task["input"] == {"prompt": "котик в космосе", "aspect_ratio": "16:9", "nsfw_checker": True}
-    assert run(db.free_usage(u.id)) == {"z-image": 1}
-    assert run(db.get_user(u.id)).balance_kopecks == 0 and ledger(db, u.id) == []
+    assert run(db.users.free_usage(u.id)) == {"z-image": 1}
+    assert run(db.users.get(u.id)).balance_kopecks == 0 and ledger(db, u.id) == []
     u.send("/start")
     u.press("Бесплатно")
     assert "Z-Image — осталось 4 из 5" in u.last_text()
@@ -75,18 +75,18 @@ def test_paid_model_with_zero_balance_is_refused_and_nothing_charged(clean_stack
     confirm = u.last()
     assert "не хватает" in text_of(confirm)
     assert not any(data.startswith("ok:") for _, data in buttons(confirm)), "no run button without money"
-    job = run(db.current_draft(u.id))
+    job = run(db.drafts.current(u.id))
     u.press_data(f"ok:{job.id}:760p{job.revision}")  # a forged tap, even with the right quote, is refused too
     assert "Недостаточно средств" in u.last_text()
     time.sleep(0.5)
     assert kie.get("/sim/tasks").json()["tasks"] == []
-    assert ledger(db, u.id) == [] and run(db.get_user(u.id)).balance_kopecks == 0
+    assert ledger(db, u.id) == [] and run(db.users.get(u.id)).balance_kopecks == 0
 
 
 def test_paid_generation_charges_exactly_the_price_once(clean_stack, db, kie):
     u = user(clean_stack, 5003)
     u.send("/start")
-    run(db.adjust_balance(u.id, 10000, "adjust", f"adjust_test_{u.id}"))
+    run(db.users.adjust_balance(u.id, 10000, "adjust", f"adjust_test_{u.id}"))
     u.press("Изображения")
     u.press("Imagen 4 ·")
     u.press("Создать")
@@ -98,13 +98,13 @@ def test_paid_generation_charges_exactly_the_price_once(clean_stack, db, kie):
     assert "7,60 ₽" in text_of(photo)
     entries = ledger(db, u.id)
     assert [(e["kind"], e["amount_kopecks"]) for e in entries] == [("adjust", 10000), ("charge", -760)]
-    assert run(db.get_user(u.id)).balance_kopecks == 9240 == sum(e["amount_kopecks"] for e in entries)
+    assert run(db.users.get(u.id)).balance_kopecks == 9240 == sum(e["amount_kopecks"] for e in entries)
 
 
 def test_failed_generation_refunds_once_and_shows_the_code(clean_stack, db, kie):
     u = user(clean_stack, 5004)
     u.send("/start")
-    run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    run(db.users.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
     kie.post("/sim/outcomes", json={"outcomes": ["fail"]})
     kie.post("/sim/config", json={"duplicate_callbacks": 3})
     u.press("Изображения")
@@ -120,8 +120,8 @@ def test_failed_generation_refunds_once_and_shows_the_code(clean_stack, db, kie)
     assert len(failures) == 1, "the user is told once"
     entries = ledger(db, u.id)
     assert [e["kind"] for e in entries] == ["adjust", "charge", "refund"]
-    assert run(db.get_user(u.id)).balance_kopecks == 1000
-    job = run(db.get_job(entries[-1]["ref"]))
+    assert run(db.users.get(u.id)).balance_kopecks == 1000
+    job = run(db.jobs.get(entries[-1]["ref"]))
     assert job.state == "refunded" and job.error_code == "GENERATION_FAILED"
     assert job.request_id in text
 
@@ -129,7 +129,7 @@ def test_failed_generation_refunds_once_and_shows_the_code(clean_stack, db, kie)
 def test_duplicate_task_and_duplicate_callback_change_nothing(clean_stack, db, kie):
     u = user(clean_stack, 5005)
     u.send("/start")
-    run(db.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    run(db.users.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
     kie.post("/sim/config", json={"duplicate_callbacks": 2})
     u.press("Изображения")
     u.press("Imagen 4 ·")
@@ -140,9 +140,9 @@ def test_duplicate_task_and_duplicate_callback_change_nothing(clean_stack, db, k
     entries = ledger(db, u.id)
     job_id = entries[-1]["ref"]
     deadline = time.monotonic() + 10
-    while run(db.get_job(job_id)).delivered_at is None and time.monotonic() < deadline:
+    while run(db.jobs.get(job_id)).delivered_at is None and time.monotonic() < deadline:
         time.sleep(0.1)  # the delivery is recorded right after the photo is sent: compare after it
-    before = (run(db.get_job(job_id)), run(db.get_user(u.id)).balance_kopecks, len(entries))
+    before = (run(db.jobs.get(job_id)), run(db.users.get(u.id)).balance_kopecks, len(entries))
 
     # The same Cloud Task delivered again, and the same callback posted again.
     worker = httpx.post(clean_stack.url("worker") + "/", json={"kind": "start", "job_id": job_id}, timeout=30)
@@ -151,7 +151,7 @@ def test_duplicate_task_and_duplicate_callback_change_nothing(clean_stack, db, k
     again = httpx.post(callback["url"], json=callback["body"], headers=callback.get("headers", {}), timeout=30)
     assert again.status_code == 200
     time.sleep(0.5)
-    after = (run(db.get_job(job_id)), run(db.get_user(u.id)).balance_kopecks, len(ledger(db, u.id)))
+    after = (run(db.jobs.get(job_id)), run(db.users.get(u.id)).balance_kopecks, len(ledger(db, u.id)))
     assert after[1:] == before[1:]
     assert after[0].state == before[0].state == "succeeded"
     assert after[0].updated_at == before[0].updated_at
@@ -166,8 +166,8 @@ def test_webhook_without_secret_gets_401_and_writes_nothing(clean_stack, db):
     for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
         response = httpx.post(clean_stack.webhook_url, json=update, headers=headers, timeout=10)
         assert response.status_code == 401
-    assert run(db.get_user(5006)) is None
-    assert run(db.claim_update(777001)) is True, "the update id was not recorded"
+    assert run(db.users.get(5006)) is None
+    assert run(db.system.claim_update(777001)) is True, "the update id was not recorded"
 
 
 def test_redelivered_update_is_processed_once(clean_stack, db):
@@ -183,7 +183,7 @@ def test_redelivered_update_is_processed_once(clean_stack, db):
 
 def run_imagen4(u: TgUser, db, prompt="банан", balance=1000):
     u.send("/start")
-    run(db.adjust_balance(u.id, balance, "adjust", f"adjust_test_{u.id}"))
+    run(db.users.adjust_balance(u.id, balance, "adjust", f"adjust_test_{u.id}"))
     u.press("Изображения")
     u.press("Imagen 4 ·")
     u.press("Создать")
@@ -222,7 +222,7 @@ def test_provider_error_on_submit_is_retried_then_refunded(clean_stack, db, kie)
     assert "отклонил" in text_of(failure) and "возвращены" in text_of(failure)
     kinds = [e["kind"] for e in ledger(db, u.id)]
     assert kinds == ["adjust", "charge", "charge", "refund"]
-    assert run(db.get_user(u.id)).balance_kopecks == 2000 - 760
+    assert run(db.users.get(u.id)).balance_kopecks == 2000 - 760
 
 
 @pytest.fixture
@@ -249,6 +249,6 @@ def test_generation_that_never_finishes_times_out_and_refunds(fast_polls, db, ki
     assert "слишком много времени" in text_of(failure) and "RQ-" in text_of(failure)
     entries = ledger(db, u.id)
     assert [e["kind"] for e in entries] == ["adjust", "charge", "refund"]
-    job = run(db.get_job(entries[-1]["ref"]))
+    job = run(db.jobs.get(entries[-1]["ref"]))
     assert job.state == "refunded" and job.error_code == "TIMEOUT"
-    assert run(db.get_user(u.id)).balance_kopecks == 1000
+    assert run(db.users.get(u.id)).balance_kopecks == 1000

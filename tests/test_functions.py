@@ -30,7 +30,7 @@ def test_webhook_rejects_missing_secret_and_bad_body(client_for, db):
     assert client.post("/", json=update).status_code == 401
     headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET}
     assert client.post("/", data="not json", headers=headers).status_code == 400
-    assert run(db.get_user(9)) is None
+    assert run(db.users.get(9)) is None
 
 
 def test_free_tier_refresh_writes_the_tier_and_keeps_the_previous(client_for, db):
@@ -38,7 +38,7 @@ def test_free_tier_refresh_writes_the_tier_and_keeps_the_previous(client_for, db
     first = client.post("/").get_json()
     assert first["model_ids"] == ["z-image", "recraft/remove-background", "google/imagen4-fast",
                                   "google/nano-banana", "google/nano-banana-edit"]
-    stored = run(db.stored_free_tier())
+    stored = run(db.system.stored_free_tier())
     assert stored["model_ids"] == first["model_ids"] and stored["source"] == "computed"
     assert client.post("/").get_json()["model_ids"] == first["model_ids"], "running twice is harmless"
 

@@ -1,4 +1,4 @@
-"""The storage meter counts what Firestore bills, against the real emulator (shared/storage/metering.py)."""
+"""The storage meter counts what Firestore bills, against the real emulator (infra/metering.py, the local stack's clients)."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +10,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from infra.stack import TASKS_LOCATION, TASKS_QUEUE
-from shared.storage import metering
+from infra import metering
 from tests.conftest import run
 
 
@@ -114,7 +114,7 @@ def test_a_cloud_task_enqueue_is_one_task(stack):
     from shared.clients.tasks import TaskQueue
 
     queue = TaskQueue(stack.project, TASKS_LOCATION, TASKS_QUEUE, stack.url("worker") + "/",
-                      emulator_host=f"127.0.0.1:{stack.ports.tasks}")
+                      emulator_host=f"127.0.0.1:{stack.ports.tasks}", client_factory=metering.tasks_client)
     name = f"metering-{uuid.uuid4().hex[:8]}"
     payload = {"kind": "metering-test"}  # dispatched at once; the worker answers "bad task" 200
     assert cost(queue.enqueue(name, payload)) == {"reads": 0, "writes": 0, "tasks": 1}
@@ -125,6 +125,40 @@ def test_a_cloud_task_enqueue_is_one_task(stack):
 
     queue._client = Refusing()
     assert cost(queue.enqueue(name, payload)) == {"reads": 0, "writes": 0, "tasks": 0}
+
+
+def test_the_task_meter_counts_only_a_create_task_the_api_accepted():
+    """On the wire: a CreateTask answered with AlreadyExists (a name in use) is no task."""
+    from types import SimpleNamespace
+
+    from google.cloud import tasks_v2
+
+    request = tasks_v2.CreateTaskRequest(parent="p", task=tasks_v2.Task(name="p/tasks/t1"))
+
+    class Call:  # a grpc.aio call: awaiting it gives the answer or raises, as often as it is awaited
+        def __init__(self, answer):
+            self.answer = answer
+
+        def __await__(self):
+            if isinstance(self.answer, Exception):
+                raise self.answer
+            return self.answer
+            yield
+
+    def continuation(answer):
+        async def go(details, req):
+            return Call(answer)
+
+        return go
+
+    async def intercept(answer, method="/google.cloud.tasks.v2.CloudTasks/CreateTask"):
+        return await metering.TaskMeter().intercept_unary_unary(continuation(answer), SimpleNamespace(method=method),
+                                                                request)
+
+    assert cost(intercept(tasks_v2.Task(name="p/tasks/t1"))) == {"reads": 0, "writes": 0, "tasks": 1}
+    assert cost(intercept(AlreadyExists("task exists"))) == {"reads": 0, "writes": 0, "tasks": 0}
+    assert cost(intercept(tasks_v2.Task(), "/google.cloud.tasks.v2.CloudTasks/GetTask")) == {
+        "reads": 0, "writes": 0, "tasks": 0}
 
 
 def test_the_production_channel_carries_the_meter(monkeypatch):

@@ -8,7 +8,7 @@ from infra.stack import ADMIN_IDS
 from shared.domain.clock import utcnow
 from shared.domain.jobs import Job, JobState
 from shared.domain.money import referral_code
-from shared.storage.firestore import JOBS, LEDGER
+from shared.storage.base import JOBS, LEDGER
 from shared.ui import callbacks as cb
 from tests.conftest import run
 from tests.helpers import TgUser, buttons, text_of
@@ -30,11 +30,11 @@ def top_up(u: TgUser, rub: int = 300) -> dict:
 
 
 def balance(db, uid):
-    return run(db.get_user(uid)).balance_kopecks
+    return run(db.users.get(uid)).balance_kopecks
 
 
 def ledger_sum(db, uid):
-    return sum(e["amount_kopecks"] for e in run(db.ledger_for(uid)))
+    return sum(e["amount_kopecks"] for e in run(db.users.ledger_for(uid)))
 
 
 def test_stars_payment_credits_once_and_refund_debits_once(clean_stack, db):
@@ -73,7 +73,7 @@ def test_refund_is_refused_when_the_money_was_spent(clean_stack, db):
     u = TgUser(clean_stack.url("telegram"), 8002)
     u.send("/start")
     charge = top_up(u, 100)["payment"]["charge_id"]
-    run(db.adjust_balance(u.id, -5000, "adjust", "spent_test"))
+    run(db.users.adjust_balance(u.id, -5000, "adjust", "spent_test"))
     admin = TgUser(clean_stack.url("telegram"), ADMIN)
     admin.send(f"/refund {charge}")
     assert "Возврат невозможен" in admin.last_text()
@@ -120,17 +120,17 @@ def test_referral_flow(clean_stack, db):
     friend.send(f"/start {link}")  # again: no second bonus
     other = f"ref_{referral_code(8099)}"
     friend.send(f"/start {other}")  # and no re-attribution
-    assert balance(db, friend.id) == 2000 and run(db.get_user(friend.id)).referrer_id == inviter.id
+    assert balance(db, friend.id) == 2000 and run(db.users.get(friend.id)).referrer_id == inviter.id
 
     selfish = TgUser(clean_stack.url("telegram"), 8012)
     selfish.send(f"/start ref_{referral_code(selfish.id)}")
-    assert run(db.get_user(selfish.id)).referrer_id is None and balance(db, selfish.id) == 0
+    assert run(db.users.get(selfish.id)).referrer_id is None and balance(db, selfish.id) == 0
 
     top_up(friend, 1000)
     assert balance(db, inviter.id) == 10000, "10% of the friend's 1000 ₽"
     inviter.send("/ref")
     assert "Приглашено: 1" in inviter.last_text() and "Доход: 100 ₽" in inviter.last_text()
-    kinds = [e["kind"] for e in run(db.ledger_for(inviter.id))]
+    kinds = [e["kind"] for e in run(db.users.ledger_for(inviter.id))]
     assert kinds == ["referral"]
     for uid in (inviter.id, friend.id, selfish.id):
         assert balance(db, uid) == ledger_sum(db, uid)
@@ -152,7 +152,7 @@ def test_ledger_sum_equals_balance_after_a_mixed_scenario(clean_stack, db, kie):
     time.sleep(0.5)
     admin = TgUser(clean_stack.url("telegram"), ADMIN)
     admin.send(f"/refund {buyer.sim.payments()[0]['telegram_payment_charge_id']}")
-    kinds = sorted(e["kind"] for e in run(db.ledger_for(buyer.id)))
+    kinds = sorted(e["kind"] for e in run(db.users.ledger_for(buyer.id)))
     assert kinds == ["bonus", "charge", "charge", "payment_refund", "refund", "topup", "topup"]
     for uid in (inviter.id, buyer.id, ADMIN):
         assert balance(db, uid) == ledger_sum(db, uid)
@@ -162,7 +162,7 @@ def test_ledger_sum_equals_balance_after_a_mixed_scenario(clean_stack, db, kie):
 def seed(db, uid: int, n: int):
     base = utcnow() - timedelta(hours=1)
     for i in range(n):
-        run(db.adjust_balance(uid, 100 + i, "adjust", f"seed_{uid}_{i}"))
+        run(db.users.adjust_balance(uid, 100 + i, "adjust", f"seed_{uid}_{i}"))
         job = Job(id=f"h{uid}x{i:03d}", user_id=uid, chat_id=uid, model_id="z-image", inputs={"prompt": f"p{i}"},
                   state=JobState.SUCCEEDED, price_kopecks=76, is_free=i % 2 == 0)
         doc = job.model_dump(exclude={"id"})
@@ -223,23 +223,23 @@ def test_history_item_is_resent_by_file_id_without_a_charge(clean_stack, db):
     resent = u.last()
     assert "photo" in resent["message"]
     sent_by_id = [c for c in u.sim.calls("sendPhoto") if not str(c["params"].get("photo", "")).startswith("http")]
-    assert sent_by_id and run(db.free_usage(u.id)) == {"z-image": 1}, "no second use"
+    assert sent_by_id and run(db.users.free_usage(u.id)) == {"z-image": 1}, "no second use"
 
 
 def test_expensive_generation_asks_twice_and_low_balance_hint(clean_stack, db):
     u = TgUser(clean_stack.url("telegram"), 8050)
     u.send("/start")
-    run(db.adjust_balance(u.id, 22000, "adjust", "t8050"))
+    run(db.users.adjust_balance(u.id, 22000, "adjust", "t8050"))
     model = "kling-2.6/text-to-video"
     u.press_data(cb.make(cb.START, model))
     u.send("a paper boat on a river")
-    job = run(db.current_draft(u.id))
+    job = run(db.drafts.current(u.id))
     u.press_data(cb.make(cb.SET, job.id, 1, 0))  # sound on
     u.press("1:1")
     u.press("10")
     u.press("Запустить")
     assert "Дорогая генерация" in u.last_text() and "209 ₽" in u.last_text()
-    assert run(db.get_job(job.id)).state == "awaiting_input"
+    assert run(db.jobs.get(job.id)).state == "awaiting_input"
     u.press("Да, запустить")
     assert "Генерация запущена" in u.last_text() and "На балансе осталось <b>" not in u.last_text()
     assert "На балансе осталось 11 ₽" in u.last_text()

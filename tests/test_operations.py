@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 from shared.domain.clock import utcnow
-from shared.storage.firestore import JOBS
+from shared.storage.base import JOBS
 from shared.ui import callbacks as cb
 from tests.conftest import run
 from tests.helpers import TgUser, text_of
@@ -17,15 +17,15 @@ def stuck_job(stack, db, kie, uid):
     kie.post("/sim/config", json={"latency_ms": 600000, "no_callback": True})
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
-    run(db.adjust_balance(uid, 1000, "adjust", f"t{uid}"))
+    run(db.users.adjust_balance(uid, 1000, "adjust", f"t{uid}"))
     u.press_data(cb.make(cb.START, "google/imagen4"))
     u.send("stuck")
     u.press("Запустить")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        jobs = [e for e in run(db.ledger_for(uid)) if e["kind"] == "charge"]
+        jobs = [e for e in run(db.users.ledger_for(uid)) if e["kind"] == "charge"]
         if jobs:
-            job = run(db.get_job(jobs[0]["ref"]))
+            job = run(db.jobs.get(jobs[0]["ref"]))
             if job.kie_task_id:
                 break
         time.sleep(0.1)
@@ -46,9 +46,9 @@ def test_sweep_delivers_a_job_whose_callback_never_came(clean_stack, db, kie):
     results = sweep_twice_at_once(clean_stack)
     assert sum(r["completed"] for r in results) >= 1
     u.wait_for(lambda r: "photo" in r["message"], timeout=20)
-    assert run(db.get_job(job.id)).state == "succeeded"
+    assert run(db.jobs.get(job.id)).state == "succeeded"
     assert len([r for r in u.bot_messages() if "photo" in r["message"]]) == 1
-    assert [e["kind"] for e in run(db.ledger_for(u.id))].count("charge") == 1
+    assert [e["kind"] for e in run(db.users.ledger_for(u.id))].count("charge") == 1
     assert clean_stack.call_scheduled("sweep").json()["completed"] == 0, "a third run finds nothing"
 
 
@@ -57,12 +57,12 @@ def test_sweep_refunds_a_failed_job_once(clean_stack, db, kie):
     kie.post(f"/sim/tasks/{job.kie_task_id}/complete", json={"outcome": "fail"})
     sweep_twice_at_once(clean_stack)
     u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"), timeout=20)
-    kinds = sorted(e["kind"] for e in run(db.ledger_for(u.id)))
+    kinds = sorted(e["kind"] for e in run(db.users.ledger_for(u.id)))
     assert kinds == ["adjust", "charge", "refund"]
-    assert run(db.get_user(u.id)).balance_kopecks == 1000
+    assert run(db.users.get(u.id)).balance_kopecks == 1000
     assert len([r for r in u.bot_messages() if text_of(r).startswith("❌ Генерация не удалась")]) == 1
     clean_stack.call_scheduled("sweep")
-    assert sorted(e["kind"] for e in run(db.ledger_for(u.id))) == kinds
+    assert sorted(e["kind"] for e in run(db.users.ledger_for(u.id))) == kinds
 
 
 def test_sweep_times_out_a_job_the_provider_never_finishes(clean_stack, db, kie):
@@ -70,7 +70,7 @@ def test_sweep_times_out_a_job_the_provider_never_finishes(clean_stack, db, kie)
     clean_stack.call_scheduled("sweep")  # started an hour ago: past the 15 min image deadline
     failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"), timeout=20)
     assert "слишком много времени" in text_of(failure)
-    assert run(db.get_job(job.id)).error_code == "TIMEOUT"
+    assert run(db.jobs.get(job.id)).error_code == "TIMEOUT"
 
 
 def test_sweep_resends_a_result_telegram_refused_and_only_once(clean_stack, db, kie):
@@ -80,7 +80,7 @@ def test_sweep_resends_a_result_telegram_refused_and_only_once(clean_stack, db, 
     u.sim.configure(fail_methods={"sendPhoto": flood, "sendDocument": flood, "sendMessage": flood})
     kie.post(f"/sim/tasks/{job.kie_task_id}/complete", json={"outcome": "success"})
     clean_stack.call_scheduled("sweep")
-    stored = run(db.get_job(job.id))
+    stored = run(db.jobs.get(job.id))
     assert stored.state == "succeeded" and stored.delivered_at is None and stored.delivery_until is None
     assert not [r for r in u.bot_messages() if "photo" in r["message"]]
     u.sim.configure(fail_methods={})
@@ -89,12 +89,12 @@ def test_sweep_resends_a_result_telegram_refused_and_only_once(clean_stack, db, 
     results = sweep_twice_at_once(clean_stack)
     assert sum(r["redelivered"] for r in results) == 1, results
     u.wait_for(lambda r: "photo" in r["message"], timeout=20)
-    stored = run(db.get_job(job.id))
+    stored = run(db.jobs.get(job.id))
     assert stored.delivered_at is not None and stored.delivery_attempts == 2
     run(db.db.collection(JOBS).document(job.id).update({"updated_at": past}))
     assert clean_stack.call_scheduled("sweep").json()["redelivered"] == 0
     assert len([r for r in u.bot_messages() if "photo" in r["message"]]) == 1
-    assert [e["kind"] for e in run(db.ledger_for(u.id))].count("charge") == 1
+    assert [e["kind"] for e in run(db.users.ledger_for(u.id))].count("charge") == 1
 
 
 def test_changing_the_pricing_truth_changes_the_free_tier_without_restarting_the_webhook(clean_stack, db):
@@ -121,7 +121,7 @@ def test_changing_the_pricing_truth_changes_the_free_tier_without_restarting_the
 
 
 def test_housekeeping_deletes_expired_documents(clean_stack, db):
-    from shared.storage.firestore import UPDATES
+    from shared.storage.base import UPDATES
 
     run(db.db.collection(UPDATES).document("1").set({"update_id": 1, "expire_at": utcnow() - timedelta(days=1)}))
     run(db.db.collection(UPDATES).document("2").set({"update_id": 2, "expire_at": utcnow() + timedelta(days=1)}))

@@ -18,12 +18,12 @@ def funded_user(stack, db, uid, amount=1_000_000) -> TgUser:
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
     if amount:
-        run(db.adjust_balance(uid, amount, "adjust", f"test_{uid}"))
+        run(db.users.adjust_balance(uid, amount, "adjust", f"test_{uid}"))
     return u
 
 
 def draft(db, u):
-    return run(db.current_draft(u.id))
+    return run(db.drafts.current(u.id))
 
 
 def test_kling_price_follows_duration_and_sound_and_is_charged_exactly(clean_stack, db, kie):
@@ -48,7 +48,7 @@ def test_kling_price_follows_duration_and_sound_and_is_charged_exactly(clean_sta
     u.press("Запустить")
     u.press("Да, запустить")  # above CONFIRM_ABOVE_RUB: a second tap
     u.wait_for(lambda r: "video" in r["message"], timeout=30)
-    entries = run(db.ledger_for(u.id))
+    entries = run(db.users.ledger_for(u.id))
     charge = [e for e in entries if e["kind"] == "charge"]
     assert [e["amount_kopecks"] for e in charge] == [-shown]
     task = kie.get("/sim/tasks").json()["tasks"][-1]
@@ -73,7 +73,7 @@ def test_bad_media_gets_a_clear_message_and_charges_nothing(clean_stack, db, kie
     assert len(draft(db, u).inputs["image_urls"]) == 10
     u.sim.send_photo(u.id)
     assert "не больше 10" in u.last_text()
-    assert run(db.ledger_for(u.id))[0]["kind"] == "adjust" and len(run(db.ledger_for(u.id))) == 1
+    assert run(db.users.ledger_for(u.id))[0]["kind"] == "adjust" and len(run(db.users.ledger_for(u.id))) == 1
     assert kie.get("/sim/tasks").json()["tasks"] == []
 
 
@@ -88,7 +88,7 @@ def test_out_of_range_option_is_refused_and_the_wizard_goes_on(clean_stack, db):
     assert "от 0 до 1" in u.last_text()
     u.send("0,8")
     assert "Проверьте заказ" in u.last_text() and "0.8" in u.last_text()
-    assert len(run(db.ledger_for(u.id))) == 1
+    assert len(run(db.users.ledger_for(u.id))) == 1
 
 
 def test_audio_over_the_model_limit_is_refused(clean_stack, db):

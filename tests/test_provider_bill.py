@@ -12,7 +12,7 @@ from infra.invariants import provider_bill_is_the_price, read_world, results_com
 from shared.catalog import load_catalog
 from shared.domain.validation import missing_asked_field
 from shared.ui import callbacks as cb
-from shared.ui.screens import choices
+from shared.domain.validation import choices
 from tests.conftest import run
 from tests.helpers import TgUser, buttons
 
@@ -81,7 +81,7 @@ CASES = [
 def funded(stack, db, uid: int) -> TgUser:
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
-    run(db.adjust_balance(uid, 10_000_000, "adjust", f"bill_{uid}"))
+    run(db.users.adjust_balance(uid, 10_000_000, "adjust", f"bill_{uid}"))
     return u
 
 
@@ -105,7 +105,7 @@ def fill(u: TgUser, db, model, options: dict[str, Any], media: dict[str, dict]) 
     """Answer every step with the chosen options and media; then set the remaining options on the
     confirmation screen. Returns the draft's job id."""
     for _ in range(20):
-        job = run(db.current_draft(u.id))
+        job = run(db.drafts.current(u.id))
         field = missing_asked_field(model, job.inputs, job.skipped)
         if field is None:
             break
@@ -126,7 +126,7 @@ def fill(u: TgUser, db, model, options: dict[str, Any], media: dict[str, dict]) 
         else:
             default = field.default if field.default is not None else choices(field)[0]
             set_choice(u, job.id, model, field.name, default)
-    job = run(db.current_draft(u.id))
+    job = run(db.drafts.current(u.id))
     for name, value in options.items():
         if model.field(name).ui == "option" and job.inputs.get(name) != value:
             set_choice(u, job.id, model, name, value)
@@ -140,10 +140,10 @@ def confirm_and_wait(u: TgUser, db, job_id: str, timeout: float = 60.0) -> dict:
     if second:  # above CONFIRM_ABOVE_RUB: the second tap
         u.press_data(second[0])
     deadline = time.monotonic() + timeout
-    job = run(db.get_job(job_id))
+    job = run(db.jobs.get(job_id))
     while job.state not in ("succeeded", "failed", "refunded") and time.monotonic() < deadline:
         time.sleep(0.2)
-        job = run(db.get_job(job_id))
+        job = run(db.jobs.get(job_id))
     assert job.state == "succeeded", (job.state, job.error_code, job.error_message)
     return job
 

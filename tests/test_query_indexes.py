@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from shared.storage import query_shapes
+from infra import query_shapes
 from tests import indexes
 
 

@@ -82,11 +82,11 @@ def snapshot(db) -> dict[tuple[str, str], Any]:
 def money(db, user_id: int) -> tuple[int | None, int, list[str], dict]:
     """(balance, ledger entries, states of the user's non-draft jobs, today's free uses)."""
     async def go():
-        user = await db.get_user(user_id)
-        ledger = await db.ledger_for(user_id)
+        user = await db.users.get(user_id)
+        ledger = await db.users.ledger_for(user_id)
         query = db.db.collection("jobs").where(filter=FieldFilter("user_id", "==", user_id))
         states = sorted([s.get("state") async for s in query.stream() if s.get("state") in MONEY_STATES])
-        return user.balance_kopecks if user else None, len(ledger), states, await db.free_usage(user_id)
+        return user.balance_kopecks if user else None, len(ledger), states, await db.users.free_usage(user_id)
 
     return run(go())
 
@@ -150,7 +150,7 @@ def free_generation(u: TgUser) -> dict:
 
 
 def failed_generation(u: TgUser, db, kie) -> dict:
-    run(db.adjust_balance(u.id, 10000, "adjust", f"security_{u.id}"))
+    run(db.users.adjust_balance(u.id, 10000, "adjust", f"security_{u.id}"))
     kie.post("/sim/outcomes", json={"outcomes": ["fail"]})
     u.press_data(cb.make(cb.START, "google/imagen4"))
     u.send("банан")
@@ -179,7 +179,7 @@ def test_webhook_without_the_secret_is_refused_and_writes_nothing(clean_stack, d
     assert len(u.sim.calls()) == calls, "no Bot API call (no reply to anyone)"
     # The same update with the secret is handled: the refusal above was the secret's doing.
     assert http.post(clean_stack.webhook_url, json=message_update(7_000_001, 7001), headers=SECRET).status_code == 200
-    assert run(db.get_user(7001)) is not None
+    assert run(db.users.get(7001)) is not None
 
 
 def test_webhook_refuses_oversized_bodies_with_413(db, http, clean_stack):
@@ -197,7 +197,7 @@ def test_webhook_refuses_oversized_bodies_with_413(db, http, clean_stack):
     chunked = http.post(clean_stack.webhook_url, content=chunks(), headers=AS_TELEGRAM)
     assert chunked.status_code == 413
     assert snapshot(db) == before
-    assert run(db.get_user(7002)) is None
+    assert run(db.users.get(7002)) is None
 
 
 # Bodies that are not an update at all: bytes, JSON that is not an object, objects without a valid update_id.
@@ -314,7 +314,7 @@ def test_fuzzed_malformed_updates_are_dropped_without_a_write(clean_stack, db, h
     # Positive control: the unmutated update is handled and writes its claim and its user.
     response = http.post(clean_stack.webhook_url, json=real_update("message", 7_000_004, 7004), headers=SECRET)
     assert response.status_code == 200
-    assert run(db.get_user(7004)) is not None
+    assert run(db.users.get(7004)) is not None
 
 
 # --- user input through real updates ---------------------------------------------------------------------
@@ -331,7 +331,7 @@ def drafting(clean_stack, db):
     """User 7101 in the wizard of a paid model (Imagen 4, 7,60 ₽), holding 1 kopeck."""
     u = TgUser(clean_stack.url("telegram"), 7101)
     u.send("/start")
-    run(db.adjust_balance(u.id, 1, "adjust", "security_seed"))
+    run(db.users.adjust_balance(u.id, 1, "adjust", "security_seed"))
     u.press_data(cb.make(cb.START, "google/imagen4"))
     assert "Промпт" in u.last_text()
     return u
@@ -392,7 +392,7 @@ def test_an_oversized_prompt_is_refused_with_its_length(drafting, db, kie):
     u.send("a" * 100_000)
     limit = load_catalog().get("google/imagen4").field("prompt").max_length
     assert u.last_text() == t("ru", "bad_value", problem=t("ru", "problem_too_long", length=100_000, max=limit))
-    job = run(db.current_draft(u.id))
+    job = run(db.drafts.current(u.id))
     assert "prompt" not in job.inputs
     assert_nothing_charged(db, kie, u.id)
 
@@ -402,7 +402,7 @@ def test_control_characters_never_reach_a_prompt(drafting, db, kie):
     u.send("\x00\x01\x1b\x7f")
     assert u.last_text() == t("ru", "bad_value", problem=t("ru", "problem_empty"))
     u.send("кот\x00\x1b[31m в\tкосмосе\x7f\u0085")
-    job = run(db.current_draft(u.id))
+    job = run(db.drafts.current(u.id))
     assert job.inputs["prompt"] == "кот[31m в\tкосмосе", "control characters are dropped, tabs and text kept"
     assert_nothing_charged(db, kie, u.id)
 
@@ -421,7 +421,7 @@ def test_fuzzed_numbers_out_of_range_in_a_wizard_step_are_refused(clean_stack, d
     u.press("Пропустить")
     u.press("16:9")
     assert "от 4 до 12" in u.last_text()
-    job_id = run(db.current_draft(u.id)).id
+    job_id = run(db.drafts.current(u.id)).id
     expected = {t("ru", "bad_value", problem=t("ru", p, min=4, max=12)) for p in
                 ("problem_out_of_range", "problem_not_integer", "problem_not_a_number")}
 
@@ -441,7 +441,7 @@ def test_fuzzed_numbers_out_of_range_in_a_wizard_step_are_refused(clean_stack, d
 
     check()
     assert len(ran) >= 15 * BASE_EXAMPLES, f"the fuzzer tried only {len(ran)} inputs"
-    assert "duration" not in run(db.get_job(job_id)).inputs
+    assert "duration" not in run(db.jobs.get(job_id)).inputs
     assert_nothing_charged(db, kie, u.id, balance=0, entries=0)
 
 
@@ -459,7 +459,7 @@ def forged_callback_data(job_id: str) -> st.SearchStrategy[str]:
 def test_fuzzed_callback_data_gets_a_plain_reply_and_charges_nothing(drafting, db, kie):
     u = drafting
     u.send("банан")  # the draft is complete: a forged "ok:<job>" would run it if money allowed
-    job_id = run(db.current_draft(u.id)).id
+    job_id = run(db.drafts.current(u.id)).id
 
     ran: list[None] = []
 
@@ -520,9 +520,9 @@ def test_non_admin_sees_nothing_of_the_admin_panel(clean_stack, db):
     assert not any(data.startswith("adm") for data in buttons_seen), "no admin button"
     assert not any("Админ" in reply_text(r) or "админ" in reply_text(r) for r in sent)
     assert all(a["answered"] for a in u.sim.callback_answers())
-    assert run(db.get_setting("runtime")) is None, "no switch flipped (maintenance, models)"
+    assert run(db.system.get_setting("runtime")) is None, "no switch flipped (maintenance, models)"
     assert snapshot_collection(db, "admin_actions") == [], "no admin action recorded"
-    assert not run(db.get_user(7202)).banned
+    assert not run(db.users.get(7202)).banned
     assert [text_of(r) for r in target.bot_messages()][1:] == [], "the target heard nothing"
 
 
@@ -548,13 +548,13 @@ def finished_job(clean_stack, db, kie):
             break
         time.sleep(0.1)
     assert callback, "KIE delivered no callback"
-    job = run(db.find_job_by_task(callback["taskId"]))
+    job = run(db.jobs.find_by_task(callback["taskId"]))
     assert job is not None and job.state == "succeeded"
     return u, job, callback
 
 
 def job_state(db, job_id: str) -> tuple:
-    job = run(db.get_job(job_id))
+    job = run(db.jobs.get(job_id))
     return job.state, job.updated_at, job.result_urls, job.error_code
 
 
@@ -574,7 +574,7 @@ def running_job(clean_stack, db, kie):
     while time.monotonic() < deadline:
         tasks = kie.get("/sim/tasks").json()["tasks"]
         if tasks:
-            job = run(db.find_job_by_task(tasks[0]["taskId"]))
+            job = run(db.jobs.find_by_task(tasks[0]["taskId"]))
             if job is not None and job.state == "running":
                 break
         time.sleep(0.1)
@@ -606,7 +606,7 @@ def test_callback_with_a_bad_signature_is_refused(running_job, db, http, kie):
     kie.post("/sim/config", json={"no_callback": True})
     kie.post(f"/sim/tasks/{task}/complete", json={"outcome": "fail"})
     assert http.post(url, json=forged_failure(job), headers=signed(task)).status_code == 200
-    assert run(db.get_job(job.id)).state == "refunded"
+    assert run(db.jobs.get(job.id)).state == "refunded"
 
 
 def test_a_signed_callback_whose_body_lies_changes_nothing(running_job, db, http):
@@ -632,7 +632,7 @@ def test_callback_outside_the_five_minute_window_is_refused(running_job, db, htt
     for offset_s in (240, -240):
         response = http.post(url, json=forged_failure(job), headers=signed(job.kie_task_id, time.time() + offset_s))
         assert response.status_code == 200, offset_s
-    assert run(db.get_job(job.id)).state != "running"
+    assert run(db.jobs.get(job.id)).state != "running"
 
 
 def test_signed_callback_for_an_unknown_task_changes_nothing(finished_job, db, http):
@@ -751,22 +751,22 @@ def test_gcp_worker_refuses_a_caller_without_the_tasks_identity(gcp, google, cle
     TgUser(clean_stack.url("telegram"), 7401).send("/start")
     job = Job(id="secjob0000000001", user_id=7401, chat_id=7401, model_id="z-image",
               inputs={"prompt": "кот", "aspect_ratio": "1:1"})
-    run(db.create_draft(job))
-    run(db.confirm(job.id, 0, True, "RQ-5ec00001"))
+    run(db.drafts.create(job))
+    run(db.drafts.confirm(job.id, 0, True, "RQ-5ec00001"))
     worker = clean_stack.url("worker")
     for headers in wrong_identities(google, worker + "/", TASKS_SA, SCHEDULER_SA):
         response = apps["generation_worker"].post("/", base_url=worker, headers=headers,
                                                   json={"job_id": job.id, "kind": "start"})
         assert response.status_code == 403, headers
-    assert run(db.get_job(job.id)).state == "confirmed", "nothing done"
+    assert run(db.jobs.get(job.id)).state == "confirmed", "nothing done"
     assert kie.get("/sim/tasks").json()["tasks"] == []
     token = mint(google, worker + "/", email=TASKS_SA)
     ok = apps["generation_worker"].post("/", base_url=worker, json={"job_id": job.id, "kind": "start"},
                                         headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200
-    assert run(db.get_job(job.id)).state != "confirmed", "the expected identity gets through"
+    assert run(db.jobs.get(job.id)).state != "confirmed", "the expected identity gets through"
     deadline = time.monotonic() + 20  # let the generation finish before the next test wipes the stack
-    while run(db.get_job(job.id)).state not in ("succeeded", "failed", "refunded") and time.monotonic() < deadline:
+    while run(db.jobs.get(job.id)).state not in ("succeeded", "failed", "refunded") and time.monotonic() < deadline:
         time.sleep(0.2)
 
 
@@ -784,14 +784,14 @@ def test_gcp_scheduled_functions_refuse_a_caller_without_the_scheduler_identity(
     TgUser(clean_stack.url("telegram"), 7402).send("/start")
     # Something each function would do: store the free tier, fail a job stuck for 20 min, delete an expired claim.
     job = Job(id="secjob0000000002", user_id=7402, chat_id=7402, model_id="z-image", inputs={"prompt": "кот"})
-    run(db.create_draft(job))
-    run(db.confirm(job.id, 0, True, "RQ-5ec00002"))
+    run(db.drafts.create(job))
+    run(db.drafts.confirm(job.id, 0, True, "RQ-5ec00002"))
     age_job(db, job.id, 20)
-    run(db.claim_update(7_000_402))
+    run(db.system.claim_update(7_000_402))
     run(db.db.collection("processed_updates").document("7000402").update({"expire_at": utcnow() - timedelta(days=1)}))
 
     def effects() -> tuple:
-        return (run(db.stored_free_tier()) is not None, run(db.get_job(job.id)).state,
+        return (run(db.system.stored_free_tier()) is not None, run(db.jobs.get(job.id)).state,
                 run(db.db.collection("processed_updates").document("7000402").get()).exists)
 
     assert effects() == (False, "confirmed", True)
@@ -814,7 +814,7 @@ def test_gcp_webhook_and_callback_keep_their_own_authentication(gcp, google, db)
     webhook, callback = apps["telegram_webhook"], apps["kie_callback"]
     assert webhook.post("/", json=message_update(7_000_403, 7403)).status_code == 401
     assert webhook.post("/", json=message_update(7_000_403, 7403), headers=SECRET).status_code == 200
-    assert run(db.get_user(7403)) is not None, "Telegram needs no OIDC token, only the secret"
+    assert run(db.users.get(7403)) is not None, "Telegram needs no OIDC token, only the secret"
     body = {"code": 200, "data": {"taskId": "unknown-task", "state": "fail"}}
     assert callback.post("/", json=body).status_code == 401
     assert callback.post("/", json=body, headers=signed("unknown-task")).status_code == 200

@@ -175,8 +175,8 @@ def test_the_source_zip_is_an_include_list_of_what_the_functions_run():
     assert not missing, f"tracked files the functions need but the zip leaves out (add a pattern): {missing}"
     stray = [f for f in files if shipped(f) and f not in needed]
     assert not stray, stray
-    for path in ("tests/conftest.py", "infra/stack.py", ".env", "shared/__pycache__/config.cpython-311.pyc",
-                 "terraform/functions.tf", "bench/cold_start.py"):
+    for path in ("tests/conftest.py", "infra/stack.py", "infra/metering.py", ".env",
+                 "shared/__pycache__/config.cpython-311.pyc", "terraform/functions.tf", "bench/cold_start.py"):
         assert not shipped(path), path
 
 

@@ -72,7 +72,8 @@ def test_each_function_process_gets_exactly_its_own_secrets(stack):
 # faster timings for tests. Each is optional (production runs on its default or on terraform.tfvars).
 LOCAL_ONLY = {"TELEGRAM_API_BASE_URL", "KIE_BASE_URL", "KIE_UPLOAD_BASE_URL", "FIRESTORE_EMULATOR_HOST",
               "TASKS_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", "POLL_DELAYS_SECONDS", "SETTINGS_CACHE_SECONDS",
-              "PRICING_TRUTH_PATH", "PYTHONUNBUFFERED", "USER_UPDATES_PER_MINUTE", "USER_UPLOADS_PER_MINUTE"}
+              "PRICING_TRUTH_PATH", "PYTHONUNBUFFERED", "USER_UPDATES_PER_MINUTE", "USER_UPLOADS_PER_MINUTE",
+              "CLIENT_FACTORIES"}  # the metered clients of infra/metering.py (infra/ is not deployed)
 # What only production sets: OIDC identities (the local stack checks no tokens), gunicorn threads, rollouts.
 PRODUCTION_ONLY = {"EXPECTED_INVOKERS", "TASKS_SERVICE_ACCOUNT", "THREADS", "SECRETS_ROTATION", "LOG_LEVEL"}
 
@@ -111,7 +112,7 @@ def test_a_function_without_a_secret_it_reads_stops_at_start_naming_it(stack, na
 def test_function_processes_record_the_shapes_of_their_queries(clean_stack):
     """The index check (tests/test_query_indexes.py) sees the queries of every process, not just this one."""
     from infra.stack import _live_members
-    from shared.storage import query_shapes
+    from infra import query_shapes
 
     u = TgUser(clean_stack.url("telegram"), 5302)
     u.send("/start")

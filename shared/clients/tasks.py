@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import tasks_v2
 from google.protobuf import duration_pb2, timestamp_pb2
-
-from shared.storage import metering
 
 DISPATCH_DEADLINE = timedelta(minutes=2)  # the worker only talks to KIE, never waits for a generation
 TIMEOUT_S = 10.0
@@ -19,17 +18,21 @@ TIMEOUT_S = 10.0
 
 class TaskQueue:
     def __init__(self, project: str, location: str, queue: str, worker_url: str,
-                 emulator_host: str = "", service_account: str = "", poll_queue: str = ""):
+                 emulator_host: str = "", service_account: str = "", poll_queue: str = "",
+                 client_factory: Callable[[str], Any] | None = None):
         self.parent = f"projects/{project}/locations/{location}/queues/{queue}"  # start tasks
         self.poll_parent = f"projects/{project}/locations/{location}/queues/{poll_queue}" if poll_queue else self.parent
         self.worker_url = worker_url
         self.service_account = service_account
         self._emulator_host = emulator_host
+        self._client_factory = client_factory  # the local stack's metered client (shared/bootstrap.py)
         self._client: tasks_v2.CloudTasksAsyncClient | None = None
 
     def _get_client(self) -> tasks_v2.CloudTasksAsyncClient:
         if self._client is None:
-            if self._emulator_host:
+            if self._client_factory is not None:
+                self._client = self._client_factory(self._emulator_host)
+            elif self._emulator_host:
                 import grpc
                 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
 
@@ -58,5 +61,4 @@ class TaskQueue:
             await self._get_client().create_task(parent=parent, task=task, timeout=TIMEOUT_S)
         except AlreadyExists:
             return False
-        metering.count_task(name)
         return True

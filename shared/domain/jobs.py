@@ -9,11 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.logs import mask_user
+
 
 class JobState(StrEnum):
     AWAITING_INPUT = "awaiting_input"
     CONFIRMED = "confirmed"
-    QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # ended before anything was charged
@@ -25,8 +26,7 @@ TERMINAL = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.REFUNDED, Jo
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.AWAITING_INPUT: frozenset({JobState.CONFIRMED, JobState.CANCELLED}),
-    JobState.CONFIRMED: frozenset({JobState.QUEUED, JobState.FAILED, JobState.CANCELLED}),
-    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
+    JobState.CONFIRMED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
     JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.REFUNDED}),
     # A result that could not be delivered after the last attempt is refunded (never neither).
     JobState.SUCCEEDED: frozenset({JobState.REFUNDED}),
@@ -124,7 +124,6 @@ class Job(BaseModel):
     error_message: str | None = None
     screen_message_id: int | None = None
     status_message_id: int | None = None
-    poll_attempt: int = 0
     lease_until: datetime | None = None
     submitted_at: datetime | None = None  # the worker began createTask: never submitted again (see `start`)
     delivered_at: datetime | None = None
@@ -138,7 +137,6 @@ class Job(BaseModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     confirmed_at: datetime | None = None
-    queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     history: list[dict[str, Any]] = []
@@ -146,6 +144,53 @@ class Job(BaseModel):
     @property
     def terminal(self) -> bool:
         return self.state in TERMINAL
+
+    @property
+    def log_context(self) -> dict[str, Any]:
+        """The fields a log line about this job carries (the user masked)."""
+        return {"job_id": self.id, "request_id": self.request_id, "user": mask_user(self.user_id),
+                "model_id": self.model_id}
+
+    def duration_ms(self, now: datetime) -> int | None:
+        """From the start to the end (or to `now`, while it runs)."""
+        if self.started_at is None:
+            return None
+        return int(((self.finished_at or now) - self.started_at).total_seconds() * 1000)
+
+
+class Started(StrEnum):
+    """How the worker's charge transaction left a job."""
+
+    STARTED = "started"  # charged (or a free use taken): submit it now
+    MISSING = "missing"  # no such job
+    NOT_PENDING = "not_pending"  # not confirmed any more: a duplicate task
+    BUSY = "busy"  # another worker holds the submission lease: come back later
+    SUBMITTED = "submitted"  # submitted before: never again (its callback or the deadline ends it)
+    INSUFFICIENT_FUNDS = "insufficient_funds"  # failed, nothing charged
+    FREE_LIMIT = "free_limit"  # failed, nothing charged
+    CLOSED = "closed"  # failed by the admin switches (maintenance, model off), nothing charged
+
+    @property
+    def ended(self) -> bool:
+        return self in (Started.INSUFFICIENT_FUNDS, Started.FREE_LIMIT, Started.CLOSED)
+
+
+class Confirmed(StrEnum):
+    """How a user's confirm left their draft."""
+
+    CONFIRMED = "confirmed"  # at the quote the button showed
+    CHANGED = "changed"  # the draft's quote is not the button's: nothing done
+    GONE = "gone"  # not this user's open draft
+
+
+class Attached(StrEnum):
+    """How a file for a media step left the draft."""
+
+    ADDED = "added"
+    ADDED_QUIETLY = "added_quietly"  # a later part of an album already acknowledged
+    IGNORED = "ignored"  # more of an album sent to a one-file step
+    FULL = "full"
+    STALE = "stale"  # not an open draft of this user
 
 
 # Why a job is flagged for admins (`review`): each one also sends them a message.

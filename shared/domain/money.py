@@ -6,6 +6,7 @@ import re
 import string
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from enum import StrEnum
 
 ALPHABET = string.digits + string.ascii_lowercase
 REF_PREFIX = "ref_"
@@ -99,11 +100,30 @@ class LedgerEntry:
     model_id: str | None = None
 
 
+class Status(StrEnum):
+    """What a money rule or a payment transaction decided (the values name the admin's reply texts)."""
+
+    APPLIED = "applied"  # an adjustment
+    NEGATIVE = "negative"  # an adjustment refused: it would take the balance below zero
+    MISSING = "missing"  # an adjustment of a user we do not know
+    REPEAT = "repeat"  # the key was applied before: nothing changed
+    CREDITED = "credited"  # a Stars payment
+    UNKNOWN = "unknown"  # a payment we never credited
+    ALREADY = "already"  # refunded before
+    PENDING = "pending"  # a refund waiting for Telegram's word
+    SPENT = "spent"  # a refund refused: the payer spent the money
+    INVITER_SPENT = "inviter_spent"  # a refund refused: the inviter spent their share
+    DEBITED = "debited"  # a refund's money taken back
+    DONE = "done"  # a refund Telegram confirmed
+    STALE = "stale"  # a revert of an attempt that is settled already
+    REVERTED = "reverted"  # a refund given back: Telegram did not return the Stars
+
+
 @dataclass(frozen=True)
 class MoneyDecision:
     """What a money rule decided: a status for the caller and the entries to write (none when refused)."""
 
-    status: str
+    status: Status
     entries: tuple[LedgerEntry, ...] = ()
 
 
@@ -142,8 +162,8 @@ def adjustment(user_id: int, balance_kopecks: int, amount_kopecks: int, key: str
                kind: str = "adjust") -> MoneyDecision:
     """A manual correction. It never takes a balance below zero (a credit is always allowed)."""
     if amount_kopecks < 0 and balance_kopecks + amount_kopecks < 0:
-        return MoneyDecision("negative")
-    return MoneyDecision("applied", (LedgerEntry(key, user_id, kind, amount_kopecks, ref=ref, note=note),))
+        return MoneyDecision(Status.NEGATIVE)
+    return MoneyDecision(Status.APPLIED, (LedgerEntry(key, user_id, kind, amount_kopecks, ref=ref, note=note),))
 
 
 # --- top-ups --------------------------------------------------------------------------------------
@@ -201,14 +221,14 @@ def refund_request(payment: Payment | None, payer_balance: int, inviter_balance:
     """An admin's /refund. Refused while the money is spent: the payer's top-up, or the inviter's share
     (a refund that left the share would pay the inviter for money we gave back: the referral farm)."""
     if payment is None:
-        return MoneyDecision("unknown")
+        return MoneyDecision(Status.UNKNOWN)
     if payment.refund in ("done", "pending"):
-        return MoneyDecision("already" if payment.refund == "done" else "pending")
+        return MoneyDecision(Status.ALREADY if payment.refund == "done" else Status.PENDING)
     if payer_balance < payment.amount_kopecks:
-        return MoneyDecision("spent")
+        return MoneyDecision(Status.SPENT)
     if payment.inviter_id and payment.referral_kopecks > (inviter_balance or 0):
-        return MoneyDecision("inviter_spent")
-    return MoneyDecision("debited", refund_debit(payment, payment.refund_attempts + 1))
+        return MoneyDecision(Status.INVITER_SPENT)
+    return MoneyDecision(Status.DEBITED, refund_debit(payment, payment.refund_attempts + 1))
 
 
 def refund_seen(payment: Payment | None) -> MoneyDecision:
@@ -216,19 +236,19 @@ def refund_seen(payment: Payment | None) -> MoneyDecision:
     A pending refund is done; a refund made outside the bot (or after ours was reverted) is debited now,
     even below zero: the Stars are gone, the balance shows what is owed."""
     if payment is None:
-        return MoneyDecision("unknown")
+        return MoneyDecision(Status.UNKNOWN)
     if payment.refund == "done":
-        return MoneyDecision("already")
+        return MoneyDecision(Status.ALREADY)
     if payment.refund == "pending":
-        return MoneyDecision("done")
-    return MoneyDecision("debited", refund_debit(payment, payment.refund_attempts + 1, note="refunded outside the bot"))
+        return MoneyDecision(Status.DONE)
+    return MoneyDecision(Status.DEBITED, refund_debit(payment, payment.refund_attempts + 1, note="refunded outside the bot"))
 
 
 def refund_not_done(payment: Payment | None, attempt: int, reason: str) -> MoneyDecision:
     """Telegram refused attempt `attempt` (or its record shows no refund long after it): revert it."""
     if payment is None or payment.refund != "pending" or payment.refund_attempts != attempt:
-        return MoneyDecision("stale")
-    return MoneyDecision("reverted", refund_revert(payment, attempt, reason))
+        return MoneyDecision(Status.STALE)
+    return MoneyDecision(Status.REVERTED, refund_revert(payment, attempt, reason))
 
 
 # --- A generation's charge and its refund ------------------------------------------------------------

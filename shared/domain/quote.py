@@ -189,3 +189,22 @@ def free_tier_prices(models: list[ModelSpec], truth: PricingTruth, fx_rate: Deci
         if usd is not None:
             prices[model.id] = rub_kopecks(usd, fx_rate, markup)
     return prices
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What one model costs this user right now."""
+
+    price: int
+    free_left: int | None  # None: not a free model
+    limit: int
+    varies: bool = False  # the price depends on options: `price` is the lowest
+    unit: str | None = None  # "second" | "1000 characters" when priced per unit
+
+    @property
+    def is_free(self) -> bool:
+        return self.free_left is not None and self.free_left > 0
+
+    def quote(self, revision: int) -> Quote:
+        """What a run button shown for this offer on a draft's `revision` promises."""
+        return Quote(self.price, self.is_free, revision)

@@ -192,3 +192,24 @@ def missing_asked_field(model: ModelSpec, inputs: dict[str, Any], skipped: list[
             continue
         return field
     return None
+
+
+def number_presets(f: FieldSpec) -> list[int | float]:
+    """A handful of values across the field's range, always including min, default and max."""
+    lo, hi = f.min, f.max
+    points: list[float] = [p for p in (lo, f.default, hi) if p is not None]
+    if lo is not None and hi is not None:
+        points += [lo + (hi - lo) * k / 4 for k in (1, 2, 3)]
+    values = sorted({round(p) if f.integer else round(p, 2) for p in points})
+    return [int(v) if f.integer or float(v).is_integer() else v for v in values][:6]
+
+
+def choices(f: FieldSpec) -> list[Any]:
+    """The values a field offers as buttons; a button's callback carries the index."""
+    if f.type == "enum":
+        return list(f.values)
+    if f.type == "boolean":
+        return [True, False]
+    if f.type == "number":
+        return number_presets(f)
+    return []

@@ -1,5 +1,5 @@
 """Firestore for admin broadcasts: the only code that reads or writes `broadcasts/{id}` (and the
-`blocked_bot` flag on users). Plain async functions taking the `FirestoreStore`.
+`blocked_bot` flag on users).
 
 `broadcasts/{id}`
 | field | meaning |
@@ -27,118 +27,104 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
+from shared.domain.broadcast import Commit, Lease
 from shared.domain.clock import utcnow
-from shared.storage.firestore import TX_ATTEMPTS, USERS, FirestoreStore
+from shared.storage.base import BROADCASTS, USERS, Aggregate
 
-BROADCASTS = "broadcasts"
 ACTIVE = ("queued", "running")
 USER_FIELDS = ["user_id", "chat_id", "banned", "blocked_bot"]
 
 
-def _ref(store: FirestoreStore, broadcast_id: str) -> Any:
-    return store.db.collection(BROADCASTS).document(broadcast_id)
-
-
-async def count_users(store: FirestoreStore) -> int:
-    result = await store.db.collection(USERS).count().get()
-    return int(result[0][0].value)
-
-
-async def create(store: FirestoreStore, broadcast_id: str, *, admin_id: int, admin_chat_id: int, lang: str,
-                 text: str, total: int, rate: float, progress_message_id: int | None) -> None:
-    now = utcnow()
-    try:
-        await _ref(store, broadcast_id).create({
-            "admin_id": admin_id, "admin_chat_id": admin_chat_id, "lang": lang, "text": text, "status": "queued",
-            "cursor_user_id": None, "sent": 0, "failed": 0, "blocked": 0, "skipped": 0, "total": total,
-            "rate": rate, "batch_no": 1, "lease_owner": None, "lease_until": None,
-            "progress_message_id": progress_message_id, "created_at": now, "started_at": None,
-            "updated_at": now, "finished_at": None})
-    except AlreadyExists:  # the id is new and random: this is our own create, retried after a lost answer
-        pass
-
-
-async def get(store: FirestoreStore, broadcast_id: str) -> dict[str, Any] | None:
-    snap = await _ref(store, broadcast_id).get()
-    return snap.to_dict() if snap.exists else None
-
-
-async def take_lease(store: FirestoreStore, broadcast_id: str, batch_no: int, owner: str,
-                     lease: timedelta) -> tuple[str, dict[str, Any] | None]:
-    """Let batch `batch_no` run. ('taken', doc) | ('busy', doc): another holds a live lease |
-    ('stale', doc): a newer batch took over | ('finished', doc): done or cancelled | ('missing', None)."""
-    ref = _ref(store, broadcast_id)
-
-    @firestore.async_transactional
-    async def run(tx: Any) -> tuple[str, dict[str, Any] | None]:
-        snap = await ref.get(transaction=tx)
-        if not snap.exists:
-            return "missing", None
-        doc, now = snap.to_dict(), utcnow()
-        if doc["status"] not in ACTIVE:
-            return "finished", doc
-        if batch_no < doc["batch_no"]:
-            return "stale", doc
-        if doc.get("lease_until") and doc["lease_until"] > now:
-            return "busy", doc
-        changes = {"status": "running", "batch_no": batch_no, "lease_owner": owner, "lease_until": now + lease,
-                   "updated_at": now, "started_at": doc.get("started_at") or now}
-        tx.update(ref, changes)
-        return "taken", {**doc, **changes}
-
-    return await run(store.db.transaction(max_attempts=TX_ATTEMPTS))
-
-
-async def commit(store: FirestoreStore, broadcast_id: str, owner: str, changes: dict[str, Any],
-                 lease: timedelta | None, user_flags: dict[int, bool] | None = None) -> str:
-    """Write a batch's progress (and the users' `blocked_bot` flags) if `owner` still holds the lease.
-    `lease` renews it; None releases it. Returns 'ok' | 'cancelled' (progress written, status kept,
-    lease released) | 'lost' (another batch took over: nothing written)."""
-    ref = _ref(store, broadcast_id)
-
-    @firestore.async_transactional
-    async def run(tx: Any) -> str:
-        snap = await ref.get(transaction=tx)
-        if not snap.exists or snap.get("lease_owner") != owner:
-            return "lost"
+class Broadcasts(Aggregate):
+    async def create(self, broadcast_id: str, *, admin_id: int, admin_chat_id: int, lang: str, text: str,
+                     total: int, rate: float, progress_message_id: int | None) -> None:
         now = utcnow()
-        cancelled = snap.get("status") == "cancelled"
-        keep = {k: v for k, v in changes.items() if not (cancelled and k in ("status", "finished_at"))}
-        release = lease is None or cancelled
-        tx.update(ref, {**keep, "updated_at": now, "lease_until": None if release else now + lease,
-                        "lease_owner": None if release else owner})
-        for user_id, blocked in (user_flags or {}).items():
-            tx.update(store.db.collection(USERS).document(str(user_id)), {"blocked_bot": blocked})
-        return "cancelled" if cancelled else "ok"
+        try:
+            await self.ref(BROADCASTS, broadcast_id).create({
+                "admin_id": admin_id, "admin_chat_id": admin_chat_id, "lang": lang, "text": text,
+                "status": "queued", "cursor_user_id": None, "sent": 0, "failed": 0, "blocked": 0, "skipped": 0,
+                "total": total, "rate": rate, "batch_no": 1, "lease_owner": None, "lease_until": None,
+                "progress_message_id": progress_message_id, "created_at": now, "started_at": None,
+                "updated_at": now, "finished_at": None})
+        except AlreadyExists:  # the id is new and random: this is our own create, retried after a lost answer
+            pass
 
-    return await run(store.db.transaction(max_attempts=TX_ATTEMPTS))
+    async def get(self, broadcast_id: str) -> dict[str, Any] | None:
+        snap = await self.ref(BROADCASTS, broadcast_id).get()
+        return snap.to_dict() if snap.exists else None
 
+    async def take_lease(self, broadcast_id: str, batch_no: int, owner: str,
+                         lease: timedelta) -> tuple[Lease, dict[str, Any] | None]:
+        """Let batch `batch_no` run: TAKEN | BUSY (another holds a live lease) | STALE (a newer batch took
+        over) | FINISHED (done or cancelled) | MISSING (no document)."""
+        ref = self.ref(BROADCASTS, broadcast_id)
 
-async def cancel(store: FirestoreStore, broadcast_id: str) -> dict[str, Any] | None:
-    """queued/running -> cancelled; the doc as it was, or None when it already ended (or is unknown)."""
-    ref = _ref(store, broadcast_id)
+        @firestore.async_transactional
+        async def run(tx: Any) -> tuple[Lease, dict[str, Any] | None]:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists:
+                return Lease.MISSING, None
+            doc, now = snap.to_dict(), utcnow()
+            if doc["status"] not in ACTIVE:
+                return Lease.FINISHED, doc
+            if batch_no < doc["batch_no"]:
+                return Lease.STALE, doc
+            if doc.get("lease_until") and doc["lease_until"] > now:
+                return Lease.BUSY, doc
+            changes = {"status": "running", "batch_no": batch_no, "lease_owner": owner, "lease_until": now + lease,
+                       "updated_at": now, "started_at": doc.get("started_at") or now}
+            tx.update(ref, changes)
+            return Lease.TAKEN, {**doc, **changes}
 
-    @firestore.async_transactional
-    async def run(tx: Any) -> dict[str, Any] | None:
-        snap = await ref.get(transaction=tx)
-        if not snap.exists or snap.get("status") not in ACTIVE:
-            return None
-        now = utcnow()
-        tx.update(ref, {"status": "cancelled", "finished_at": now, "updated_at": now})
-        return snap.to_dict()
+        return await run(self.transaction())
 
-    return await run(store.db.transaction(max_attempts=TX_ATTEMPTS))
+    async def commit(self, broadcast_id: str, owner: str, changes: dict[str, Any], lease: timedelta | None,
+                     user_flags: dict[int, bool] | None = None) -> Commit:
+        """Write a batch's progress (and the users' `blocked_bot` flags) if `owner` still holds the lease.
+        `lease` renews it; None releases it. OK | CANCELLED (progress written, status kept, lease released) |
+        LOST (another batch took over: nothing written)."""
+        ref = self.ref(BROADCASTS, broadcast_id)
 
+        @firestore.async_transactional
+        async def run(tx: Any) -> Commit:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists or snap.get("lease_owner") != owner:
+                return Commit.LOST
+            now = utcnow()
+            cancelled = snap.get("status") == "cancelled"
+            keep = {k: v for k, v in changes.items() if not (cancelled and k in ("status", "finished_at"))}
+            release = lease is None or cancelled
+            tx.update(ref, {**keep, "updated_at": now, "lease_until": None if release else now + lease,
+                            "lease_owner": None if release else owner})
+            for user_id, blocked in (user_flags or {}).items():
+                tx.update(self.ref(USERS, user_id), {"blocked_bot": blocked})
+            return Commit.CANCELLED if cancelled else Commit.OK
 
-async def users_after(store: FirestoreStore, after_user_id: int | None, limit: int) -> list[dict[str, Any]]:
-    """The next `limit` users by `user_id` (a page costs `limit` reads however far along it is)."""
-    query = store.db.collection(USERS).select(USER_FIELDS).order_by("user_id")
-    if after_user_id is not None:
-        query = query.start_after({"user_id": after_user_id})
-    return [snap.to_dict() async for snap in query.limit(limit).stream()]
+        return await run(self.transaction())
 
+    async def cancel(self, broadcast_id: str) -> dict[str, Any] | None:
+        """queued/running -> cancelled; the doc as it was, or None when it already ended (or is unknown)."""
+        ref = self.ref(BROADCASTS, broadcast_id)
 
-async def active(store: FirestoreStore, limit: int = 20) -> list[tuple[str, dict[str, Any]]]:
-    """Broadcasts not finished yet (queued or running): few at any time (the sweep resumes stale ones)."""
-    query = store.db.collection(BROADCASTS).where(filter=firestore.FieldFilter("status", "in", list(ACTIVE)))
-    return [(snap.id, snap.to_dict()) async for snap in query.limit(limit).stream()]
+        @firestore.async_transactional
+        async def run(tx: Any) -> dict[str, Any] | None:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists or snap.get("status") not in ACTIVE:
+                return None
+            now = utcnow()
+            tx.update(ref, {"status": "cancelled", "finished_at": now, "updated_at": now})
+            return snap.to_dict()
+
+        return await run(self.transaction())
+
+    async def users_after(self, after_user_id: int | None, limit: int) -> list[dict[str, Any]]:
+        """The next `limit` users by `user_id` (a page costs `limit` reads however far along it is)."""
+        query = self.db.collection(USERS).select(USER_FIELDS).order_by("user_id")
+        if after_user_id is not None:
+            query = query.start_after({"user_id": after_user_id})
+        return [snap.to_dict() async for snap in query.limit(limit).stream()]
+
+    async def active(self, limit: int = 20) -> list[tuple[str, dict[str, Any]]]:
+        """Broadcasts not finished yet (queued or running): few at any time (the sweep resumes stale ones)."""
+        query = self.db.collection(BROADCASTS).where(filter=firestore.FieldFilter("status", "in", list(ACTIVE)))
+        return [(snap.id, snap.to_dict()) async for snap in query.limit(limit).stream()]

@@ -1,24 +1,16 @@
-"""Account screens: balance, top-up, ledger, generation history, referrals."""
+"""Account screens: balance, top-up and its invoice, payments, ledger, generation history, referrals."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
-from shared.domain.clock import MOSCOW
-from shared.domain.money import stars_for
+from shared.domain.money import Payment, stars_for
 from shared.domain.pricing import format_rub
+from shared.domain.screen import URL_PREFIX, Button, Screen
 from shared.ui import callbacks as cb
-from shared.ui.screens import Button, Screen, esc
+from shared.ui.format import esc, when
 from shared.ui.texts import t
-
-PAGE = 10
-HISTORY_STATES = ["succeeded", "refunded", "failed", "running", "queued", "confirmed"]
-
-
-def _when(value: datetime) -> str:
-    return value.astimezone(MOSCOW).strftime("%d.%m %H:%M")
-
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -44,7 +36,7 @@ def account_rows(lang: str) -> list[list[Button]]:
 
 def ledger_line(lang: str, entry: dict[str, Any], names: dict[str, str]) -> str:
     model = esc(names.get(entry.get("model_id") or "", entry.get("model_id") or ""))
-    date, amount = _when(entry["created_at"]), _signed(entry["amount_kopecks"])
+    date, amount = when(entry["created_at"]), _signed(entry["amount_kopecks"])
     if entry["kind"] == "charge":
         return t(lang, "ledger_charge", date=date, model=model, rq=entry.get("request_id") or "", amount=amount)
     if entry["kind"] == "refund":
@@ -102,7 +94,7 @@ def history_screen(lang: str, jobs: list[dict[str, Any]], total: int, names: dic
         icon = t(lang, f"state_{state}") if state in ("succeeded", "refunded", "failed") else t(lang, "state_running")
         price = "" if state != "succeeded" else " · " + (t(lang, "history_free") if job.get("is_free")
                                                             else format_rub(job.get("price_kopecks", 0)))
-        lines.append(t(lang, "history_line", n=n, icon=icon, date=_when(job["created_at"]),
+        lines.append(t(lang, "history_line", n=n, icon=icon, date=when(job["created_at"]),
                        model=esc(names.get(job["model_id"], job["model_id"])), prompt=excerpt, price=price))
         numbers.append((str(n), cb.make(cb.HISTORY_ITEM, job["id"])))
     rows = [numbers[i:i + 5] for i in range(0, len(numbers), 5)]
@@ -118,4 +110,28 @@ def referral_screen(lang: str, link: str, welcome: int, percent: Any, count: int
              income=format_rub(income))
     share = "https://t.me/share/url?url=" + quote(link, safe="") + "&text=" + quote(
         t(lang, "referral_share_text", welcome=format_rub(welcome)), safe="")
-    return Screen(text, [[(t(lang, "btn_share"), "url:" + share)], [(t(lang, "btn_menu"), cb.HOME)]])
+    return Screen(text, [[(t(lang, "btn_share"), URL_PREFIX + share)], [(t(lang, "btn_menu"), cb.HOME)]])
+
+
+def custom_amount_prompt(lang: str, low: int, high: int) -> Screen:
+    return Screen(t(lang, "topup_custom_prompt", min=low, max=high))
+
+
+def bad_amount(lang: str, low: int, high: int) -> Screen:
+    return Screen(t(lang, "topup_bad_amount", min=low, max=high))
+
+
+def invoice(lang: str, rub: int) -> tuple[str, str, str]:
+    """A Stars invoice's title, description and price label."""
+    return t(lang, "invoice_title"), t(lang, "invoice_description", rub=rub), t(lang, "invoice_label", rub=rub)
+
+
+def topup_done(lang: str, payment: Payment, balance: int) -> Screen:
+    return Screen(t(lang, "topup_done", amount=format_rub(payment.amount_kopecks), balance=format_rub(balance),
+                    charge=esc(payment.charge_id)), account_rows(lang))
+
+
+def payment_refunded(lang: str, payment: Payment, balance: int) -> Screen:
+    """A Stars refund made outside the bot, told to the payer."""
+    return Screen(t(lang, "payment_refunded", amount=format_rub(payment.amount_kopecks), balance=format_rub(balance),
+                    charge=esc(payment.charge_id)))

@@ -26,7 +26,13 @@ HISTORY_ITEM = "gi"  # gi:<job_id>   re-send a past result
 REFERRAL = "refs"
 RUN_EXPENSIVE = "okx"  # okx:<job_id>:<quote digest>   the second tap for a generation above CONFIRM_ABOVE_RUB
 CHAIN = "ch"  # ch:<job_id>:<chain key>   the result as input of another model
-ADMIN = "adm"  # adm:<section>:...   the admin panel (shared/services/admin.py routes and checks these)
+ADMIN = "adm"  # adm:<section>:...   the admin panel (shared/telegram/admin/); a verb of its own per section:
+ADM_MENU, ADM_ERRORS, ADM_FILTER, ADM_CSV = "adm:menu", "adm:err", "adm:errf", "adm:csv"  # err:<page>
+ADM_RQ, ADM_FIND_USER, ADM_USER = "adm:rq", "adm:user", "adm:u"  # u:<user_id>
+ADM_ADJUST, ADM_BAN, ADM_UNBAN = "adm:adj", "adm:ban", "adm:unban"  # each :<user_id>
+ADM_STATS, ADM_MODELS, ADM_TOGGLE = "adm:stats", "adm:models", "adm:mt"  # stats:<days> models:<page> mt:<index>:<page>
+ADM_SMOKE, ADM_KIE, ADM_BROADCAST, ADM_SEND = "adm:smoke", "adm:kie", "adm:bc", "adm:bcok"
+ADM_MAINTENANCE, ADM_LOG = "adm:maint", "adm:log"
 
 
 @dataclass(frozen=True)
@@ -39,22 +45,29 @@ def make(verb: str, *args: object) -> str:
     data = ":".join([verb, *map(str, args)])
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data}")
-    if verb != ADMIN and not well_formed(data):  # a new button must be described in SHAPES, or it reads as forged
+    if not well_formed(data):  # a new button must be described in SHAPES, or it reads as forged
         raise ValueError(f"callback data {data!r} does not match the shape of {verb!r} in SHAPES")
     return data
+
+
+def verb_of(data: str) -> str:
+    """The verb of callback data: `adm:<section>` for the admin panel, else the first part."""
+    first, _, rest = data.partition(":")
+    return f"{first}:{rest.split(':', 1)[0]}" if first == ADMIN and rest else first
 
 
 def parse(data: str | None) -> Callback:
     if not data:
         return Callback(NOOP)
-    verb, *args = data.split(":")
+    verb = verb_of(data)
+    args = data[len(verb) + 1:].split(":") if len(data) > len(verb) else []
     if verb == MODEL or verb == START:  # model ids never contain ':' but keep it robust
         return Callback(verb, (":".join(args),))
     return Callback(verb, tuple(args))
 
 
 # What each verb's arguments look like, for well_formed(): anything else did not come from our buttons.
-_JOB, _INT, _MODEL = r"[A-Za-z0-9_-]{1,40}", r"\d{1,4}", r"[A-Za-z0-9._/-]{1,80}"
+_JOB, _INT, _MODEL, _USER = r"[A-Za-z0-9_-]{1,40}", r"\d{1,4}", r"[A-Za-z0-9._/-]{1,80}", r"\d{1,16}"
 _QUOTE = r"\d{1,9}[fp]\d{1,9}"  # shared.domain.quote.Quote.digest: kopecks, free or paid, draft revision
 SHAPES: dict[str, str] = {
     HOME: "", HELP: "", BALANCE: "", SEARCH: "", NOOP: "", REFERRAL: "",
@@ -67,8 +80,20 @@ SHAPES: dict[str, str] = {
     REPROMPT: f":{_JOB}", HISTORY_ITEM: f":{_JOB}", CHAIN: f":{_JOB}:[a-z]{{1,16}}",
     TOPUP: r"(:(\d{1,9}|custom))?",
     LEDGER: r"(:[np]:\d{1,16})?", HISTORY: r"(:[np]:\d{1,16})?",
+    ADM_MENU: "", ADM_ERRORS: f"(:{_INT})?", ADM_FILTER: "", ADM_CSV: "", ADM_RQ: "", ADM_FIND_USER: "",
+    ADM_USER: f":{_USER}", ADM_ADJUST: f":{_USER}", ADM_BAN: f":{_USER}", ADM_UNBAN: f":{_USER}",
+    ADM_STATS: "(:(1|7|30))?", ADM_MODELS: f"(:{_INT})?", ADM_TOGGLE: f":{_INT}(:{_INT})?",
+    ADM_SMOKE: "", ADM_KIE: "", ADM_BROADCAST: "", ADM_SEND: "", ADM_MAINTENANCE: "", ADM_LOG: "",
 }
-_PATTERNS = {verb: re.compile(re.escape(verb) + shape, re.ASCII) for verb, shape in SHAPES.items()}
+
+
+def pattern(verb: str) -> re.Pattern[str]:
+    """What the data of `verb`'s buttons looks like, whole (`match` at the start is a full match), within
+    Telegram's 64 bytes (the shapes allow only ASCII, so characters are bytes)."""
+    return re.compile(rf"(?=.{{0,{MAX_BYTES}}}\Z){re.escape(verb)}{SHAPES[verb]}\Z", re.ASCII)
+
+
+_PATTERNS = {verb: pattern(verb) for verb in SHAPES}
 
 
 def well_formed(data: str | None) -> bool:
@@ -76,7 +101,5 @@ def well_formed(data: str | None) -> bool:
     an unknown verb, the wrong number of arguments, or arguments of the wrong shape."""
     if not data:
         return True
-    if len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        return False
-    pattern = _PATTERNS.get(data.split(":", 1)[0])
-    return pattern is not None and pattern.fullmatch(data) is not None
+    found = _PATTERNS.get(verb_of(data))
+    return found is not None and found.match(data) is not None

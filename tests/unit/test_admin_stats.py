@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from shared.admin.chart import HEIGHT, WIDTH, nice_ticks, render_chart
-from shared.admin.stats import (ModelStats, PeriodStats, kie_cost, model_health, period_days, period_stats,
-                                render_table)
+from shared.domain.stats import ModelStats, PeriodStats, kie_cost, model_health, period_days, period_stats
+from shared.ui.admin.chart import HEIGHT, WIDTH, nice_ticks, render_chart
+from shared.ui.admin.stats import render_table
 
 
 def utc(*args) -> datetime:

@@ -5,7 +5,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from google.cloud.firestore_v1.types import RunAggregationQueryRequest, RunQueryRequest, StructuredAggregationQuery
 
-from shared.storage import query_shapes
+from infra import query_shapes
 from tests import indexes
 
 DB = firestore.AsyncClient(project="p", credentials=AnonymousCredentials())
@@ -21,7 +21,7 @@ def shape_of(query) -> dict:
                                               structured_query=query._to_protobuf()))
 
 
-def user_card():  # shared/services/admin.py: FirestoreStore.page(JOBS, user) without states
+def user_card():  # the admin user screen: store.jobs.recent_of(user) (no states)
     return DB.collection("jobs").where(filter=eq("user_id", 7)).order_by("created_at", direction=DESC).limit(8)
 
 

@@ -12,7 +12,7 @@ from shared.catalog import load_catalog
 from shared.domain.media import (MAX_PIXELS, MB, IncomingFile, Measured, Unmeasurable, byte_limit, check_file,
                                  check_measured, check_room, sniff, stored_name)
 from shared.domain.validation import InvalidInput
-from shared.services.media_measure import measure
+from shared.domain.decode import measure
 
 CATALOG = load_catalog()
 AUDIO = CATALOG.get("kling/ai-avatar-standard").field("audio_url")  # 15 s cap, 100 MB

@@ -1,0 +1,80 @@
+"""The admin panel's use cases: errors under a filter, a balance adjustment and runtime switches (each logged),
+statistics, model health. The smoke test and broadcasts are shared/app/smoke.py and broadcast.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from shared.domain.admin import apply_filter, filter_period, parse_adjustment
+from shared.domain.clock import MOSCOW, utcnow
+from shared.domain.jobs import new_job_id
+from shared.domain.money import Status
+from shared.domain.stats import ModelHealth, PeriodStats, model_health, period_stats
+from shared.domain.users import User
+from shared.storage.users import Adjusted
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+HEALTH_WINDOW = timedelta(days=7)
+
+
+async def failures(c: "Container", admin_id: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Failed and timed-out generations under the admin's filter, newest first, and the filter."""
+    f = await c.store.admin.draft("filter", admin_id)
+    start, end = filter_period(f)
+    return apply_filter(await c.store.admin.failures(start, end), f), f
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    kopecks: int | None  # None: the text was not an adjustment
+    result: Adjusted | None = None
+
+
+async def adjust(c: "Container", admin: User, user_id: int, text: str) -> Adjustment:
+    """A typed `+100 reason` applied once; the balance it checks is read inside the adjustment's transaction,
+    so a charge committing meanwhile counts."""
+    parsed = parse_adjustment(text)
+    if parsed is None:
+        return Adjustment(None)
+    kopecks, note = parsed
+    result = await c.store.users.adjust(user_id, kopecks, f"adjust_{admin.user_id}_{new_job_id()}",
+                                        ref=f"admin:{admin.user_id}", note=note)
+    if result.status == Status.APPLIED:
+        await c.store.admin.log_action(admin.user_id, "adjust_balance", f"user:{user_id}", result.balance_before,
+                                       result.balance_after)
+    return Adjustment(kopecks, result)
+
+
+async def switch(c: "Container", admin: User, action: str, change: dict[str, Any]) -> None:
+    """Flip a runtime switch (logged); this instance sees it at once, others within SETTINGS_CACHE_SECONDS."""
+    await c.store.admin.change_runtime(admin.user_id, action, change)
+    c.forget_cached()
+
+
+async def toggle_model(c: "Container", admin: User, index: int) -> None:
+    model = c.catalog.models[index]
+    disabled = set((await c.runtime())["disabled_models"]) ^ {model.id}
+    await switch(c, admin, f"toggle_model:{model.id}", {"disabled_models": sorted(disabled)})
+
+
+async def toggle_maintenance(c: "Container", admin: User) -> None:
+    await switch(c, admin, "maintenance", {"maintenance": not (await c.runtime())["maintenance"]})
+
+
+async def statistics(c: "Container", days: int) -> PeriodStats:
+    """The last `days` Moscow days, today included."""
+    end = utcnow()
+    start = (end.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
+             - timedelta(days=days - 1)).astimezone(timezone.utc)
+    found = await c.store.admin.period(start, end)
+    users = {u["user_id"]: u for u in found["seen"] + found["created"]}
+    return period_stats(list(users.values()), found["events"], found["ledger"], start, end,
+                        markup=c.settings.pricing_markup)
+
+
+async def health(c: "Container") -> dict[str, ModelHealth]:
+    events = await c.store.admin.events_since(utcnow() - HEALTH_WINDOW)
+    return {h.model_id: h for h in model_health(events, HEALTH_WINDOW)}

@@ -1,0 +1,61 @@
+"""What the catalog costs this user: each model's offer (exact, "from", or per unit; free uses left), the
+exact price of a draft, and the models admins have not switched off."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from shared.catalog import ModelSpec
+from shared.domain.jobs import Job
+from shared.domain.quote import Offer, Quote, min_run_kopecks, quote_job, quote_kopecks
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+
+async def offers(c: "Container", user_id: int, models: list[ModelSpec]) -> dict[str, Offer]:
+    """Catalog prices: exact for flat-priced models, 'from' or per unit where options change the price."""
+    free = set(await c.free_tier())
+    limit = c.settings.free_daily_limit
+    usage = await c.store.users.free_usage(user_id) if free & {m.id for m in models} else {}
+    s, truth = c.settings, c.pricing.truth
+    found = {}
+    for m in models:
+        price, unit = min_run_kopecks(m, truth, s.fx_rate, s.pricing_markup)
+        varies = len({r.usd for r in truth.rules.get(m.id, [])}) > 1
+        free_left = max(0, limit - usage.get(m.id, 0)) if m.id in free else None
+        found[m.id] = Offer(price=price, free_left=free_left, limit=limit, varies=varies, unit=unit)
+    return found
+
+
+async def offer(c: "Container", user_id: int, job: Job, model: ModelSpec) -> Offer:
+    """The exact price of this run with its options."""
+    s = c.settings
+    price = quote_kopecks(model, c.pricing.truth, job.inputs, job.media, s.fx_rate, s.pricing_markup)
+    listed = (await offers(c, user_id, [model]))[model.id]
+    return Offer(price=price, free_left=listed.free_left, limit=listed.limit)
+
+
+def quote_rule(c: "Container", model: ModelSpec, is_free: bool) -> Callable[[Job], Quote]:
+    """The pure pricing the confirm transaction applies to the draft it reads."""
+    s, truth = c.settings, c.pricing.truth
+    return lambda job: quote_job(model, truth, job, is_free, s.fx_rate, s.pricing_markup)
+
+
+async def available(c: "Container", model_id: str) -> ModelSpec | None:
+    """A catalog model that admins have not switched off."""
+    return next((m for m in await c.enabled_models() if m.id == model_id), None)
+
+
+async def free_models(c: "Container") -> list[ModelSpec]:
+    """The free tier's models that are on, in the tier's order."""
+    free = await c.free_tier()
+    return sorted([m for m in await c.enabled_models() if m.id in free], key=lambda m: free.index(m.id))
+
+
+async def in_category(c: "Container", category: str) -> list[ModelSpec]:
+    return [m for m in await c.enabled_models() if m.category == category]
+
+
+def names(c: "Container", lang: str) -> dict[str, str]:
+    """Model ids to their names, for lists of past operations."""
+    return {m.id: m.name.get(lang) for m in c.catalog.models}

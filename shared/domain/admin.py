@@ -1,0 +1,57 @@
+"""What admins type, read: an error filter and a balance adjustment."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from shared.domain.clock import MOSCOW
+
+FILTER = re.compile(r"(user|model|from|to)=(\S+)")
+ADJUSTMENT = re.compile(r"([+-])\s*(\d+(?:[.,]\d{1,2})?)\s+(.+)")
+
+
+def parse_filter(text: str) -> dict[str, Any] | None:
+    """`user=123 model=z-image from=2026-11-01 to=2026-11-21` -> filters; '-' clears; None if unreadable."""
+    text = text.strip()
+    if text == "-":
+        return {}
+    found = dict(FILTER.findall(text))
+    if not found or FILTER.sub("", text).strip():
+        return None
+    out: dict[str, Any] = {}
+    try:
+        if "user" in found:
+            out["user_id"] = int(found["user"])
+        if "model" in found:
+            out["model_id"] = found["model"]
+        for key in ("from", "to"):
+            if key in found:
+                day = datetime.strptime(found[key], "%Y-%m-%d").replace(tzinfo=MOSCOW)
+                out[key] = (day if key == "from" else day + timedelta(days=1)).astimezone(timezone.utc).isoformat()
+    except ValueError:
+        return None
+    return out
+
+
+def apply_filter(rows: list[dict[str, Any]], f: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in rows if ("user_id" not in f or r.get("user_id") == f["user_id"])
+            and ("model_id" not in f or r.get("model_id") == f["model_id"])]
+
+
+def filter_period(f: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    return (datetime.fromisoformat(f["from"]) if f.get("from") else None,
+            datetime.fromisoformat(f["to"]) if f.get("to") else None)
+
+
+def parse_adjustment(text: str) -> tuple[int, str] | None:
+    """`+100 compensation` / `-50,5 wrong credit` -> (kopecks, reason); None if unreadable."""
+    m = ADJUSTMENT.fullmatch(text)
+    if not m:
+        return None
+    try:
+        kopecks = int(Decimal(m.group(2).replace(",", ".")) * 100)
+    except InvalidOperation:
+        return None
+    return kopecks * (1 if m.group(1) == "+" else -1), m.group(3)[:200]

@@ -1,0 +1,41 @@
+"""A user as the bot knows them: the profile Telegram sends, and the stored user document."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who sent an update, as Telegram describes them."""
+
+    user_id: int
+    chat_id: int
+    username: str | None = None
+    first_name: str | None = None
+    language_code: str | None = None
+
+
+@dataclass
+class User:
+    user_id: int
+    language: str = "ru"
+    balance_kopecks: int = 0
+    banned: bool = False
+    awaiting: str | None = None  # what a typed message answers (see shared/telegram/routes.py AWAITING)
+    username: str | None = None
+    first_name: str | None = None
+    referrer_id: int | None = None
+    referrals_count: int = 0
+    referral_income_kopecks: int = 0
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_doc(cls, data: dict[str, Any]) -> "User":
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+def lang_of(code: str | None) -> str:
+    """Our language for a Telegram language code: English for English, Russian for everything else."""
+    return "en" if (code or "").lower().startswith("en") else "ru"

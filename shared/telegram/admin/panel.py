@@ -1,0 +1,47 @@
+"""The admin menu and its switches: maintenance, models on and off; the action log, the KIE balance."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Update
+
+from shared.app import admin
+from shared.clients.kie import KieError
+from shared.domain.users import User
+from shared.telegram import reply
+from shared.ui.admin import panel
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+
+async def menu(c: "Container", update: Update, user: User) -> None:
+    await reply.show(update, panel.menu(user.language, (await c.runtime())["maintenance"]))
+
+
+async def maintenance(c: "Container", update: Update, user: User) -> None:
+    await admin.toggle_maintenance(c, user)
+    await menu(c, update, user)
+
+
+async def action_log(c: "Container", update: Update, user: User) -> None:
+    await reply.show(update, panel.action_log(user.language, await c.store.admin.recent_actions()))
+
+
+async def models(c: "Container", update: Update, user: User, page: str = "0") -> None:
+    disabled = set((await c.runtime())["disabled_models"])
+    await reply.show(update, panel.models(user.language, c.catalog.models, await admin.health(c), disabled, int(page)))
+
+
+async def toggle_model(c: "Container", update: Update, user: User, index: str, page: str = "0") -> None:
+    await admin.toggle_model(c, user, int(index))
+    await models(c, update, user, page)
+
+
+async def kie(c: "Container", update: Update, user: User) -> None:
+    try:
+        credits = await c.kie.credits()
+    except KieError as err:
+        await reply.send(update, panel.kie_error(user.language, err))
+        return
+    await reply.show(update, panel.kie(user.language, credits, c.settings.kie_low_credits))

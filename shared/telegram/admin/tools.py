@@ -1,0 +1,38 @@
+"""Admin tools that start work for the worker: the smoke test of the free models and broadcasts."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Update
+
+from shared.app import broadcast, smoke as smoke_test
+from shared.domain.users import User
+from shared.telegram import reply
+from shared.telegram.admin import answered, ask
+from shared.ui.admin import notices, panel
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+
+async def smoke(c: "Container", update: Update, user: User) -> None:
+    """A real generation on each free model, charged to nobody; results and a report go to this chat."""
+    free = await smoke_test.run(c, user, update.effective_chat.id)
+    await reply.send(update, notices.smoke_started(user.language, len(free)))
+
+
+async def ask_broadcast(c: "Container", update: Update, user: User) -> None:
+    await ask(c, update, user, "broadcast", "adm_broadcast_prompt")
+
+
+async def preview_broadcast(c: "Container", update: Update, user: User) -> None:
+    """The admin's text (its formatting kept as HTML) as every user will see it, with the send button."""
+    await answered(c, user)
+    text = update.effective_message.text_html or (update.effective_message.text or "").strip()
+    await c.store.admin.save_draft("broadcast", user.user_id, {"text": text})
+    await reply.send(update, panel.broadcast_preview(user.language, await c.store.users.count(), text))
+
+
+async def send_broadcast(c: "Container", update: Update, user: User) -> None:
+    if not await broadcast.send_previewed(c, user, update.effective_chat.id):
+        await ask_broadcast(c, update, user)

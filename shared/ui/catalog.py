@@ -1,0 +1,142 @@
+"""The catalog as screens: the main menu, category pages, the free models, search results, a model's card."""
+from __future__ import annotations
+
+from shared.catalog import FieldSpec, ModelSpec
+from shared.domain.pricing import format_rub
+from shared.domain.quote import Offer
+from shared.domain.screen import Button, Screen
+from shared.ui import callbacks as cb
+from shared.ui.fields import display_value
+from shared.ui.format import esc, number
+from shared.ui.texts import label, t
+
+PAGE_SIZE = 8
+
+
+def price_text(lang: str, offer: Offer) -> str:
+    """Exact when it is exact; otherwise 'from' the lowest price, or the price per unit."""
+    text = format_rub(offer.price)
+    if offer.unit:
+        text = t(lang, f"per_{offer.unit.replace(' ', '_')}", price=text)
+    return t(lang, "price_from", price=text) if offer.varies else text
+
+
+def _menu_rows(lang: str) -> list[list[Button]]:
+    return [
+        [(t(lang, "btn_image"), cb.make(cb.CATALOG, "image", 0)), (t(lang, "btn_video"), cb.make(cb.CATALOG, "video", 0))],
+        [(t(lang, "btn_audio"), cb.make(cb.CATALOG, "audio", 0)), (t(lang, "btn_tools"), cb.make(cb.CATALOG, "tools", 0))],
+        [(t(lang, "btn_free"), cb.make(cb.CATALOG, "free", 0)), (t(lang, "btn_search"), cb.SEARCH)],
+        [(t(lang, "btn_balance"), cb.BALANCE), (t(lang, "btn_help"), cb.HELP)],
+    ]
+
+
+def main_menu(lang: str, balance: int, model_count: int, free_count: int, limit: int, welcome: bool) -> Screen:
+    if welcome:
+        text = t(lang, "welcome", count=model_count, balance=format_rub(balance), free_count=free_count, limit=limit)
+    else:
+        text = t(lang, "menu", balance=format_rub(balance))
+    return Screen(text, _menu_rows(lang))
+
+
+def _model_button(lang: str, model: ModelSpec, offer: Offer) -> Button:
+    if offer.free_left is not None:
+        text = t(lang, "free_badge", name=model.name.get(lang), left=offer.free_left, limit=offer.limit)
+    else:
+        text = t(lang, "model_button", name=model.name.get(lang), price=price_text(lang, offer))
+    return text, cb.make(cb.MODEL, model.id)
+
+
+def _pager(category: str, page: int, pages: int, lang: str) -> list[Button]:
+    row: list[Button] = []
+    if page > 0:
+        row.append((t(lang, "btn_prev"), cb.make(cb.CATALOG, category, page - 1)))
+    row.append((t(lang, "page", page=page + 1, pages=pages), cb.NOOP))
+    if page + 1 < pages:
+        row.append((t(lang, "btn_next"), cb.make(cb.CATALOG, category, page + 1)))
+    return row
+
+
+def catalog_page(lang: str, category: str, models: list[ModelSpec], offers: dict[str, Offer], page: int) -> Screen:
+    pages = max(1, -(-len(models) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    chunk = models[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    rows = [[_model_button(lang, m, offers[m.id])] for m in chunk]
+    if pages > 1:
+        rows.append(_pager(category, page, pages, lang))
+    rows.append([(t(lang, "btn_menu"), cb.HOME)])
+    text = t(lang, "catalog_header", title=t(lang, f"cat_{category}"), count=len(models))
+    return Screen(text, rows)
+
+
+def free_page(lang: str, models: list[ModelSpec], offers: dict[str, Offer], limit: int) -> Screen:
+    lines = [t(lang, "free_line", name=esc(m.name.get(lang)), left=offers[m.id].free_left, limit=limit) for m in models]
+    rows = [[_model_button(lang, m, offers[m.id])] for m in models]
+    rows.append([(t(lang, "btn_menu"), cb.HOME)])
+    return Screen(t(lang, "free_header", limit=limit) + "\n" + "\n".join(lines), rows)
+
+
+def search_results(lang: str, query: str, models: list[ModelSpec], offers: dict[str, Offer]) -> Screen:
+    if not models:
+        return Screen(t(lang, "search_none", query=esc(query)), _menu_rows(lang))
+    rows = [[_model_button(lang, m, offers[m.id])] for m in models[:PAGE_SIZE]]
+    rows.append([(t(lang, "btn_menu"), cb.HOME)])
+    return Screen(t(lang, "search_results", query=esc(query), count=len(models)), rows)
+
+
+def search_models(models: list[ModelSpec], query: str) -> list[ModelSpec]:
+    words = query.lower().split()
+    category_words = {"image": ("изображ", "картин", "фото", "image", "picture"),
+                      "video": ("видео", "video"), "audio": ("аудио", "звук", "голос", "audio", "voice", "sound"),
+                      "tools": ("инструмент", "tool")}
+
+    def haystack(m: ModelSpec) -> str:
+        cats = " ".join(category_words[m.category])
+        return " ".join([m.id, m.name.ru, m.name.en, m.description.ru, m.description.en, cats]).lower()
+
+    return [m for m in models if all(w in haystack(m) for w in words)]
+
+
+def _field_detail(lang: str, f: FieldSpec) -> str:
+    detail = ""
+    if f.type == "text" and f.max_length:
+        detail = t(lang, "detail_max_len", max=f.max_length)
+    elif f.type == "enum":
+        values = ", ".join(display_value(lang, f, v) for v in f.values[:8]) + ("…" if len(f.values) > 8 else "")
+        detail = t(lang, "detail_values", values=values)
+        if f.default is not None:
+            detail += t(lang, "detail_default", default=display_value(lang, f, f.default))
+    elif f.type == "number" and f.min is not None and f.max is not None:
+        detail = t(lang, "detail_range", min=number(f.min), max=number(f.max))
+    elif f.is_media and f.multiple:
+        detail = t(lang, "detail_files", max=f.max_count)
+    if not f.required:
+        detail += t(lang, "detail_optional")
+    return detail
+
+
+def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
+    inputs = "\n".join([t(lang, "input_line", label=label(lang, f.name), detail=esc(_field_detail(lang, f)))
+                        for f in model.options]
+                       + [t(lang, "fixed_line", label=label(lang, f.name), value=display_value(lang, f, f.value))
+                          for f in model.fields if f.ui == "fixed"])
+    if offer.is_free:
+        price_line = t(lang, "card_free", left=offer.free_left, limit=offer.limit)
+    elif offer.free_left == 0:
+        price_line = t(lang, "card_free_spent", limit=offer.limit, price=price_text(lang, offer))
+    else:
+        price_line = t(lang, "card_price", price=price_text(lang, offer))
+    if offer.varies or offer.unit:
+        price_line += "\n" + t(lang, "card_price_exact_later")
+    text = t(lang, "card", name=esc(model.name.get(lang)), description=esc(model.description.get(lang)),
+             inputs=inputs, output=t(lang, f"out_{model.output}"), price_line=price_line)
+    back = cb.make(cb.CATALOG, "free" if offer.free_left is not None else model.category, 0)
+    return Screen(text, [[(t(lang, "btn_start_model"), cb.make(cb.START, model.id))],
+                         [(t(lang, "btn_back"), back), (t(lang, "btn_menu"), cb.HOME)]])
+
+
+def help_screen(lang: str, free_count: int, limit: int) -> Screen:
+    return Screen(t(lang, "help", free_count=free_count, limit=limit), [[(t(lang, "btn_menu"), cb.HOME)]])
+
+
+def notice(lang: str, key: str) -> Screen:
+    return Screen(t(lang, key), _menu_rows(lang))
