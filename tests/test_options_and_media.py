@@ -150,3 +150,43 @@ def test_result_actions_repeat_and_chain_show_their_own_price(clean_stack, db, k
     u.wait_for(lambda r: "photo" in r["message"] and "Topaz" in text_of(r), timeout=30)
     task = kie.get("/sim/tasks").json()["tasks"][-1]
     assert task["model"] == "topaz/image-upscale" and task["input"]["image_url"].startswith("http")
+
+
+def test_veo_photo_step_follows_the_mode_and_never_prices_a_draft_the_provider_would_refuse(clean_stack, db, kie):
+    """From text: no photo step. Frames: 1-2 photos, no "skip"; "done" with none asks again. References with
+    3 photos, then the mode changed to frames on the confirmation screen: the photos are asked again."""
+    u = funded_user(clean_stack, db, 7010)
+    model = CATALOG.get("veo-3-1/lite")
+    u.press_data(cb.make(cb.START, model.id))
+    u.send("a red fox in the snow")
+    u.press("Только по тексту")
+    assert "Проверьте заказ" in u.last_text() and can_run(u) and "Фото" not in u.last_text()
+
+    u.press_data(cb.make(cb.START, model.id))
+    u.send("a red fox in the snow")
+    u.press("По кадрам")
+    step = u.last_text()
+    assert "до 2 шт." in step and "Пропустить" not in [label for label, _ in buttons(u.last())]
+    u.press("Готово")  # no photo sent
+    assert "Нужно хотя бы 1 файл" in u.last_text() and not can_run(u)
+    u.sim.send_photo(u.id)
+    u.press("Готово")
+    assert can_run(u)
+
+    u.press_data(cb.make(cb.START, model.id))
+    u.send("a red fox in the snow")
+    u.press("По референсам")
+    u.sim.send_album(u.id, count=3)
+    time.sleep(0.5)
+    u.press("Готово")
+    assert can_run(u)
+    u.press("Режим")
+    u.press("По кадрам")
+    assert "Можно не больше 2 файлов" in u.last_text() and not can_run(u)
+    job = draft(db, u)
+    assert "image_urls" not in job.inputs and "image_urls" not in job.media
+    assert kie.get("/sim/tasks").json()["tasks"] == [] and len(run(db.users.ledger_for(u.id))) == 1
+
+
+def can_run(u: TgUser) -> bool:
+    return any("Запустить" in label for label, _ in buttons(u.last()))

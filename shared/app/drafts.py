@@ -119,6 +119,17 @@ def files_done(c: "Container", index: str) -> Callable[[Job], dict[str, Any]]:
     return edit
 
 
+def ask_again(field_name: str) -> Callable[[Job], dict[str, Any]]:
+    """A media step whose files do not fit the mode chosen since: its files are dropped and it is asked again
+    (not at all when the mode takes none)."""
+    def edit(job: Job) -> dict[str, Any]:
+        return {"inputs": {k: v for k, v in job.inputs.items() if k != field_name},
+                "media": {k: v for k, v in job.media.items() if k != field_name},
+                "skipped": [name for name in job.skipped if name != field_name], "editing": None}
+
+    return edit
+
+
 async def cancel(c: "Container", user: User, job_id: str) -> None:
     job = await c.store.jobs.get(job_id)
     if job and job.user_id == user.user_id and job.state == JobState.AWAITING_INPUT:

@@ -182,6 +182,15 @@ def file_range(model: ModelSpec, field: FieldSpec, inputs: dict[str, Any]) -> tu
     return (1 if field.required else 0), ((field.max_count or 1) if field.multiple else 1)
 
 
+def files_problem(model: ModelSpec, inputs: dict[str, Any]) -> InputProblem | None:
+    """A media field whose files do not fit the chosen mode (too few, too many, or none wanted), if any."""
+    try:
+        _check_file_counts(model, {f.name: inputs.get(f.name) for f in model.fields if f.is_media}, _chosen(model, inputs))
+    except InvalidInput as err:
+        return err.problem
+    return None
+
+
 def missing_asked_field(model: ModelSpec, inputs: dict[str, Any], skipped: list[str]) -> FieldSpec | None:
     """The next wizard step: the first asked field with no value yet and not skipped (a media step the
     chosen mode takes no files for is not asked)."""

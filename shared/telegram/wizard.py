@@ -13,7 +13,7 @@ from shared.catalog import ModelSpec
 from shared.domain.jobs import Job, JobState
 from shared.domain.screen import Screen
 from shared.domain.users import User
-from shared.domain.validation import missing_asked_field
+from shared.domain.validation import files_problem, missing_asked_field
 from shared.telegram import reply, updates
 from shared.telegram.catalog import search
 from shared.ui import catalog, wizard
@@ -35,13 +35,23 @@ async def begin(c: "Container", update: Update, user: User, model_id: str) -> No
 
 async def next_step(c: "Container", update: Update, user: User, job: Job, model: ModelSpec,
                     new_message: bool = False) -> None:
-    """The next unanswered step, or the confirmation screen when every step is answered."""
+    """The next unanswered step, or the confirmation screen when every step is answered. Files that do not
+    fit the chosen mode (Veo: frames take 1-2 photos) send the user back to that step: never a price for a
+    draft the provider would refuse."""
     field = missing_asked_field(model, job.inputs, job.skipped)
+    problem = files_problem(model, job.inputs) if field is None else None
+    if problem is not None:
+        again = await _changed(c, update, user, job.id, drafts.ask_again(problem.field))
+        if again is None:
+            return
+        job, field = again, missing_asked_field(model, again.inputs, again.skipped)
     if field is None:
         screen = await confirmation(c, user, job, model)
     else:
         asked = model.asked
         screen = wizard.wizard_step(user.language, job, model, field, asked.index(field) + 1, len(asked))
+        if problem is not None and problem.code != "files_not_wanted":
+            screen = Screen(wizard.problem_text(user.language, problem) + "\n\n" + screen.text, screen.buttons)
     if new_message:
         message_id = await reply.send(update, screen)
         await c.store.jobs.set_fields(job.id, screen_message_id=message_id)  # not priced: no revision

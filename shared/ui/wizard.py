@@ -8,7 +8,7 @@ from shared.domain.jobs import Job
 from shared.domain.pricing import format_rub
 from shared.domain.quote import Offer, Quote
 from shared.domain.screen import Button, Screen
-from shared.domain.validation import InputProblem, choices, effective_value
+from shared.domain.validation import InputProblem, choices, effective_value, file_range
 from shared.ui import callbacks as cb
 from shared.ui.fields import display_value
 from shared.ui.format import esc, number
@@ -58,7 +58,8 @@ def wizard_step(lang: str, job: Job, model: ModelSpec, f: FieldSpec, step: int, 
     elif f.type == "number":
         text = t(lang, "ask_number", label=name, min=number(f.min), max=number(f.max))
     elif f.is_media:
-        count = t(lang, "ask_media_count", max=f.max_count) if f.multiple else ""
+        least, most = file_range(model, f, job.inputs)  # the chosen mode's count (Veo frames: 1-2)
+        count = t(lang, "ask_media_count", max=most) if f.multiple else ""
         text = t(lang, "ask_media", label=name, what=t(lang, f"what_{f.type}"), count=count)
     elif f.type == "url":
         text = t(lang, "ask_url", label=name, prefix=esc(f.url_prefix or "https://"))
@@ -69,7 +70,7 @@ def wizard_step(lang: str, job: Job, model: ModelSpec, f: FieldSpec, step: int, 
     index = model.fields.index(f)
     if f.is_media and f.multiple:
         rows.append([(t(lang, "btn_done"), cb.make(cb.DONE, job.id, index))])
-    if not f.required:
+    if not f.required and not (f.is_media and file_range(model, f, job.inputs)[0] > 0):
         rows.append([(t(lang, "btn_skip"), cb.make(cb.SET, job.id, index, "d"))])
     rows.append([(t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))])
     return Screen(header + text, rows)
@@ -91,6 +92,8 @@ def confirm_screen(lang: str, job: Job, model: ModelSpec, offer: Offer, balance:
     for f in model.options:
         value = effective_value(f, job.inputs)
         if value is None and not f.required and f.ui == "option":
+            continue
+        if f.is_media and file_range(model, f, job.inputs)[1] == 0:  # the chosen mode takes no files
             continue
         lines.append(t(lang, "confirm_line", label=label(lang, f.name), value=esc(display_value(lang, f, value))))
     if offer.is_free:
