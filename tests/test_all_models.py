@@ -132,7 +132,7 @@ def test_retired_models_are_not_offered(world):
     u.send("/start")
     for model in (m for m in CATALOG.models if not m.enabled):
         u.press_data(cb.make(cb.START, model.id))
-        assert "Проверьте заказ" not in u.last_text() and run(db.current_draft(u.id)) is None, model.id
+        assert "Проверьте заказ" not in u.last_text() and run(db.drafts.current(u.id)) is None, model.id
     shown = []
     for category in ("video", "tools", "audio"):
         for page in range(4):
@@ -159,13 +159,13 @@ def test_suno_delivers_both_takes_for_one_charge(world, model_id):
     uid = 61600 + CATALOG.models.index(model)
     u = TgUser(stack.url("telegram"), uid)
     u.send("/start")
-    run(db.adjust_balance(uid, 10_000_000, "adjust", f"test_{uid}"))
+    run(db.users.adjust_balance(uid, 10_000_000, "adjust", f"test_{uid}"))
     u.press_data(cb.make(cb.START, model.id))
 
     out = run_and_check(u, db, model, free=False)  # one charge: the price on the confirmation
     time.sleep(1.0)  # the callbacks after the first (text, first, complete) must change nothing
 
-    job = run(db.get_job(out["job"].id))
+    job = run(db.jobs.get(out["job"].id))
     assert len(job.result_urls) == 2 and job.result_urls[0] != job.result_urls[1]
     takes = [r for r in u.bot_messages() if "audio" in r["message"]]
     assert len(takes) == 2, "both takes are delivered"
@@ -175,7 +175,7 @@ def test_suno_delivers_both_takes_for_one_charge(world, model_id):
     callbacks = sorted(callbacks_of(stack, job.kie_task_id, 3), key=lambda c: c["sentAt"])
     assert [c["body"]["data"]["callbackType"] for c in callbacks] == ["text", "first", "complete"]
     assert all(c["status"] == 200 for c in callbacks)
-    assert run(db.get_user(uid)).balance_kopecks == 10_000_000 - job.price_kopecks
+    assert run(db.users.get(uid)).balance_kopecks == 10_000_000 - job.price_kopecks
 
 
 def test_grok_upscale_runs_on_a_grok_video(world):

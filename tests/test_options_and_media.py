@@ -117,7 +117,7 @@ def test_long_list_of_voices_is_paged(clean_stack, db):
     assert "Brock — громкий командный голос сержанта" in second
     u.press("Brock")
     assert "Проверьте заказ" in u.last_text() and "Brock — громкий командный голос сержанта" in u.last_text()
-    assert run(db.current_draft(u.id)).inputs["voice"] == "DGzg6RaUqxGRTHSBjfgF", "the provider's voice id is kept"
+    assert run(db.drafts.current(u.id)).inputs["voice"] == "DGzg6RaUqxGRTHSBjfgF", "the provider's voice id is kept"
 
 
 def test_result_over_the_by_url_limit_is_still_delivered(clean_stack, db, kie):

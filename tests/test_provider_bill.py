@@ -117,7 +117,7 @@ def fill(u: TgUser, db, model, options: dict[str, Any], media: dict[str, dict]) 
                 continue
             for spec in sent if isinstance(sent, list) else [sent]:
                 send_media(u, spec)
-            if field.multiple and len(run(db.current_draft(u.id)).media.get(field.name, [])) < field.max_count:
+            if field.multiple and len(run(db.drafts.current(u.id)).media.get(field.name, [])) < field.max_count:
                 u.press_data(cb.make(cb.DONE, job.id, index))
         elif field.type == "text":
             u.send(str(options.get(field.name, PROMPT))[: field.max_length or None])
