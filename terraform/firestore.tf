@@ -3,7 +3,7 @@
 
 resource "google_firestore_database" "main" {
   project     = var.project_id
-  name        = "(default)" # FirestoreStore.connect() uses the default database
+  name        = "(default)" # the functions' Firestore client uses the default database
   location_id = coalesce(var.firestore_location, var.region)
   type        = "FIRESTORE_NATIVE"
 
@@ -62,7 +62,7 @@ resource "google_firestore_field" "jobs_ttl" {
 }
 
 # --- Composite indexes --------------------------------------------------------------------------
-# An index serves one sort direction, so the cursor pages (shared/storage/firestore.py `page`) need
+# An index serves one sort direction, so the cursor pages (shared/storage/base.py `page`) need
 # both: newest first (DESC; first page and "older") and oldest first after a cursor (ASC; "newer").
 
 # /balance and its operation pages: ledger where user_id == X order by created_at desc
@@ -137,8 +137,8 @@ resource "google_firestore_index" "jobs_user_state_created_asc" {
   }
 }
 
-# Admin panel, a user's card: jobs where user_id == X order by created_at desc (shared/services/admin.py,
-# FirestoreStore.page without states)
+# Admin panel, a user's card: jobs where user_id == X order by created_at desc (shared/storage/jobs.py
+# `recent_of`: a page without states)
 resource "google_firestore_index" "jobs_user_created_desc" {
   project    = var.project_id
   database   = google_firestore_database.main.name

@@ -81,7 +81,7 @@ def rub_for_stars(stars: int, stars_per_100_rub: Decimal) -> int:
 # Money decisions outside generations: top-ups, Stars refunds, bonuses, admin adjustments.
 #
 # Each storage transaction reads the documents, calls one of these functions and writes the entries it
-# returns (shared/storage/firestore.py `apply_entries`): the storage keeps the transactions and the keys,
+# returns (shared/storage/ledger.py `apply_entries`): the storage keeps the transactions and the keys,
 # these functions decide. An entry's key is its ledger document id, so a retried transaction finds it.
 # =====================================================================================================
 
