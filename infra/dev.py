@@ -12,8 +12,9 @@ import time
 from infra.stack import ADMIN_IDS, ROOT, LocalStack, StackError, StackPorts
 
 
-def run(no_chat: bool, user_id: str, lang: str) -> int:
-    ports = StackPorts.default()
+def run(no_chat: bool, user_id: str, lang: str, free_ports: bool = False) -> int:
+    # Free ports let two checkouts play at once; the chat is then pointed at the printed simulator URL.
+    ports = StackPorts.free() if free_ports else StackPorts.default()
     busy = ports.busy()
     if busy:
         for name, port in busy:
@@ -94,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--no-chat", action="store_true", help="keep the stack up until Ctrl-C, no chat")
     run_p.add_argument("--user-id", default=ADMIN_IDS.split(",")[0], help="Telegram user id to chat as")
     run_p.add_argument("--lang", default="ru", help="Telegram language code of that user")
+    run_p.add_argument("--free-ports", action="store_true",
+                       help="any free ports instead of 8681-8706 (then: python -m infra.chat --sim <printed URL>)")
     sub.add_parser("test", help="run pytest on tests/ (extra arguments go to pytest)")
     sub.add_parser("soak", help="the chaos soak on its own stack: ./dev soak --jobs 3000 --users 100")
     args = parser.parse_args(argv)
-    return run(args.no_chat, args.user_id, args.lang)
+    return run(args.no_chat, args.user_id, args.lang, args.free_ports)
 
 
 if __name__ == "__main__":
