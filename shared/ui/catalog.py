@@ -27,6 +27,7 @@ def _menu_rows(lang: str) -> list[list[Button]]:
         [(t(lang, "btn_audio"), cb.make(cb.CATALOG, "audio", 0)), (t(lang, "btn_tools"), cb.make(cb.CATALOG, "tools", 0))],
         [(t(lang, "btn_free"), cb.make(cb.CATALOG, "free", 0)), (t(lang, "btn_search"), cb.SEARCH)],
         [(t(lang, "btn_balance"), cb.BALANCE), (t(lang, "btn_help"), cb.HELP)],
+        [(t(lang, "btn_language"), cb.LANGUAGE)],
     ]
 
 

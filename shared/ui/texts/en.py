@@ -289,4 +289,9 @@ TEXTS: dict[str, str] = {
         "⚠️ There is no such video among your finished generations. Only your own video can be upscaled: "
         "open it in /history and tap the upscale button under it. Nothing was charged."
     ),
+    # --- language, plurals, numbers, option values (wt-lang) ---
+    "btn_language": "🌐 Language / Язык",
+    "language_ask": "🌐 Choose the bot's language. Every message will use it, results included.",
+    "btn_lang_ru": "🇷🇺 Русский",
+    "btn_lang_en": "🇬🇧 English",
 }
