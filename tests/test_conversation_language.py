@@ -2,6 +2,9 @@
 language, by the worker too), counts with the right plural form, numbers written one way per language."""
 from __future__ import annotations
 
+import time
+
+from shared.catalog import load_catalog
 from tests.conftest import run
 from tests.helpers import TgUser, text_of
 
@@ -38,3 +41,28 @@ def test_the_language_switch_wins_over_telegram_for_every_later_message(clean_st
     assert "Главное меню" in u.last_text()
     u.send("/start")
     assert "Добро пожаловать" in u.last_text()
+
+
+def test_counts_take_the_plural_form_of_their_number(clean_stack, db):
+    tools = [m.id for m in load_catalog().models if m.category == "tools" and m.enabled]
+    run(db.admin.change_runtime(1001, "test", {"disabled_models": tools[:len(tools) - 3]}))  # 3 tools left
+    time.sleep(1.2)  # instances trust their cached switches for SETTINGS_CACHE_SECONDS (1 s locally)
+    try:
+        u = user(clean_stack, 6102)
+        u.send("/start")
+        u.press("Инструменты")
+        assert "· 3 модели\n" in u.last_text(), u.last_text()
+        u.press("Меню")
+        u.press("Бесплатно")
+        u.press("Z-Image")
+        u.press("Создать")
+        assert "до 1000 символов" in u.last_text()
+        u.send("к" * 1003)
+        assert "1003 символа, а можно до 1000" in u.last_text(), u.last_text()
+
+        e = user(clean_stack, 6103, lang="en")
+        e.send("/start")
+        e.press("Tools")
+        assert "· 3 models\n" in e.last_text()
+    finally:
+        run(db.admin.change_runtime(1001, "test", {"disabled_models": []}))

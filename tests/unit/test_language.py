@@ -1,0 +1,41 @@
+"""Plural forms by Babel's rules, written in the tables as `{n:form|form|form}`; numbers one way per language."""
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from shared.ui.texts import TEXTS, plural, t
+
+RU, EN = "модель|модели|моделей", "model|models"
+
+
+@pytest.mark.parametrize("n, russian, english", [
+    (0, "моделей", "models"), (1, "модель", "model"), (2, "модели", "models"), (3, "модели", "models"),
+    (5, "моделей", "models"), (11, "моделей", "models"), (12, "моделей", "models"), (21, "модель", "models"),
+    (22, "модели", "models"), (101, "модель", "models"), (111, "моделей", "models"), (1003, "модели", "models"),
+    ("1003", "модели", "models"), ("1\u00a0001", "модель", "models"),
+])
+def test_plural_forms_follow_the_rules_of_each_language(n, russian, english):
+    assert plural("ru", n, RU) == russian
+    assert plural("en", n, EN) == english
+
+
+def test_texts_fill_plural_placeholders():
+    assert t("ru", "problem_too_long", length=1003, max=1000) == "Слишком длинный текст: 1003 символа, а можно до 1000."
+    assert t("en", "problem_too_long", length=1003, max=1000) == "The text is too long: 1003 characters, the limit is 1000."
+    assert "3 получателя" in t("ru", "adm_broadcast_preview", count=3, text="")
+    assert "21 получатель" in t("ru", "adm_broadcast_preview", count=21, text="")
+    assert "1 recipient)" in t("en", "adm_broadcast_preview", count=1, text="")
+    assert "· 21 модель\n" in t("ru", "catalog_header", title="Видео", count=21)
+
+
+FORMS = {"ru": 3, "en": 2}  # Russian one|few|many, English one|other
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_every_plural_placeholder_has_the_forms_of_its_language(lang):
+    for key, template in TEXTS[lang].items():
+        for _, name, spec, _ in string.Formatter().parse(template):
+            if spec and "|" in spec:
+                assert len(spec.split("|")) == FORMS[lang], (key, spec)
