@@ -66,3 +66,14 @@ def test_counts_take_the_plural_form_of_their_number(clean_stack, db):
         assert "· 3 models\n" in e.last_text()
     finally:
         run(db.admin.change_runtime(1001, "test", {"disabled_models": []}))
+
+
+def test_money_is_written_the_way_of_each_language(clean_stack, db):
+    ru, en = user(clean_stack, 6104), user(clean_stack, 6105, lang="en")
+    for u in (ru, en):
+        u.send("/start")
+        run(db.users.adjust_balance(u.id, 1_234_530, "adjust", f"adjust_test_{u.id}"))
+    ru.send("/balance")
+    assert "12\u00a0345,30 ₽" in ru.last_text(), ru.last_text()
+    en.send("/balance")
+    assert "₽12,345.30" in en.last_text() and "₽" not in en.last_text().replace("₽12,345.30", ""), en.last_text()

@@ -15,7 +15,7 @@ PAGE_SIZE = 8
 
 def price_text(lang: str, offer: Offer) -> str:
     """Exact when it is exact; otherwise 'from' the lowest price, or the price per unit."""
-    text = format_rub(offer.price)
+    text = format_rub(offer.price, lang)
     if offer.unit:
         text = t(lang, f"per_{offer.unit.replace(' ', '_')}", price=text)
     return t(lang, "price_from", price=text) if offer.varies else text
@@ -33,9 +33,9 @@ def _menu_rows(lang: str) -> list[list[Button]]:
 
 def main_menu(lang: str, balance: int, model_count: int, free_count: int, limit: int, welcome: bool) -> Screen:
     if welcome:
-        text = t(lang, "welcome", count=model_count, balance=format_rub(balance), free_count=free_count, limit=limit)
+        text = t(lang, "welcome", count=model_count, balance=format_rub(balance, lang), free_count=free_count, limit=limit)
     else:
-        text = t(lang, "menu", balance=format_rub(balance))
+        text = t(lang, "menu", balance=format_rub(balance, lang))
     return Screen(text, _menu_rows(lang))
 
 
@@ -107,7 +107,7 @@ def _field_detail(lang: str, f: FieldSpec) -> str:
         if f.default is not None:
             detail += t(lang, "detail_default", default=display_value(lang, f, f.default))
     elif f.type == "number" and f.min is not None and f.max is not None:
-        detail = t(lang, "detail_range", min=number(f.min), max=number(f.max))
+        detail = t(lang, "detail_range", min=number(f.min, lang), max=number(f.max, lang))
     elif f.is_media and f.multiple:
         detail = t(lang, "detail_files", max=f.max_count)
     if not f.required:

@@ -17,7 +17,7 @@ def display_value(lang: str, f: FieldSpec, value: Any) -> str:
         count = len(value) if isinstance(value, list) else 1
         return f"📎 × {count}"
     if f.type == "number":
-        return number(value)
+        return number(value, lang)
     text = f.value_label(value, lang) or str(value)
     return text if len(text) <= 60 else text[:57] + "…"
 

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import string
+from decimal import Decimal
 
 import pytest
 
+from shared.domain.pricing import SEPARATORS, format_decimal, format_rub
+from shared.ui.format import localized, number
 from shared.ui.texts import TEXTS, plural, t
 
 RU, EN = "модель|модели|моделей", "model|models"
@@ -39,3 +42,26 @@ def test_every_plural_placeholder_has_the_forms_of_its_language(lang):
         for _, name, spec, _ in string.Formatter().parse(template):
             if spec and "|" in spec:
                 assert len(spec.split("|")) == FORMS[lang], (key, spec)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_our_separators_are_babels(lang):
+    from babel.core import Locale
+    from babel.numbers import format_currency
+
+    symbols = Locale.parse(lang).number_symbols["latn"]
+    assert SEPARATORS[lang] == (symbols["decimal"], symbols["group"].replace("\u202f", "\u00a0"))
+    # where the symbol goes: CLDR's currency pattern of the language, with the rouble sign
+    babel = format_currency(Decimal("12345.67"), "RUB", locale=lang).replace("RUB", "₽").replace("\u00a0", " ")
+    ours = format_rub(1_234_567, lang).replace("\u00a0", " ")
+    assert ours == babel
+
+
+def test_money_and_numbers_one_way_per_language():
+    assert format_rub(1330) == "13,30 ₽" and format_rub(1330, "en") == "₽13.30"
+    assert format_rub(6650, "en") == "₽66.50" and format_rub(100, "en") == "₽1" and format_rub(-500, "en") == "−₽5"
+    assert format_decimal(24.8) == "24,8" and format_decimal(24.8, "en") == "24.8"
+    assert format_decimal(0.82, places=2) == "0,82" and format_decimal(1.5, "en", 2, trim=False) == "1.50"
+    assert number(0.5) == "0,5" and number(0.5, "en") == "0.5" and number(10.0) == "10"
+    assert localized("ru", "24.8") == "24,8" and localized("ru", 3) == 3
+    assert "24,8 МБ" in t("ru", "problem_too_big", size=localized("ru", "24.8"), max="20")
