@@ -6,9 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from shared.catalog import load_catalog
 from shared.domain.pricing import SEPARATORS, format_decimal, format_rub
+from shared.ui.fields import SPEAKS_FOR_ITSELF, option_text
 from shared.ui.format import localized, number
 from shared.ui.texts import TEXTS, plural, t
+from shared.ui.texts.labels import VALUE_LABELS
 
 RU, EN = "модель|модели|моделей", "model|models"
 
@@ -65,3 +68,31 @@ def test_money_and_numbers_one_way_per_language():
     assert number(0.5) == "0,5" and number(0.5, "en") == "0.5" and number(10.0) == "10"
     assert localized("ru", "24.8") == "24,8" and localized("ru", 3) == 3
     assert "24,8 МБ" in t("ru", "problem_too_big", size=localized("ru", "24.8"), max="20")
+
+
+def test_every_option_value_a_user_sees_has_a_russian_and_an_english_label():
+    """Every value of every enabled catalog model's choice: the catalog's label in both languages, our word
+    for it (VALUE_LABELS) or a value that reads the same in any language (numbers, ratios, sizes)."""
+    missing = []
+    for model in load_catalog().models:
+        if not model.enabled:
+            continue
+        for f in model.fields:
+            for value in f.values or []:
+                labelled = f.labels.get(str(value)) or {}
+                if labelled.get("ru") and labelled.get("en"):
+                    continue
+                if str(value) in VALUE_LABELS or SPEAKS_FOR_ITSELF.fullmatch(str(value)):
+                    continue
+                missing.append(f"{model.id}.{f.name}={value}")
+    assert missing == []
+    assert all(ru and en for ru, en in VALUE_LABELS.values())
+
+
+def test_option_values_are_shown_in_the_users_language():
+    grok = next(m for m in load_catalog().models if m.id == "grok-imagine/text-to-video")
+    mode = next(f for f in grok.fields if f.name == "mode")
+    assert [option_text("ru", mode, v) for v in ("fun", "normal")] == ["Весёлый", "Обычный"]
+    assert [option_text("en", mode, v) for v in ("fun", "normal")] == ["Fun", "Normal"]
+    ratio = next(f for f in grok.fields if f.name == "aspect_ratio")
+    assert option_text("ru", ratio, "16:9") == "16:9"
