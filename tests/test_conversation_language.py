@@ -6,7 +6,7 @@ import time
 
 from shared.catalog import load_catalog
 from tests.conftest import run
-from tests.helpers import TgUser, text_of
+from tests.helpers import TgUser, buttons, text_of
 
 
 def user(stack, user_id, lang="ru") -> TgUser:
@@ -77,3 +77,30 @@ def test_money_is_written_the_way_of_each_language(clean_stack, db):
     assert "12\u00a0345,30 ₽" in ru.last_text(), ru.last_text()
     en.send("/balance")
     assert "₽12,345.30" in en.last_text() and "₽" not in en.last_text().replace("₽12,345.30", ""), en.last_text()
+
+
+def test_prices_say_what_they_are_for_and_empty_options_say_not_set(clean_stack, db):
+    u = user(clean_stack, 6106)
+    u.send("/start")
+    u.press("Аудио")
+    audio = u.last_text()
+    assert "«/1000 симв.» — цена за 1000 символов текста" in audio, audio
+    u.press("Multilingual v2")
+    card = u.last_text()
+    assert "за генерацию" not in card and "/1000 симв." in card, card
+
+    u.send("/start")
+    u.press("Инструменты")
+    u.press("Topaz")
+    card = u.last_text()  # 2× by default; 1× is the cheapest: the card says both, and which is which
+    assert "за генерацию с параметрами по умолчанию (с другими — от " in card, card
+
+    run(db.users.adjust_balance(u.id, 10000, "adjust", f"adjust_test_{u.id}"))
+    u.send("/start")
+    u.press("Изображения")
+    u.press("Imagen 4 ·")
+    u.press("Создать")
+    u.send("банан")
+    options = [text for text, _ in buttons(u.last())]
+    assert any("Чего избегать" in b and "не задано" in b for b in options), options
+    assert not any("по умолчанию" in b for b in options), options

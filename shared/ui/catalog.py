@@ -65,8 +65,16 @@ def catalog_page(lang: str, category: str, models: list[ModelSpec], offers: dict
     if pages > 1:
         rows.append(_pager(category, page, pages, lang))
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
-    text = t(lang, "catalog_header", title=t(lang, f"cat_{category}"), count=len(models))
+    text = t(lang, "catalog_header", title=t(lang, f"cat_{category}"), count=len(models),
+             note=_price_note(lang, [offers[m.id] for m in chunk]))
     return Screen(text, rows)
+
+
+def _price_note(lang: str, offers: list[Offer]) -> str:
+    """What the prices on this page are for: a generation, and each unit some of them are priced by."""
+    notes = [t(lang, "price_note")] if any(o.unit is None for o in offers) else []
+    units = {o.unit.replace(" ", "_") for o in offers if o.unit}
+    return " ".join(notes + [t(lang, f"price_note_{unit}") for unit in sorted(units, reverse=True)])
 
 
 def free_page(lang: str, models: list[ModelSpec], offers: dict[str, Offer], limit: int) -> Screen:
@@ -125,7 +133,7 @@ def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
     elif offer.free_left == 0:
         price_line = t(lang, "card_free_spent", limit=offer.limit, price=price_text(lang, offer))
     else:
-        price_line = t(lang, "card_price", price=price_text(lang, offer))
+        price_line = _card_price(lang, offer)
     if offer.varies or offer.unit:
         price_line += "\n" + t(lang, "card_price_exact_later")
     text = t(lang, "card", name=esc(model.name.get(lang)), description=esc(model.description.get(lang)),
@@ -133,6 +141,17 @@ def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
     back = cb.make(cb.CATALOG, "free" if offer.free_left is not None else model.category, 0)
     return Screen(text, [[(t(lang, "btn_start_model"), cb.make(cb.START, model.id))],
                          [(t(lang, "btn_back"), back), (t(lang, "btn_menu"), cb.HOME)]])
+
+
+def _card_price(lang: str, offer: Offer) -> str:
+    """A card's price: per unit as such; where options change it, what the defaults cost and "from" the
+    cheapest (the list shows the cheapest; the card must not promise it for options the user did not pick)."""
+    if offer.unit:
+        return t(lang, "card_price_unit", price=price_text(lang, offer))
+    if offer.varies and offer.default_price is not None and offer.default_price != offer.price:
+        return t(lang, "card_price_defaults", price=format_rub(offer.default_price, lang),
+                 lowest=format_rub(offer.price, lang))
+    return t(lang, "card_price", price=price_text(lang, offer))
 
 
 def help_screen(lang: str, free_count: int, limit: int) -> Screen:

@@ -33,7 +33,7 @@ def test_texts_fill_plural_placeholders():
     assert "3 получателя" in t("ru", "adm_broadcast_preview", count=3, text="")
     assert "21 получатель" in t("ru", "adm_broadcast_preview", count=21, text="")
     assert "1 recipient)" in t("en", "adm_broadcast_preview", count=1, text="")
-    assert "· 21 модель\n" in t("ru", "catalog_header", title="Видео", count=21)
+    assert "· 21 модель\n" in t("ru", "catalog_header", title="Видео", count=21, note="")
 
 
 FORMS = {"ru": 3, "en": 2}  # Russian one|few|many, English one|other

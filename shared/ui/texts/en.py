@@ -43,7 +43,7 @@ TEXTS: dict[str, str] = {
     "cat_video": "🎬 Video",
     "cat_audio": "🎧 Audio",
     "cat_tools": "🛠 Tools",
-    "catalog_header": "<b>{title}</b> · {count} {count:model|models}\nPrices are per generation. Choose a model:",
+    "catalog_header": "<b>{title}</b> · {count} {count:model|models}\n{note} Choose a model:",
     "page": "{page}/{pages}",
     "free_header": "🆓 <b>Free models</b>\nUp to {limit} {limit:generation|generations} a day each. Counters reset at 00:00 Moscow time.\n",
     "free_line": "🆓 <b>{name}</b> — {left} of {limit} left",
@@ -91,7 +91,7 @@ TEXTS: dict[str, str] = {
         "Top up to run it (see “💰 Balance”)."
     ),
     "option_button": "⚙️ {label}: {value}",
-    "value_default": "default",
+    "value_default": "not set",
     "value_on": "on",
     "value_off": "off",
     "started": (
@@ -294,4 +294,9 @@ TEXTS: dict[str, str] = {
     "language_ask": "🌐 Choose the bot's language. Every message will use it, results included.",
     "btn_lang_ru": "🇷🇺 Русский",
     "btn_lang_en": "🇬🇧 English",
+    "price_note": "Prices are per generation.",
+    "price_note_second": "“/s” is the price per second of duration.",
+    "price_note_1000_characters": "“/1000 chars” is the price per 1000 characters of text.",
+    "card_price_unit": "💰 Price: <b>{price}</b>",
+    "card_price_defaults": "💰 Price: <b>{price}</b> per generation with the default options (from {lowest} with others)",
 }

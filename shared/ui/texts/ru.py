@@ -43,7 +43,7 @@ TEXTS: dict[str, str] = {
     "cat_video": "🎬 Видео",
     "cat_audio": "🎧 Аудио",
     "cat_tools": "🛠 Инструменты",
-    "catalog_header": "<b>{title}</b> · {count} {count:модель|модели|моделей}\nЦена указана за одну генерацию. Выберите модель:",
+    "catalog_header": "<b>{title}</b> · {count} {count:модель|модели|моделей}\n{note} Выберите модель:",
     "page": "{page}/{pages}",
     "free_header": (
         "🆓 <b>Бесплатные модели</b>\n"
@@ -94,7 +94,7 @@ TEXTS: dict[str, str] = {
         "Пополните баланс, чтобы запустить (раздел «💰 Баланс»)."
     ),
     "option_button": "⚙️ {label}: {value}",
-    "value_default": "по умолчанию",
+    "value_default": "не задано",
     "value_on": "вкл",
     "value_off": "выкл",
     "started": (
@@ -297,4 +297,9 @@ TEXTS: dict[str, str] = {
     "language_ask": "🌐 Выберите язык бота. Он будет использоваться во всех сообщениях, включая результаты.",
     "btn_lang_ru": "🇷🇺 Русский",
     "btn_lang_en": "🇬🇧 English",
+    "price_note": "Цена указана за одну генерацию.",
+    "price_note_second": "«/сек» — цена за секунду длительности.",
+    "price_note_1000_characters": "«/1000 симв.» — цена за 1000 символов текста.",
+    "card_price_unit": "💰 Цена: <b>{price}</b>",
+    "card_price_defaults": "💰 Цена: <b>{price}</b> за генерацию с параметрами по умолчанию (с другими — от {lowest})",
 }
