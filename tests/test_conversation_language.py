@@ -82,6 +82,10 @@ def test_money_is_written_the_way_of_each_language(clean_stack, db):
 def test_prices_say_what_they_are_for_and_empty_options_say_not_set(clean_stack, db):
     u = user(clean_stack, 6106)
     u.send("/start")
+    u.press("Видео")
+    assert buttons(u.last())[0][0].startswith("Kling 3.0 ·"), buttons(u.last())  # not Seedance: by usefulness
+    assert "«/сек» — цена за секунду длительности" in u.last_text()
+    u.press("Меню")
     u.press("Аудио")
     audio = u.last_text()
     assert "«/1000 симв.» — цена за 1000 символов текста" in audio, audio

@@ -154,6 +154,15 @@ def _card_price(lang: str, offer: Offer) -> str:
     return t(lang, "card_price", price=price_text(lang, offer))
 
 
+def unavailable(lang: str, model: ModelSpec | None) -> Screen:
+    """A model the user cannot open: switched off (say so, and where to go), or unknown (a stale button)."""
+    if model is None:
+        return Screen(t(lang, "stale"))
+    return Screen(t(lang, "model_off", name=esc(model.name.get(lang))),
+                  [[(t(lang, f"btn_{model.category}"), cb.make(cb.CATALOG, model.category, 0)),
+                    (t(lang, "btn_menu"), cb.HOME)]])
+
+
 def help_screen(lang: str, free_count: int, limit: int) -> Screen:
     return Screen(t(lang, "help", free_count=free_count, limit=limit), [[(t(lang, "btn_menu"), cb.HOME)]])
 

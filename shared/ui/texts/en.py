@@ -299,4 +299,5 @@ TEXTS: dict[str, str] = {
     "price_note_1000_characters": "“/1000 chars” is the price per 1000 characters of text.",
     "card_price_unit": "💰 Price: <b>{price}</b>",
     "card_price_defaults": "💰 Price: <b>{price}</b> per generation with the default options (from {lowest} with others)",
+    "model_off": "⛔ The model <b>{name}</b> is switched off for now. Choose another: the catalog has similar ones.",
 }
