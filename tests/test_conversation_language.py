@@ -108,3 +108,17 @@ def test_prices_say_what_they_are_for_and_empty_options_say_not_set(clean_stack,
     options = [text for text, _ in buttons(u.last())]
     assert any("Чего избегать" in b and "не задано" in b for b in options), options
     assert not any("по умолчанию" in b for b in options), options
+
+
+def test_an_album_counter_shows_every_file_of_the_album(clean_stack, db):
+    u = user(clean_stack, 6107)
+    u.send("/start")
+    u.press("Бесплатно")
+    u.press("Nano Banana — редактор")
+    u.press("Создать")
+    u.send("сделай акварелью")
+    u.sim.send_album(u.id, count=5)
+    time.sleep(2.5)  # the album's parts arrive as concurrent updates
+    counters = [text_of(r) for r in u.bot_messages() if "Получено файлов" in text_of(r)]
+    assert counters and counters[-1].startswith("📎 Получено файлов: 5 из 10"), counters
+    assert len(counters) == 1, counters  # one counter for one album (edited), not one per photo
