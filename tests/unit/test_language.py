@@ -10,7 +10,7 @@ from shared.catalog import load_catalog
 from shared.domain.pricing import SEPARATORS, format_decimal, format_rub
 from shared.ui.fields import SPEAKS_FOR_ITSELF, option_text
 from shared.ui.format import localized, number
-from shared.ui.texts import TEXTS, plural, t
+from shared.ui.texts import PLURAL_RULES, TEXTS, plural, t
 from shared.ui.texts.labels import VALUE_LABELS
 
 RU, EN = "модель|модели|моделей", "model|models"
@@ -96,3 +96,10 @@ def test_option_values_are_shown_in_the_users_language():
     assert [option_text("en", mode, v) for v in ("fun", "normal")] == ["Fun", "Normal"]
     ratio = next(f for f in grok.fields if f.name == "aspect_ratio")
     assert option_text("ru", ratio, "16:9") == "16:9"
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_our_plural_rules_are_cldrs_as_babel_has_them(lang):
+    from babel.core import Locale
+
+    assert PLURAL_RULES[lang] == Locale.parse(lang).plural_form.rules

@@ -6,7 +6,7 @@ values filled in must be escaped by the caller. Never name the upstream provider
 
 A count's word is written as a placeholder with its forms: `{count} {count:модель|модели|моделей}` in Russian
 (CLDR's one|few|many), `{count} {count:model|models}` in English (one|other). Babel's plural rules of the
-language choose the form (plural()); they load on the first plural, not with the tables.
+language choose the form (plural()); Babel loads on the first plural, not with the tables.
 """
 from __future__ import annotations
 
@@ -63,12 +63,22 @@ def _number(n: object) -> int | Decimal:
         return 0
 
 
+# CLDR's plural rules of our languages, as Babel's locale data has them (tests/unit/test_language.py checks):
+# loading a whole locale costs a cold start twice what Babel's rule engine alone does.
+PLURAL_RULES = {
+    "ru": {"one": "v in 0 and i mod 10 in 1 and i mod 100 not in 11",
+           "few": "v in 0 and i mod 10 in 2..4 and i mod 100 not in 12..14",
+           "many": "v in 0 and i mod 10 in 0 or v in 0 and i mod 10 in 5..9 or v in 0 and i mod 100 in 11..14"},
+    "en": {"one": "i in 1 and v in 0"},
+}
+
+
 @lru_cache(maxsize=None)
 def _rules(lang: str) -> tuple[tuple[str, ...], Callable[[object], str]]:
     """The language's plural categories (CLDR order) and Babel's rule; Babel loads here, on first use."""
-    from babel.core import Locale
+    from babel.plural import PluralRule
 
-    rule = Locale.parse(lang).plural_form
+    rule = PluralRule(PLURAL_RULES[lang])
     return tuple(c for c in CLDR_ORDER if c in rule.tags), rule
 
 
