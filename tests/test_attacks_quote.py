@@ -281,5 +281,5 @@ def test_attack_12_chain_fetch_is_capped_and_measured(clean_stack, db, kie):
 
     u.press_data(cb.make(cb.CHAIN, source.id, "up"))  # "⬆️ Увеличить": the 12 MB result into a 10 MB input
 
-    assert "Файл 12.0 МБ, а эта модель принимает до 10 МБ" in u.last_text(), u.last_text()
+    assert "Файл 12 МБ, а эта модель принимает до 10 МБ" in u.last_text(), u.last_text()
     assert run(db.drafts.current(u.id)) is None, "no draft priced from a file we did not measure"

@@ -87,7 +87,7 @@ def test_out_of_range_option_is_refused_and_the_wizard_goes_on(clean_stack, db):
     u.send("5")
     assert "от 0 до 1" in u.last_text()
     u.send("0,8")
-    assert "Проверьте заказ" in u.last_text() and "0.8" in u.last_text()
+    assert "Проверьте заказ" in u.last_text() and "CFG): 0,8" in u.last_text()  # the Russian decimal comma
     assert len(run(db.users.ledger_for(u.id))) == 1
 
 

@@ -23,7 +23,9 @@ async def offers(c: "Container", user_id: int, models: list[ModelSpec]) -> dict[
         price, unit = min_run_kopecks(m, truth, s.fx_rate, s.pricing_markup)
         varies = len({r.usd for r in truth.rules.get(m.id, [])}) > 1
         free_left = max(0, limit - usage.get(m.id, 0)) if m.id in free else None
-        found[m.id] = Offer(price=price, free_left=free_left, limit=limit, varies=varies, unit=unit)
+        default = quote_kopecks(m, truth, {}, None, s.fx_rate, s.pricing_markup) if varies and not unit else None
+        found[m.id] = Offer(price=price, free_left=free_left, limit=limit, varies=varies, unit=unit,
+                            default_price=default)
     return found
 
 

@@ -48,6 +48,7 @@ class Filing:
     field: FieldSpec | None = None
     problem: InputProblem | None = None
     count: int = 0
+    media_group: str | None = None  # the Telegram album the file came in
 
 
 def media_field(model: ModelSpec, job: Job, incoming: IncomingFile | None) -> FieldSpec | None:
@@ -101,9 +102,14 @@ async def _add(c: "Container", user: User, job: Job, model: ModelSpec, field: Fi
         return Filing(Filed.QUIET, job, model, field)
     if job is not None and job.editing is None:
         return Filing(Filed.COMPLETE, job, model, field)
-    if status == Attached.ADDED:
-        return Filing(Filed.ADDED, job, model, field, count=len(job.media[field.name]))
+    if status in (Attached.ADDED, Attached.ADDED_QUIETLY):  # a later part of an album updates its counter
+        return Filing(Filed.ADDED, job, model, field, count=len(job.media[field.name]), media_group=media_group)
     return Filing(Filed.QUIET, job, model, field)
+
+
+async def remember_counter(c: "Container", job: Job, media_group: str, message_id: int) -> None:
+    """The album's counter message, for its later parts to edit (1 write)."""
+    await c.store.jobs.set_fields(job.id, album_counters={**job.album_counters, media_group: message_id})
 
 
 async def download(c: "Container", field: FieldSpec, file_id: str) -> bytes:

@@ -29,3 +29,9 @@ async def arrive(c: "Container", profile: Profile, start_payload: str | None) ->
     if not created:
         return Arrival(user, False)
     return Arrival(user, True, start if start > 0 else 0, welcome if user.referrer_id and welcome > 0 else 0)
+
+
+async def choose_language(c: "Container", user: User, lang: str) -> None:
+    """The user's own choice of language (1 write): kept over Telegram's language_code from now on."""
+    await c.store.users.set_fields(user.user_id, language=lang, language_chosen=True)
+    user.language = lang

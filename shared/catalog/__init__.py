@@ -158,6 +158,9 @@ class ModelSpec(BaseModel):
 class Catalog(BaseModel):
     version: str
     source: str = ""
+    # How the catalog lists its models (by family and usefulness; a model's text and photo variants side
+    # by side); a model missing here comes after those listed, in file order.
+    order: list[str] = []
     models: list[ModelSpec]
 
     @model_validator(mode="after")
@@ -179,7 +182,8 @@ class Catalog(BaseModel):
         return cached
 
     def enabled(self) -> list[ModelSpec]:
-        return [m for m in self.models if m.enabled]
+        rank = {model_id: i for i, model_id in enumerate(self.order)}
+        return sorted((m for m in self.models if m.enabled), key=lambda m: rank.get(m.id, len(rank)))
 
 
 def parse_catalog(data: dict) -> Catalog:

@@ -56,6 +56,7 @@ class Words:
     link: str  # one download link: {url} and {size}
     expiry: str  # how long the links work
     megabytes: str  # the unit after a size
+    decimal: str = "."  # the decimal separator of the language (24,8 МБ; 24.8 MB)
 
 
 def _filename(item: Probe, kind: str) -> str:
@@ -66,8 +67,8 @@ def _filename(item: Probe, kind: str) -> str:
     return (name or "result") + (ext or DEFAULT_EXT.get(kind, ".bin"))
 
 
-def _size_mb(size: int) -> str:
-    return f"{size / MB:.1f}".rstrip("0").rstrip(".") if size < 10 * MB else str(round(size / MB))
+def _size_mb(size: int, decimal: str = ".") -> str:
+    return f"{size / MB:.1f}".rstrip("0").rstrip(".").replace(".", decimal) if size < 10 * MB else str(round(size / MB))
 
 
 # --- sending --------------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ class _Delivery:
         """The last resort: the caption, why, the download link(s) and how long they work."""
         lines = [self.words.too_big if too_big else self.words.not_sent]
         for item in items:
-            size = f" ({_size_mb(item.size)} {self.words.megabytes})" if item.size else ""
+            size = f" ({_size_mb(item.size, self.words.decimal)} {self.words.megabytes})" if item.size else ""
             lines.append(self.words.link.format(url=html.escape(item.url, quote=True), size=size))
         lines.append(self.words.expiry)
         text = "\n".join(lines)

@@ -110,6 +110,7 @@ class Job(BaseModel):
     inputs: dict[str, Any] = {}
     media: dict[str, list[dict[str, Any]]] = {}  # per media field: size, mime, duration_s, width, height
     media_groups: list[str] = []  # Telegram albums already acknowledged
+    album_counters: dict[str, int] = {}  # per album: its "files received" message, edited as its parts arrive
     skipped: list[str] = []
     editing: str | None = None  # the option being changed on the confirmation screen
     revision: int = 0  # bumped by every change of a draft; a confirm button names the revision it priced

@@ -123,9 +123,26 @@ def rub_to_kopecks(rub: Decimal) -> int:
     return int((Decimal(rub) * 100).to_integral_value(rounding=ROUND_CEILING))
 
 
-def format_rub(kopecks: int) -> str:
-    """1234567 -> '12 345,67 ₽' (Russian grouping; whole roubles without ',00')."""
+# Decimal and group separators per language: CLDR's (Babel's number symbols; tests/unit/test_language.py
+# checks them against Babel), kept here so that a price is formatted without loading any locale data.
+SEPARATORS = {"ru": (",", "\u00a0"), "en": (".", ",")}
+
+
+def format_rub(kopecks: int, lang: str = "ru") -> str:
+    """1234567 -> '12 345,67 ₽' in Russian, '₽12,345.67' in English (the symbol first, as in $12.34: CLDR's
+    English pattern); whole roubles without ',00'."""
+    decimal, group = SEPARATORS.get(lang, SEPARATORS["ru"])
     sign = "−" if kopecks < 0 else ""
     rub, kop = divmod(abs(kopecks), 100)
-    whole = f"{rub:,}".replace(",", "\u00a0")
-    return f"{sign}{whole} ₽" if kop == 0 else f"{sign}{whole},{kop:02d} ₽"
+    amount = f"{rub:,}".replace(",", group) + ("" if kop == 0 else f"{decimal}{kop:02d}")
+    return f"{sign}₽{amount}" if lang == "en" else f"{sign}{amount} ₽"
+
+
+def format_decimal(x: float | int | Decimal, lang: str = "ru", places: int = 1, trim: bool = True) -> str:
+    """A number with at most `places` decimals (trailing zeros dropped unless not `trim`), in the language's
+    separators: 24.8 -> '24,8' in Russian, '24.8' in English; 1234 -> '1 234' / '1,234'."""
+    decimal, group = SEPARATORS.get(lang, SEPARATORS["ru"])
+    text = f"{Decimal(str(x)):,.{places}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)

@@ -200,6 +200,7 @@ class Offer:
     limit: int
     varies: bool = False  # the price depends on options: `price` is the lowest
     unit: str | None = None  # "second" | "1000 characters" when priced per unit
+    default_price: int | None = None  # when the price varies by options: the price of the default options
 
     @property
     def is_free(self) -> bool:

@@ -41,7 +41,9 @@ class Users(Aggregate):
             return await self._create(profile, bonus_kopecks, referrer_id, welcome_kopecks), True
         data = snap.to_dict()
         changes: dict[str, Any] = {}
-        language = lang_of(profile.language_code) if profile.language_code else data.get("language", "ru")
+        language = data.get("language", "ru")
+        if profile.language_code and not data.get("language_chosen"):  # a choice in the bot's menu wins
+            language = lang_of(profile.language_code)
         if language != data.get("language"):
             changes["language"] = language
         for key in ("username", "first_name"):

@@ -33,7 +33,7 @@ async def page(c: "Container", update: Update, user: User, category: str = "imag
 async def card(c: "Container", update: Update, user: User, model_id: str) -> None:
     model = await offers.available(c, model_id)
     if model is None:
-        await reply.send(update, say(user.language, "stale"))
+        await reply.send(update, catalog.unavailable(user.language, c.catalog.get(model_id)))
         return
     found = await offers.offers(c, user.user_id, [model])
     await reply.show(update, catalog.model_card(user.language, model, found[model.id]))

@@ -11,7 +11,7 @@ from shared.domain.quote import parse_digest
 from shared.domain.users import User
 from shared.telegram import reply
 from shared.telegram.wizard import confirmation, not_a_draft
-from shared.ui import results, wizard
+from shared.ui import catalog, results, wizard
 from shared.ui.replies import say
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ async def _confirm(c: "Container", update: Update, user: User, job_id: str, dige
     if verdict == Verdict.NOT_A_DRAFT:
         await not_a_draft(update, user, done.job)
     elif verdict == Verdict.UNAVAILABLE:
-        await reply.send(update, say(lang, "stale"))
+        await reply.send(update, catalog.unavailable(lang, done.model))
     elif verdict == Verdict.INVALID:
         await reply.send(update, wizard.problem(lang, done.problem))
     elif verdict == Verdict.QUOTE_CHANGED:

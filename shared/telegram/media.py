@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from telegram import Update
 
-from shared.app.media import Filed, attach as attach_file
+from shared.app.media import Filed, Filing, attach as attach_file, remember_counter
+from shared.clients import telegram
 from shared.domain.users import User
 from shared.telegram import reply, updates
 from shared.telegram.wizard import next_step
@@ -33,5 +34,17 @@ async def attach(c: "Container", update: Update, user: User) -> None:
     elif filing.status == Filed.FULL:
         await reply.send(update, wizard.too_many_files(lang, filing.field.max_count))
     elif filing.status == Filed.ADDED:
-        index = filing.model.fields.index(filing.field)
-        await reply.send(update, wizard.media_received(lang, filing.job, index, filing.count, filing.field.max_count))
+        await _counter(c, update, lang, filing)
+
+
+async def _counter(c: "Container", update: Update, lang: str, filing: Filing) -> None:
+    """How many files the step has: one message per album, edited as the album's parts arrive (each part
+    is an update of its own; a message per part, or only the first, showed the wrong count)."""
+    index = filing.model.fields.index(filing.field)
+    screen = wizard.media_received(lang, filing.job, index, filing.count, filing.field.max_count)
+    counter = filing.job.album_counters.get(filing.media_group) if filing.media_group else None
+    if counter and await telegram.edit(c.bot, update.effective_chat.id, counter, screen):
+        return
+    message_id = await reply.send(update, screen)
+    if filing.media_group:
+        await remember_counter(c, filing.job, filing.media_group, message_id)

@@ -47,6 +47,7 @@ BUTTONS: dict[str, Route] = {
     cb.HISTORY_ITEM: _at("results", "again"),
     cb.BALANCE: _at("account", "balance"), cb.LEDGER: _at("account", "ledger"), cb.HISTORY: _at("account", "history"),
     cb.REFERRAL: _at("account", "referral"), cb.TOPUP: _at("payments", "topup"),
+    cb.LANGUAGE: _at("language", "language"),
     cb.ADM_MENU: _admin("panel", "menu"), cb.ADM_MAINTENANCE: _admin("panel", "maintenance"),
     cb.ADM_LOG: _admin("panel", "action_log"), cb.ADM_STATS: _admin("stats", "stats"),
     cb.ADM_MODELS: _admin("panel", "models"), cb.ADM_TOGGLE: _admin("panel", "toggle_model"),

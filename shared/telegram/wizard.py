@@ -27,7 +27,7 @@ async def begin(c: "Container", update: Update, user: User, model_id: str) -> No
     """Start the wizard on a model: a new draft holds the answers."""
     model = await offers.available(c, model_id)
     if model is None:
-        await reply.send(update, say(user.language, "stale"))
+        await reply.send(update, catalog.unavailable(user.language, c.catalog.get(model_id)))
         return
     job = await drafts.begin(c, user, update.effective_chat.id, model)
     await next_step(c, update, user, job, model)

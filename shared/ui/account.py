@@ -9,7 +9,7 @@ from shared.domain.money import Payment, stars_for
 from shared.domain.pricing import format_rub
 from shared.domain.screen import URL_PREFIX, Button, Screen
 from shared.ui import callbacks as cb
-from shared.ui.format import esc, when
+from shared.ui.format import esc, number, when
 from shared.ui.texts import t
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -24,8 +24,8 @@ def time_of(cursor: str) -> datetime | None:
     return EPOCH + timedelta(microseconds=int(cursor)) if cursor and cursor != "0" else None
 
 
-def _signed(kopecks: int) -> str:
-    return ("+" if kopecks > 0 else "") + format_rub(kopecks)
+def _signed(kopecks: int, lang: str) -> str:
+    return ("+" if kopecks > 0 else "") + format_rub(kopecks, lang)
 
 
 def account_rows(lang: str) -> list[list[Button]]:
@@ -36,7 +36,7 @@ def account_rows(lang: str) -> list[list[Button]]:
 
 def ledger_line(lang: str, entry: dict[str, Any], names: dict[str, str]) -> str:
     model = esc(names.get(entry.get("model_id") or "", entry.get("model_id") or ""))
-    date, amount = when(entry["created_at"]), _signed(entry["amount_kopecks"])
+    date, amount = when(entry["created_at"]), _signed(entry["amount_kopecks"], lang)
     if entry["kind"] == "charge":
         return t(lang, "ledger_charge", date=date, model=model, rq=entry.get("request_id") or "", amount=amount)
     if entry["kind"] == "refund":
@@ -51,7 +51,7 @@ def balance_screen(lang: str, balance: int, recent: list[dict[str, Any]], names:
         history = t(lang, "balance_history", lines="\n".join(ledger_line(lang, e, names) for e in recent))
     else:
         history = t(lang, "balance_empty")
-    return Screen(t(lang, "balance", balance=format_rub(balance), history=history), account_rows(lang))
+    return Screen(t(lang, "balance", balance=format_rub(balance, lang), history=history), account_rows(lang))
 
 
 def topup_screen(lang: str, balance: int, packs: list[int], stars_rate: Any, low: int, high: int) -> Screen:
@@ -60,7 +60,7 @@ def topup_screen(lang: str, balance: int, packs: list[int], stars_rate: Any, low
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     rows.append([(t(lang, "btn_custom_amount"), cb.make(cb.TOPUP, "custom"))])
     rows.append([(t(lang, "btn_back"), cb.BALANCE), (t(lang, "btn_menu"), cb.HOME)])
-    return Screen(t(lang, "topup", balance=format_rub(balance), min=low, max=high), rows)
+    return Screen(t(lang, "topup", balance=format_rub(balance, lang), min=low, max=high), rows)
 
 
 def _pager(verb: str, rows: list[dict[str, Any]], has_newer: bool, has_older: bool, lang: str) -> list[Button]:
@@ -93,7 +93,7 @@ def history_screen(lang: str, jobs: list[dict[str, Any]], total: int, names: dic
         state = job.get("state")
         icon = t(lang, f"state_{state}") if state in ("succeeded", "refunded", "failed") else t(lang, "state_running")
         price = "" if state != "succeeded" else " · " + (t(lang, "history_free") if job.get("is_free")
-                                                            else format_rub(job.get("price_kopecks", 0)))
+                                                            else format_rub(job.get("price_kopecks", 0), lang))
         lines.append(t(lang, "history_line", n=n, icon=icon, date=when(job["created_at"]),
                        model=esc(names.get(job["model_id"], job["model_id"])), prompt=excerpt, price=price))
         numbers.append((str(n), cb.make(cb.HISTORY_ITEM, job["id"])))
@@ -106,10 +106,10 @@ def history_screen(lang: str, jobs: list[dict[str, Any]], total: int, names: dic
 
 
 def referral_screen(lang: str, link: str, welcome: int, percent: Any, count: int, income: int) -> Screen:
-    text = t(lang, "referral", welcome=format_rub(welcome), percent=f"{percent:g}", link=esc(link), count=count,
-             income=format_rub(income))
+    text = t(lang, "referral", welcome=format_rub(welcome, lang), percent=number(percent, lang), link=esc(link), count=count,
+             income=format_rub(income, lang))
     share = "https://t.me/share/url?url=" + quote(link, safe="") + "&text=" + quote(
-        t(lang, "referral_share_text", welcome=format_rub(welcome)), safe="")
+        t(lang, "referral_share_text", welcome=format_rub(welcome, lang)), safe="")
     return Screen(text, [[(t(lang, "btn_share"), URL_PREFIX + share)], [(t(lang, "btn_menu"), cb.HOME)]])
 
 
@@ -127,11 +127,11 @@ def invoice(lang: str, rub: int) -> tuple[str, str, str]:
 
 
 def topup_done(lang: str, payment: Payment, balance: int) -> Screen:
-    return Screen(t(lang, "topup_done", amount=format_rub(payment.amount_kopecks), balance=format_rub(balance),
+    return Screen(t(lang, "topup_done", amount=format_rub(payment.amount_kopecks, lang), balance=format_rub(balance, lang),
                     charge=esc(payment.charge_id)), account_rows(lang))
 
 
 def payment_refunded(lang: str, payment: Payment, balance: int) -> Screen:
     """A Stars refund made outside the bot, told to the payer."""
-    return Screen(t(lang, "payment_refunded", amount=format_rub(payment.amount_kopecks), balance=format_rub(balance),
+    return Screen(t(lang, "payment_refunded", amount=format_rub(payment.amount_kopecks, lang), balance=format_rub(balance, lang),
                     charge=esc(payment.charge_id)))

@@ -26,6 +26,7 @@ HISTORY_ITEM = "gi"  # gi:<job_id>   re-send a past result
 REFERRAL = "refs"
 RUN_EXPENSIVE = "okx"  # okx:<job_id>:<quote digest>   the second tap for a generation above CONFIRM_ABOVE_RUB
 CHAIN = "ch"  # ch:<job_id>:<chain key>   the result as input of another model
+LANGUAGE = "lang"  # lang | lang:<ru|en>   the language switch
 ADMIN = "adm"  # adm:<section>:...   the admin panel (shared/telegram/admin/); a verb of its own per section:
 ADM_MENU, ADM_ERRORS, ADM_FILTER, ADM_CSV = "adm:menu", "adm:err", "adm:errf", "adm:csv"  # err:<page>
 ADM_RQ, ADM_FIND_USER, ADM_USER = "adm:rq", "adm:user", "adm:u"  # u:<user_id>
@@ -80,6 +81,7 @@ SHAPES: dict[str, str] = {
     REPROMPT: f":{_JOB}", HISTORY_ITEM: f":{_JOB}", CHAIN: f":{_JOB}:[a-z]{{1,16}}",
     TOPUP: r"(:(\d{1,9}|custom))?",
     LEDGER: r"(:[np]:\d{1,16})?", HISTORY: r"(:[np]:\d{1,16})?",
+    LANGUAGE: "(:(ru|en))?",
     ADM_MENU: "", ADM_ERRORS: f"(:{_INT})?", ADM_FILTER: "", ADM_CSV: "", ADM_RQ: "", ADM_FIND_USER: "",
     ADM_USER: f":{_USER}", ADM_ADJUST: f":{_USER}", ADM_BAN: f":{_USER}", ADM_UNBAN: f":{_USER}",
     ADM_STATS: "(:(1|7|30))?", ADM_MODELS: f"(:{_INT})?", ADM_TOGGLE: f":{_INT}(:{_INT})?",

@@ -15,7 +15,7 @@ PAGE_SIZE = 8
 
 def price_text(lang: str, offer: Offer) -> str:
     """Exact when it is exact; otherwise 'from' the lowest price, or the price per unit."""
-    text = format_rub(offer.price)
+    text = format_rub(offer.price, lang)
     if offer.unit:
         text = t(lang, f"per_{offer.unit.replace(' ', '_')}", price=text)
     return t(lang, "price_from", price=text) if offer.varies else text
@@ -27,14 +27,15 @@ def _menu_rows(lang: str) -> list[list[Button]]:
         [(t(lang, "btn_audio"), cb.make(cb.CATALOG, "audio", 0)), (t(lang, "btn_tools"), cb.make(cb.CATALOG, "tools", 0))],
         [(t(lang, "btn_free"), cb.make(cb.CATALOG, "free", 0)), (t(lang, "btn_search"), cb.SEARCH)],
         [(t(lang, "btn_balance"), cb.BALANCE), (t(lang, "btn_help"), cb.HELP)],
+        [(t(lang, "btn_language"), cb.LANGUAGE)],
     ]
 
 
 def main_menu(lang: str, balance: int, model_count: int, free_count: int, limit: int, welcome: bool) -> Screen:
     if welcome:
-        text = t(lang, "welcome", count=model_count, balance=format_rub(balance), free_count=free_count, limit=limit)
+        text = t(lang, "welcome", count=model_count, balance=format_rub(balance, lang), free_count=free_count, limit=limit)
     else:
-        text = t(lang, "menu", balance=format_rub(balance))
+        text = t(lang, "menu", balance=format_rub(balance, lang))
     return Screen(text, _menu_rows(lang))
 
 
@@ -64,8 +65,16 @@ def catalog_page(lang: str, category: str, models: list[ModelSpec], offers: dict
     if pages > 1:
         rows.append(_pager(category, page, pages, lang))
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
-    text = t(lang, "catalog_header", title=t(lang, f"cat_{category}"), count=len(models))
+    text = t(lang, "catalog_header", title=t(lang, f"cat_{category}"), count=len(models),
+             note=_price_note(lang, [offers[m.id] for m in chunk]))
     return Screen(text, rows)
+
+
+def _price_note(lang: str, offers: list[Offer]) -> str:
+    """What the prices on this page are for: a generation, and each unit some of them are priced by."""
+    notes = [t(lang, "price_note")] if any(o.unit is None for o in offers) else []
+    units = {o.unit.replace(" ", "_") for o in offers if o.unit}
+    return " ".join(notes + [t(lang, f"price_note_{unit}") for unit in sorted(units, reverse=True)])
 
 
 def free_page(lang: str, models: list[ModelSpec], offers: dict[str, Offer], limit: int) -> Screen:
@@ -106,7 +115,7 @@ def _field_detail(lang: str, f: FieldSpec) -> str:
         if f.default is not None:
             detail += t(lang, "detail_default", default=display_value(lang, f, f.default))
     elif f.type == "number" and f.min is not None and f.max is not None:
-        detail = t(lang, "detail_range", min=number(f.min), max=number(f.max))
+        detail = t(lang, "detail_range", min=number(f.min, lang), max=number(f.max, lang))
     elif f.is_media and f.multiple:
         detail = t(lang, "detail_files", max=f.max_count)
     if not f.required:
@@ -124,7 +133,7 @@ def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
     elif offer.free_left == 0:
         price_line = t(lang, "card_free_spent", limit=offer.limit, price=price_text(lang, offer))
     else:
-        price_line = t(lang, "card_price", price=price_text(lang, offer))
+        price_line = _card_price(lang, offer)
     if offer.varies or offer.unit:
         price_line += "\n" + t(lang, "card_price_exact_later")
     text = t(lang, "card", name=esc(model.name.get(lang)), description=esc(model.description.get(lang)),
@@ -132,6 +141,26 @@ def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
     back = cb.make(cb.CATALOG, "free" if offer.free_left is not None else model.category, 0)
     return Screen(text, [[(t(lang, "btn_start_model"), cb.make(cb.START, model.id))],
                          [(t(lang, "btn_back"), back), (t(lang, "btn_menu"), cb.HOME)]])
+
+
+def _card_price(lang: str, offer: Offer) -> str:
+    """A card's price: per unit as such; where options change it, what the defaults cost and "from" the
+    cheapest (the list shows the cheapest; the card must not promise it for options the user did not pick)."""
+    if offer.unit:
+        return t(lang, "card_price_unit", price=price_text(lang, offer))
+    if offer.varies and offer.default_price is not None and offer.default_price != offer.price:
+        return t(lang, "card_price_defaults", price=format_rub(offer.default_price, lang),
+                 lowest=format_rub(offer.price, lang))
+    return t(lang, "card_price", price=price_text(lang, offer))
+
+
+def unavailable(lang: str, model: ModelSpec | None) -> Screen:
+    """A model the user cannot open: switched off (say so, and where to go), or unknown (a stale button)."""
+    if model is None:
+        return Screen(t(lang, "stale"))
+    return Screen(t(lang, "model_off", name=esc(model.name.get(lang))),
+                  [[(t(lang, f"btn_{model.category}"), cb.make(cb.CATALOG, model.category, 0)),
+                    (t(lang, "btn_menu"), cb.HOME)]])
 
 
 def help_screen(lang: str, free_count: int, limit: int) -> Screen:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 
 from shared.domain.clock import MOSCOW
+from shared.domain.pricing import format_decimal
 
 
 def esc(text: object) -> str:
@@ -32,11 +34,21 @@ def fit_lines(lines: list[str], room: int) -> str:
     return "\n".join(kept)
 
 
-def number(x: float | int | None) -> str:
-    """12 for 12.0, 0.5 for 0.5; nothing for None."""
+def number(x: float | int | None, lang: str = "ru") -> str:
+    """12 for 12.0, 0,5 for 0.5 (0.5 in English); nothing for None."""
     if x is None:
         return ""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+    return format_decimal(x, lang, places=6)
+
+
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+def localized(lang: str, value: object) -> object:
+    """A float, or a decimal number the domain wrote as text ("24.8"), in the language's separators."""
+    if isinstance(value, float) or (isinstance(value, str) and _DECIMAL.fullmatch(value)):
+        return format_decimal(float(value), lang, places=6)
+    return value
 
 
 def when(value: datetime) -> str:

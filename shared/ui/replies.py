@@ -14,11 +14,11 @@ def say(lang: str, key: str, **values: object) -> Screen:
 
 
 def welcome_bonus(lang: str, kopecks: int) -> Screen:
-    return Screen(t(lang, "bonus_granted", amount=format_rub(kopecks)))
+    return Screen(t(lang, "bonus_granted", amount=format_rub(kopecks, lang)))
 
 
 def referral_welcome(lang: str, kopecks: int) -> Screen:
-    return Screen(t(lang, "referral_welcome", amount=format_rub(kopecks)))
+    return Screen(t(lang, "referral_welcome", amount=format_rub(kopecks, lang)))
 
 
 def error(lang: str, request_id: str) -> Screen:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from shared.catalog import ModelSpec
 from shared.domain.chains import Chain
 from shared.domain.jobs import ErrorCode, Job, JobState
-from shared.domain.pricing import format_rub
+from shared.domain.pricing import SEPARATORS, format_rub
 from shared.domain.screen import Button, Screen
 from shared.ui import callbacks as cb
 from shared.ui.format import esc
@@ -21,7 +21,7 @@ def started(lang: str, model: ModelSpec, request_id: str, low_balance: int | Non
     """The status message of a confirmed job; `low_balance`: what is left, when it is worth a top-up."""
     text = t(lang, "started", name=esc(model.name.get(lang)), eta=t(lang, f"eta_{model.output}"), rq=request_id)
     if low_balance is not None:
-        text += "\n\n" + t(lang, "low_balance", balance=format_rub(low_balance))
+        text += "\n\n" + t(lang, "low_balance", balance=format_rub(low_balance, lang))
     return Screen(text)
 
 
@@ -31,7 +31,7 @@ def not_started(lang: str, request_id: str) -> Screen:
 
 def caption(lang: str, job: Job, model: ModelSpec | None) -> str:
     key = "result_caption_free" if job.is_free else "result_caption"
-    return t(lang, key, name=model_name(lang, job, model), price=format_rub(job.price_kopecks), rq=job.request_id)
+    return t(lang, key, name=model_name(lang, job, model), price=format_rub(job.price_kopecks, lang), rq=job.request_id)
 
 
 def actions(lang: str, job: Job, model: ModelSpec, chains: list[Chain]) -> list[list[Button]]:
@@ -65,13 +65,13 @@ def ended(lang: str, job: Job, model: ModelSpec | None, balance_kopecks: int, fr
     if job.state == JobState.REFUNDED:
         reason = t(lang, f"reason_{code}" if f"reason_{code}" in TEXTS["ru"] else "reason_INTERNAL")
         if job.charged_kopecks:
-            return t(lang, "failed_refunded", name=name, reason=reason, amount=format_rub(job.charged_kopecks),
+            return t(lang, "failed_refunded", name=name, reason=reason, amount=format_rub(job.charged_kopecks, lang),
                      rq=job.request_id)
         return t(lang, "failed_free_returned", name=name, reason=reason, rq=job.request_id)
     if job.state != JobState.FAILED:
         return None
     if code == ErrorCode.INSUFFICIENT_FUNDS:
-        return t(lang, "insufficient_funds", price=format_rub(job.price_kopecks), balance=format_rub(balance_kopecks))
+        return t(lang, "insufficient_funds", price=format_rub(job.price_kopecks, lang), balance=format_rub(balance_kopecks, lang))
     if code == ErrorCode.FREE_LIMIT_REACHED:
         return t(lang, "free_limit_reached", limit=free_limit)
     if code == ErrorCode.MAINTENANCE:
@@ -86,4 +86,4 @@ def delivery_words(lang: str) -> dict[str, str]:
     return {"original": t(lang, "result_original"), "actions": t(lang, "result_actions"),
             "too_big": t(lang, "result_too_big"), "not_sent": t(lang, "result_not_sent"),
             "link": t(lang, "result_link"), "expiry": t(lang, "result_link_expiry"),
-            "megabytes": t(lang, "unit_mb")}
+            "megabytes": t(lang, "unit_mb"), "decimal": SEPARATORS.get(lang, SEPARATORS["ru"])[0]}

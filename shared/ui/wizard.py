@@ -11,7 +11,7 @@ from shared.domain.screen import Button, Screen
 from shared.domain.validation import InputProblem, choices, effective_value, file_range
 from shared.ui import callbacks as cb
 from shared.ui.fields import display_value
-from shared.ui.format import esc, number
+from shared.ui.format import esc, localized, number
 from shared.ui.texts import label, t
 
 
@@ -56,7 +56,7 @@ def wizard_step(lang: str, job: Job, model: ModelSpec, f: FieldSpec, step: int, 
     elif f.type == "number" and (f.min is None or f.max is None):
         text = t(lang, "ask_number_free", label=name)
     elif f.type == "number":
-        text = t(lang, "ask_number", label=name, min=number(f.min), max=number(f.max))
+        text = t(lang, "ask_number", label=name, min=number(f.min, lang), max=number(f.max, lang))
     elif f.is_media:
         least, most = file_range(model, f, job.inputs)  # the chosen mode's count (Veo frames: 1-2)
         count = t(lang, "ask_media_count", max=most) if f.multiple else ""
@@ -100,11 +100,11 @@ def confirm_screen(lang: str, job: Job, model: ModelSpec, offer: Offer, balance:
         price_block = t(lang, "confirm_free", left=offer.free_left, limit=offer.limit)
         run_text = t(lang, "btn_confirm_free")
     elif balance >= offer.price:
-        price_block = t(lang, "confirm_price", price=format_rub(offer.price), after=format_rub(balance - offer.price))
-        run_text = t(lang, "btn_confirm", price=format_rub(offer.price))
+        price_block = t(lang, "confirm_price", price=format_rub(offer.price, lang), after=format_rub(balance - offer.price, lang))
+        run_text = t(lang, "btn_confirm", price=format_rub(offer.price, lang))
     else:
-        price_block = t(lang, "confirm_short", price=format_rub(offer.price), balance=format_rub(balance),
-                        missing=format_rub(offer.price - balance))
+        price_block = t(lang, "confirm_short", price=format_rub(offer.price, lang), balance=format_rub(balance, lang),
+                        missing=format_rub(offer.price - balance, lang))
         run_text = ""
     text = t(lang, "confirm", name=esc(model.name.get(lang)), lines="\n".join(lines), price_block=price_block)
     rows: list[list[Button]] = []
@@ -124,7 +124,7 @@ def confirm_screen(lang: str, job: Job, model: ModelSpec, offer: Offer, balance:
 def quote_changed(lang: str, screen: Screen, shown: Quote | None, now: Quote) -> Screen:
     """The current confirmation screen, headed by why the button pressed did not run."""
     def price(q: Quote) -> str:
-        return t(lang, "quote_free") if q.is_free else format_rub(q.price_kopecks)
+        return t(lang, "quote_free") if q.is_free else format_rub(q.price_kopecks, lang)
 
     if shown is not None and (shown.price_kopecks, shown.is_free) != (now.price_kopecks, now.is_free):
         head = t(lang, "quote_price_changed", was=price(shown), now=price(now))
@@ -140,7 +140,7 @@ def problem(lang: str, problem: InputProblem) -> Screen:
 
 def problem_text(lang: str, problem: InputProblem) -> str:
     key = f"problem_{problem.code}"
-    params = {k: esc(v) for k, v in problem.params.items()}
+    params = {k: esc(localized(lang, v)) for k, v in problem.params.items()}
     try:
         body = t(lang, key, label=label(lang, problem.field), **params)
     except KeyError:
@@ -169,10 +169,10 @@ def upload_failed(lang: str) -> Screen:
 
 def expensive(lang: str, job: Job, model: ModelSpec, price: int, digest: str) -> Screen:
     """The second tap a generation above CONFIRM_ABOVE_RUB asks for."""
-    return Screen(t(lang, "expensive", name=esc(model.name.get(lang)), price=format_rub(price)),
-                  [[(t(lang, "btn_yes_run", price=format_rub(price)), cb.make(cb.RUN_EXPENSIVE, job.id, digest))],
+    return Screen(t(lang, "expensive", name=esc(model.name.get(lang)), price=format_rub(price, lang)),
+                  [[(t(lang, "btn_yes_run", price=format_rub(price, lang)), cb.make(cb.RUN_EXPENSIVE, job.id, digest))],
                    [(t(lang, "btn_back"), cb.make(cb.REVIEW, job.id)), (t(lang, "btn_cancel"), cb.make(cb.CANCEL, job.id))]])
 
 
 def insufficient_funds(lang: str, price: int, balance: int) -> Screen:
-    return Screen(t(lang, "insufficient_funds", price=format_rub(price), balance=format_rub(balance)))
+    return Screen(t(lang, "insufficient_funds", price=format_rub(price, lang), balance=format_rub(balance, lang)))

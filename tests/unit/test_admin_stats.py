@@ -175,7 +175,9 @@ def test_render_table_ru_and_en(stats):
     ru, en = render_table(stats, "ru"), render_table(stats, "en")
     for text in (ru, en):
         assert text.startswith("<pre>") and text.endswith("</pre>") and len(text) <= 4096
-        assert "600 ₽" in text and "25,51 ₽" in text and "12,95 ₽" in text and "8,50 ₽" in text
+    assert "600 ₽" in ru and "25,51 ₽" in ru and "12,95 ₽" in ru and "8,50 ₽" in ru
+    assert "₽600" in en and "₽25.51" in en and "₽12.95" in en and "₽8.50" in en  # money in each language's way
+    for text in (ru, en):
         assert "75%" in text and "33%" in text and "01.05.2025 – 07.05.2025" in text
     assert "Статистика" in ru and "выручка" in ru and "расходы KIE" in ru
     assert "Statistics" in en and "revenue" in en and "KIE spend" in en

@@ -94,7 +94,7 @@ def test_quote_digest_round_trips_and_a_changed_quote_says_what_changed():
     same_price = wizard.quote_changed("en", screen, Quote(7, False, 2), Quote(7, False, 3))
     assert "The order changed" in same_price.text and "price" not in same_price.text.split("\n")[0]
     to_paid = wizard.quote_changed("en", screen, Quote(7, True, 2), Quote(7, False, 2))
-    assert "now <b>0,07 ₽</b> (was free)" in to_paid.text
+    assert "now <b>₽0.07</b> (was free)" in to_paid.text
 
 
 def test_number_presets_cover_the_range():

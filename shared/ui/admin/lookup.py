@@ -49,8 +49,8 @@ def failures_csv(rows: list[dict[str, Any]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _money_lines(entries: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{when(e['created_at'])} {e['kind']} {format_rub(e['amount_kopecks'])}" for e in entries) or "—"
+def _money_lines(entries: list[dict[str, Any]], lang: str) -> str:
+    return "\n".join(f"{when(e['created_at'])} {e['kind']} {format_rub(e['amount_kopecks'], lang)}" for e in entries) or "—"
 
 
 def job(lang: str, request_id: str, found: Job, events: list[dict[str, Any]], ledger: list[dict[str, Any]]) -> Screen:
@@ -60,11 +60,11 @@ def job(lang: str, request_id: str, found: Job, events: list[dict[str, Any]], le
     event_lines = "\n".join(f"{when(e['created_at'])} {e['status']}"
                             + (f" {e['duration_ms']} ms" if e.get("duration_ms") else "") for e in events) or "—"
     return Screen(t(lang, "adm_rq", rq=request_id, user=found.user_id, model=html.escape(found.model_id),
-                    state=found.state, price=format_rub(found.price_kopecks),
+                    state=found.state, price=format_rub(found.price_kopecks, lang),
                     free=t(lang, "adm_free_mark") if found.is_free else "", task=esc_clip(found.kie_task_id or "—", 100),
                     error=esc_clip(f"{found.error_code or '—'} {found.error_message or ''}", 600),
                     inputs=esc_clip(json.dumps(found.inputs, ensure_ascii=False, indent=1), 1500),
-                    history=history or "—", events=event_lines, ledger=_money_lines(ledger)),
+                    history=history or "—", events=event_lines, ledger=_money_lines(ledger, lang)),
                   [[(t(lang, "adm_btn_user"), cb.make(cb.ADM_USER, found.user_id))], *back(lang)])
 
 
@@ -77,7 +77,7 @@ def user(lang: str, target: User, ledger: list[dict[str, Any]], jobs: list[dict[
     return Screen(t(lang, "adm_user", name=html.escape(target.first_name or target.username or ""),
                     user=target.user_id, banned=t(lang, "adm_banned_mark") if target.banned else "",
                     language=target.language, created=when(target.created_at),
-                    balance=format_rub(target.balance_kopecks), ledger=_money_lines(ledger), jobs=job_lines),
+                    balance=format_rub(target.balance_kopecks, lang), ledger=_money_lines(ledger, lang), jobs=job_lines),
                   [[(t(lang, "adm_btn_credit"), cb.make(cb.ADM_ADJUST, target.user_id)), ban], *back(lang)])
 
 
@@ -87,8 +87,8 @@ def not_found(lang: str, key: str, query: object) -> Screen:
 
 
 def adjusted(lang: str, user_id: int, kopecks: int, balance: int) -> Screen:
-    return Screen(t(lang, "adm_adjust_done", amount=format_rub(kopecks), user=user_id, balance=format_rub(balance)))
+    return Screen(t(lang, "adm_adjust_done", amount=format_rub(kopecks, lang), user=user_id, balance=format_rub(balance, lang)))
 
 
 def adjust_refused(lang: str, balance: int) -> Screen:
-    return Screen(t(lang, "adm_adjust_negative", balance=format_rub(balance)))
+    return Screen(t(lang, "adm_adjust_negative", balance=format_rub(balance, lang)))

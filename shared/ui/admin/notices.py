@@ -8,9 +8,9 @@ from typing import Any
 from shared.domain.broadcast import handled_of
 from shared.domain.jobs import Job
 from shared.domain.money import Payment, Status
-from shared.domain.pricing import format_rub
+from shared.domain.pricing import format_decimal, format_rub
 from shared.domain.screen import Screen
-from shared.ui.format import clip, esc
+from shared.ui.format import clip, esc, number
 from shared.ui.texts import t
 
 REVIEW_LINES = 20  # jobs listed in one review message; the rest are counted
@@ -31,7 +31,7 @@ def access_refused(lang: str, code: int, message: str) -> Screen:
 
 
 def credits_low(lang: str, credits: float, limit: float) -> Screen:
-    return Screen(t(lang, "kie_low", credits=f"{credits:g}", limit=f"{limit:g}"))
+    return Screen(t(lang, "kie_low", credits=number(credits, lang), limit=number(limit, lang)))
 
 
 def smoke_started(lang: str, count: int) -> Screen:
@@ -41,7 +41,7 @@ def smoke_started(lang: str, count: int) -> Screen:
 def smoke_report(lang: str, results: list[dict[str, Any]]) -> Screen:
     """One line per model: ✅ or ❌, seconds, its RQ code and error."""
     lines = "\n".join(t(lang, "adm_smoke_line", icon="✅" if r["ok"] else "❌", model=r["model_id"],
-                        seconds=t(lang, "adm_seconds", seconds=f"{r['seconds']:.1f}") if r["seconds"] is not None else "—",
+                        seconds=t(lang, "adm_seconds", seconds=format_decimal(r["seconds"], lang)) if r["seconds"] is not None else "—",
                         rq=r["rq"], error=f" · {r['error']}" if r.get("error") else "")
                       for r in results)
     return Screen(t(lang, "adm_smoke_report", lines=lines))
@@ -71,11 +71,11 @@ def broadcast_report(lang: str, doc: dict[str, Any], seconds: float) -> Screen:
 
 
 def refunded_outside(lang: str, payment: Payment, balances: dict[int, int]) -> Screen:
-    inviter = (t(lang, "refund_outside_inviter", inviter=payment.inviter_id, share=format_rub(payment.referral_kopecks),
-                 balance=format_rub(balances[payment.inviter_id]))
+    inviter = (t(lang, "refund_outside_inviter", inviter=payment.inviter_id, share=format_rub(payment.referral_kopecks, lang),
+                 balance=format_rub(balances[payment.inviter_id], lang))
                if payment.inviter_id and payment.referral_kopecks else "")
     return Screen(t(lang, "refund_outside", charge=esc(payment.charge_id), user=payment.user_id,
-                    amount=format_rub(payment.amount_kopecks), balance=format_rub(balances[payment.user_id]),
+                    amount=format_rub(payment.amount_kopecks, lang), balance=format_rub(balances[payment.user_id], lang),
                     inviter=inviter))
 
 
@@ -88,9 +88,9 @@ def refund_reply(lang: str, status: Status, charge: str, payment: Payment | None
     """What an admin's /refund did: done, reverted (Telegram refused), pending, or why it was refused."""
     values: dict[str, Any] = {"charge": esc(charge), "error": esc(note)}
     if payment is not None:
-        values.update(user=payment.user_id, amount=format_rub(payment.amount_kopecks),
-                      balance=format_rub(balances.get(payment.user_id, 0)), inviter=payment.inviter_id,
-                      share=format_rub(payment.referral_kopecks),
-                      inviter_balance=format_rub(balances.get(payment.inviter_id or 0, 0)))
+        values.update(user=payment.user_id, amount=format_rub(payment.amount_kopecks, lang),
+                      balance=format_rub(balances.get(payment.user_id, 0), lang), inviter=payment.inviter_id,
+                      share=format_rub(payment.referral_kopecks, lang),
+                      inviter_balance=format_rub(balances.get(payment.inviter_id or 0, 0), lang))
     key = {Status.DONE: "refund_done", Status.REVERTED: "refund_failed"}.get(status, f"refund_{status}")
     return Screen(t(lang, key, **values))

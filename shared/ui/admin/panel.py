@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from shared.catalog import ModelSpec
+from shared.domain.pricing import format_decimal
 from shared.domain.screen import Button, Screen
 from shared.domain.stats import ModelHealth, PeriodStats
 from shared.ui import callbacks as cb
 from shared.ui.admin.stats import render_table
-from shared.ui.format import esc, esc_clip, fit_lines, when
+from shared.ui.format import esc, esc_clip, fit_lines, number, when
 from shared.ui.texts import t
 
 PAGE = 10  # rows of a paged admin list
@@ -61,7 +62,7 @@ def models(lang: str, catalog: list[ModelSpec], health: dict[str, ModelHealth], 
     for index, m in list(enumerate(catalog))[page * PAGE:(page + 1) * PAGE]:
         h = health.get(m.id)
         rate = f"{h.success_rate:.0%}" if h and h.success_rate is not None else "—"
-        median = t(lang, "adm_seconds", seconds=f"{h.median_duration_ms / 1000:.1f}") if h and h.median_duration_ms else "—"
+        median = t(lang, "adm_seconds", seconds=format_decimal(h.median_duration_ms / 1000, lang)) if h and h.median_duration_ms else "—"
         off = m.id in disabled
         lines.append(t(lang, "adm_model_line", state="⛔" if off else "✅", name=esc(m.name.get(lang)), rate=rate,
                        median=median, count=h.runs if h else 0))
@@ -73,7 +74,8 @@ def models(lang: str, catalog: list[ModelSpec], health: dict[str, ModelHealth], 
 
 def kie(lang: str, credits: float, limit: float) -> Screen:
     usd = Decimal(str(credits)) * Decimal("0.005")  # a KIE credit is half a US cent
-    return Screen(t(lang, "adm_kie", credits=f"{credits:g}", usd=f"{usd:.2f}", limit=f"{limit:g}"), back(lang))
+    return Screen(t(lang, "adm_kie", credits=number(credits, lang), usd=format_decimal(usd, lang, 2, trim=False),
+                    limit=number(limit, lang)), back(lang))
 
 
 def kie_error(lang: str, error: object) -> Screen:

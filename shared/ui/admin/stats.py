@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 from shared.domain.pricing import format_rub
@@ -44,7 +45,7 @@ def _rows(lang: str, pairs: list[tuple[str, Any]]) -> list[str]:
 
 
 def _head(stats: PeriodStats, lang: str) -> list[str]:
-    g, rub = stats.generations, format_rub
+    g, rub = stats.generations, partial(format_rub, lang=lang)
     head = [t(lang, "stats_title", period=period_label(stats.start, stats.end)), "", t(lang, "stats_users"),
             *_rows(lang, [("new", stats.new_users), ("active", stats.active_users)]), "", t(lang, "stats_gens"),
             *_rows(lang, [("started", g.started), ("success", g.success), ("failed", g.failed),

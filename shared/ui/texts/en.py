@@ -3,10 +3,10 @@
 TEXTS: dict[str, str] = {
     "welcome": (
         "👋 <b>Welcome to AI Studio!</b>\n\n"
-        "Create images, video and audio with {count} AI models: Nano Banana, Seedream, Flux 2, Imagen 4, "
+        "Create images, video and audio with {count} AI {count:model|models}: Nano Banana, Seedream, Flux 2, Imagen 4, "
         "Kling, Sora 2, Wan, Hailuo, ElevenLabs and more.\n\n"
         "💰 Balance: <b>{balance}</b>\n"
-        "🆓 {free_count} models are free — {limit} generations a day each\n\n"
+        "🆓 {free_count} {free_count:model is|models are} free — {limit} {limit:generation|generations} a day each\n\n"
         "You see the price before you run. If a generation fails, the money goes straight back to your balance.\n\n"
         "Choose a section:"
     ),
@@ -43,9 +43,9 @@ TEXTS: dict[str, str] = {
     "cat_video": "🎬 Video",
     "cat_audio": "🎧 Audio",
     "cat_tools": "🛠 Tools",
-    "catalog_header": "<b>{title}</b> · {count} models\nPrices are per generation. Choose a model:",
+    "catalog_header": "<b>{title}</b> · {count} {count:model|models}\n{note} Choose a model:",
     "page": "{page}/{pages}",
-    "free_header": "🆓 <b>Free models</b>\nUp to {limit} generations a day each. Counters reset at 00:00 Moscow time.\n",
+    "free_header": "🆓 <b>Free models</b>\nUp to {limit} {limit:generation|generations} a day each. Counters reset at 00:00 Moscow time.\n",
     "free_line": "🆓 <b>{name}</b> — {left} of {limit} left",
     "free_badge": "🆓 {name} · {left}/{limit}",
     "model_button": "{name} · {price}",
@@ -58,7 +58,7 @@ TEXTS: dict[str, str] = {
     "card_free": "🆓 Free, {left} of {limit} left today",
     "card_free_spent": "🆓 No free generations left today (0 of {limit}). Current price: <b>{price}</b>",
     "input_line": "• {label}{detail}",
-    "detail_max_len": " (up to {max} characters)",
+    "detail_max_len": " (up to {max} {max:character|characters})",
     "detail_values": ": {values}",
     "detail_default": " (default {default})",
     "detail_range": " ({min}–{max})",
@@ -68,7 +68,7 @@ TEXTS: dict[str, str] = {
     "out_video": "video",
     "out_audio": "audio",
     "ask_text": "✏️ <b>{label}</b>\nSend the text as a message{limit}.",
-    "ask_text_limit": " — up to {max} characters",
+    "ask_text_limit": " — up to {max} {max:character|characters}",
     "ask_enum": "<b>{label}</b>\nChoose an option:",
     "ask_boolean": "<b>{label}</b>\nTurn it on?",
     "ask_number": "<b>{label}</b>\nChoose a value or send a number from {min} to {max}.",
@@ -91,7 +91,7 @@ TEXTS: dict[str, str] = {
         "Top up to run it (see “💰 Balance”)."
     ),
     "option_button": "⚙️ {label}: {value}",
-    "value_default": "default",
+    "value_default": "not set",
     "value_on": "on",
     "value_off": "off",
     "started": (
@@ -222,7 +222,7 @@ TEXTS: dict[str, str] = {
         "2. Tap “▶️ Create” and answer: text as a message, options with buttons.\n"
         "3. Check your order: the price and your balance after are shown before running. Change any option.\n"
         "4. The result arrives in this chat.\n\n"
-        "🆓 <b>Free:</b> {free_count} models, {limit} generations a day each (reset at 00:00 Moscow time).\n"
+        "🆓 <b>Free:</b> {free_count} {free_count:model|models}, {limit} {limit:generation|generations} a day each (reset at 00:00 Moscow time).\n"
         "💸 <b>Refunds:</b> if a generation fails, the money or the free try comes back automatically.\n"
         "🆘 <b>Support:</b> if something goes wrong, send us the error code like <code>RQ-1a2b3c4d</code>.\n\n"
         "Commands: /start — menu, /balance — balance and top-up, /history — my generations, /ref — invite friends, "
@@ -239,8 +239,8 @@ TEXTS: dict[str, str] = {
     "media_received": "📎 Files received: {count} of {max}. Send more or tap “Done”.",
     "bad_value": "⚠️ {problem}\nPlease try again.",
     "problem_empty": "The text cannot be empty.",
-    "problem_too_long": "The text is too long: {length} characters, the limit is {max}.",
-    "problem_too_short": "The text is too short: at least {min} characters.",
+    "problem_too_long": "The text is too long: {length} {length:character|characters}, the limit is {max}.",
+    "problem_too_short": "The text is too short: at least {min} {min:character|characters}.",
     "problem_not_in_list": "No such option. Available: {values}.",
     "problem_not_a_number": "A number is needed.",
     "problem_not_integer": "A whole number is needed.",
@@ -254,9 +254,9 @@ TEXTS: dict[str, str] = {
     "problem_too_big_for_telegram": "The file is {size} MB — Telegram does not let bots download files over {max} MB. Compress it or send a shorter one.",
     "problem_too_big": "The file is {size} MB; this model takes up to {max} MB.",
     "problem_too_long_media": "The recording is {seconds} s; the limit is {max} s. Trim it and send it again.",
-    "problem_too_many_files": "No more than {max} files.",
+    "problem_too_many_files": "No more than {max} {max:file|files}.",
     "problem_files_not_wanted": "This mode takes no photos. Choose another mode, or start again without photos.",
-    "problem_too_few_files": "At least {min} file(s) are needed.",
+    "problem_too_few_files": "At least {min} {min:file is|files are} needed.",
     "problem_upload_failed": "The file could not be uploaded. Please send it again.",
     "problem_forbidden_combo": "The model does not support this combination ({combo}). Change one of them.",
     "problem_default": "This value does not fit.",
@@ -289,4 +289,15 @@ TEXTS: dict[str, str] = {
         "⚠️ There is no such video among your finished generations. Only your own video can be upscaled: "
         "open it in /history and tap the upscale button under it. Nothing was charged."
     ),
+    # --- language, plurals, numbers, option values (wt-lang) ---
+    "btn_language": "🌐 Language / Язык",
+    "language_ask": "🌐 Choose the bot's language. Every message will use it, results included.",
+    "btn_lang_ru": "🇷🇺 Русский",
+    "btn_lang_en": "🇬🇧 English",
+    "price_note": "Prices are per generation.",
+    "price_note_second": "“/s” is the price per second of duration.",
+    "price_note_1000_characters": "“/1000 chars” is the price per 1000 characters of text.",
+    "card_price_unit": "💰 Price: <b>{price}</b>",
+    "card_price_defaults": "💰 Price: <b>{price}</b> per generation with the default options (from {lowest} with others)",
+    "model_off": "⛔ The model <b>{name}</b> is switched off for now. Choose another: the catalog has similar ones.",
 }

@@ -58,3 +58,20 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "negative_tags": ("Каких стилей избегать", "Styles to avoid"),
 }
 
+
+# Option values a user sees, where the catalog gives a field no labels of its own (wt-lang). Values that
+# read the same in any language stay as they are: numbers, ratios (16:9) and sizes (720p, 4K); see
+# shared/ui/fields.py `option_text` and tests/unit/test_language.py.
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "auto": ("Авто", "Auto"),
+    "basic": ("Базовое", "Basic"),
+    "high": ("Высокое", "High"),
+    "fun": ("Весёлый", "Fun"),
+    "normal": ("Обычный", "Normal"),
+    "spicy": ("Смелый", "Spicy"),
+    "landscape": ("Горизонтально", "Landscape"),
+    "portrait": ("Вертикально", "Portrait"),
+    "jpeg": ("JPEG", "JPEG"),
+    "jpg": ("JPG", "JPG"),
+    "png": ("PNG", "PNG"),
+}
