@@ -120,8 +120,9 @@ class Container:
         self._free_tier = None
 
     async def enabled_models(self) -> list["ModelSpec"]:
-        disabled = set((await self.runtime())["disabled_models"])
-        return [m for m in self.catalog.enabled() if m.id not in disabled]
+        runtime = await self.runtime()  # switched off by an admin, or no longer listed by the provider
+        hidden = set(runtime["disabled_models"]) | set(runtime.get("delisted_models", {}))
+        return [m for m in self.catalog.enabled() if m.id not in hidden]
 
 
 _container: Container | None = None

@@ -149,13 +149,21 @@ class Jobs(Section):
     _jobs_lists = field_validator("poll_delays_seconds", mode="before")(staticmethod(_csv))
 
 
+class Sync(Section):
+    """The catalog sync: its pace against the provider's discovery limit (1 request/s) and what it reports."""
+
+    catalog_sync_gap_s: float = Field(default=1.1, ge=0)  # between discovery calls (the provider allows 1 per second)
+    catalog_price_threshold_pct: Decimal = Field(default=Decimal("5"), ge=0)  # a price move beyond this is reported
+
+
 # The names functions/manifest.json uses for the sections.
 SECTIONS: dict[str, type[Section]] = {"core": Core, "telegram": Telegram, "webhook": Webhook, "kie": Kie,
-                                      "callback": Callback, "tasks": Tasks, "money": Money, "jobs": Jobs}
+                                      "callback": Callback, "tasks": Tasks, "money": Money, "jobs": Jobs,
+                                      "sync": Sync}
 SECTION_OF: dict[str, str] = {field: name for name, cls in SECTIONS.items() for field in cls.model_fields}
 
 
-class Settings(Jobs, Money, Tasks, Callback, Kie, Webhook, Telegram, Core):
+class Settings(Sync, Jobs, Money, Tasks, Callback, Kie, Webhook, Telegram, Core):
     """Every section at once: what a process that is no one deployed function reads (tests, tools)."""
 
     def section(self, name: str, needed_by: str = "") -> Settings:

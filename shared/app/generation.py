@@ -25,7 +25,8 @@ SUBMIT_RETRY_DELAYS = (1.0, 3.0)  # bounded backoff for KIE 429/5xx on createTas
 async def start(c: "Container", job_id: str) -> Outcome:
     """Charge a confirmed job and submit it; RETRY while another worker holds its submission."""
     runtime = await c.runtime()  # maintenance or a model switched off since confirmation: nothing is charged
-    gate = Gate(maintenance=runtime["maintenance"], disabled_models=frozenset(runtime["disabled_models"]),
+    hidden = set(runtime["disabled_models"]) | set(runtime.get("delisted_models", {}))  # a delisted model can only fail
+    gate = Gate(maintenance=runtime["maintenance"], disabled_models=frozenset(hidden),
                 admins=frozenset(c.settings.admin_ids))
     result = await c.store.jobs.start(job_id, c.settings.free_daily_limit,
                                       timedelta(seconds=c.settings.submit_lease_s), gate)

@@ -40,6 +40,7 @@ def menu(lang: str, maintenance: bool) -> Screen:
         [(t(lang, "adm_btn_models"), cb.ADM_MODELS), (t(lang, "adm_btn_smoke"), cb.ADM_SMOKE)],
         [(t(lang, "adm_btn_kie"), cb.ADM_KIE), (t(lang, "adm_btn_broadcast"), cb.ADM_BROADCAST)],
         [(t(lang, "adm_btn_maint", state=state), cb.ADM_MAINTENANCE), (t(lang, "adm_btn_log"), cb.ADM_LOG)],
+        [(t(lang, "adm_btn_sync"), cb.ADM_SYNC)],
     ]
     return Screen(t(lang, "adm_menu", maintenance=state), rows)
 
