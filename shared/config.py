@@ -145,6 +145,10 @@ class Jobs(Section):
     submit_lease_s: int = Field(default=90, gt=0)  # a worker owns a job's submission this long before another may
     delivery_lease_s: int = Field(default=120, gt=0)  # one attempt to deliver a result; then the sweep may retry
     sweep_quiet_s: int = Field(default=120, gt=0)  # the sweep takes over a job that has not moved for this long
+    # createTask answered 429 (nothing submitted): the start task comes again this much later (the provider's
+    # window is 10 s), at most this many times, then the job is refunded.
+    submit_429_delay_s: int = Field(default=15, ge=10)
+    submit_429_attempts: int = Field(default=3, ge=0)
 
     _jobs_lists = field_validator("poll_delays_seconds", mode="before")(staticmethod(_csv))
 

@@ -44,6 +44,17 @@ def image_catalog(user: TgUser) -> set[str]:
     return {data for p in pages for _, data in buttons(p)}
 
 
+def admin_models(admin: TgUser) -> str:
+    """Every page of /admin → Models."""
+    admin.send("/admin")
+    admin.press("Модели")
+    pages = [admin.last_text()]
+    for page in range(1, 8):
+        admin.press_data(cb.make(cb.ADM_MODELS, page))
+        pages.append(admin.last_text())
+    return "\n".join(pages)
+
+
 def test_drift_hides_the_removed_model_reports_all_three_and_changes_no_price(clean_stack, db, kie, sync):
     admin = TgUser(clean_stack.url("telegram"), ADMIN)
     admin.send("/start")
@@ -79,6 +90,9 @@ def test_drift_hides_the_removed_model_reports_all_three_and_changes_no_price(cl
     assert f"{PRICED} {{resolution=1K}}: 0.05 USD" in details
 
     assert f"{cb.MODEL}:{GONE}" not in image_catalog(user), "a model the provider no longer lists is not sold"
+    models = admin_models(admin)
+    assert "⛔ снята провайдером Imagen 4 ·" in models or "⛔ снята провайдером Imagen 4 " in models, "the admin sees why it is not sold"
+    assert "🗄 выведена Sora 2" in models and "✅ Sora" not in models
     assert load_pricing_truth(clean_stack.pricing_truth_path) == truth_before, "no price was changed"
     assert run(db.system.get_setting("runtime")).get("disabled_models", []) == [], "not an admin's switch"
 

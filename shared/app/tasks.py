@@ -66,8 +66,9 @@ def batch_task_name(broadcast_id: str, batch_no: int) -> str:
     return f"bc-{broadcast_id}-{batch_no}"
 
 
-async def enqueue_start(c: "Container", job_id: str, suffix: str = "") -> None:
-    await c.queue.enqueue(start_task_name(job_id) + (f"-{suffix}" if suffix else ""), {"kind": "start", "job_id": job_id})
+async def enqueue_start(c: "Container", job_id: str, suffix: str = "", delay: timedelta | None = None) -> None:
+    await c.queue.enqueue(start_task_name(job_id) + (f"-{suffix}" if suffix else ""), {"kind": "start", "job_id": job_id},
+                          delay=delay)
 
 
 async def enqueue_poll(c: "Container", job_id: str, attempt: int, delay: timedelta) -> None:
