@@ -149,6 +149,10 @@ class Jobs(Section):
     # window is 10 s), at most this many times, then the job is refunded.
     submit_429_delay_s: int = Field(default=15, ge=10)
     submit_429_attempts: int = Field(default=3, ge=0)
+    # While a job runs, its "in progress" message is edited every this many seconds (elapsed and expected
+    # time) and the chat action shown again, at most status_edits_max times.
+    status_edit_s: int = Field(default=20, ge=5)
+    status_edits_max: int = Field(default=60, ge=0)
 
     _jobs_lists = field_validator("poll_delays_seconds", mode="before")(staticmethod(_csv))
 

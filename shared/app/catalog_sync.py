@@ -10,12 +10,13 @@ import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from shared.app import alerts
+from shared.app import alerts, health
 from shared.app.tasks import Outcome
 from shared.clients import telegram
 from shared.clients.discovery import Discovery
 from shared.clients.kie import KieError
 from shared.domain import catalog_sync as sync
+from shared.domain import health as model_health
 from shared.domain.clock import utcnow
 from shared.ui.admin import sync as screens
 
@@ -27,11 +28,11 @@ log = logging.getLogger("catalog_sync")
 
 async def on_demand(c: "Container", admin_id: int) -> Outcome:
     """An admin's "sync now" (a worker task): the admin who asked hears back even when nothing changed."""
-    await run(c, asked_by=admin_id)
+    await run(c, asked_by=admin_id, with_rates=False)  # the worker's time limit: the daily run reads the rates
     return Outcome.DONE
 
 
-async def run(c: "Container", asked_by: int | None = None) -> dict[str, Any]:
+async def run(c: "Container", asked_by: int | None = None, with_rates: bool = True) -> dict[str, Any]:
     """One sync; its report (also stored as catalog_sync/{run_id} and catalog_sync/latest)."""
     run_id = utcnow().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     discovery = Discovery(c.kie, gap_s=c.settings.catalog_sync_gap_s)
@@ -45,6 +46,9 @@ async def run(c: "Container", asked_by: int | None = None) -> dict[str, Any]:
         report.update(ok=False, error=str(err), changed=True, delisted=hidden, gone=[], back=[])
     report.update(calls=discovery.calls, throttled=discovery.throttled)
     await c.store.catalog_sync.save(run_id, report, report["delisted"] if report["ok"] else hidden)
+    if report["ok"]:
+        rates = await _provider_rates(c, discovery, set(report["listed"])) if with_rates else None
+        await health.refresh(c, rates)
     c.forget_cached()
     log.info("catalog sync %s: changed=%s gone=%s back=%s", run_id, report["changed"], report["gone"], report["back"])
     if report["changed"]:
@@ -55,6 +59,22 @@ async def run(c: "Container", asked_by: int | None = None) -> dict[str, Any]:
                                                              {**report, "finished_at": utcnow()}))
     return {"run_id": run_id, "ok": report["ok"], "changed": report["changed"], "gone": report["gone"],
             "back": report["back"]}
+
+
+async def _provider_rates(c: "Container", discovery: Discovery, listed: set[str]) -> dict[str, float]:
+    """Our model id -> the provider's success rate over its last hour, for the models it lists."""
+    rates: dict[str, float] = {}
+    for provider_model, model_ids in sorted(sync.provider_models(c.catalog).items()):
+        if provider_model not in listed:
+            continue
+        try:
+            rate = model_health.provider_rate(await discovery.success_rate(provider_model))
+        except KieError as err:
+            log.warning("success rate of %s not read: %s", provider_model, err)
+            continue
+        if rate is not None:
+            rates.update({model_id: rate for model_id in model_ids})
+    return rates
 
 
 async def _compare(c: "Container", discovery: Discovery, previous: dict[str, Any],

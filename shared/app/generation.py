@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.app import alerts, deliver, settle
+from shared.app import alerts, deliver, settle, waiting
 from shared.app.endings import finish_failed, finished, tell_ended
 from shared.app.tasks import Outcome, enqueue_poll, enqueue_start
 from shared.clients import telegram
@@ -82,6 +82,10 @@ async def submit(c: "Container", job: Job) -> None:
     await c.store.jobs.set_task_id(job.id, task_id)
     log.info("submitted to provider task %s", task_id, extra=job.log_context)
     await telegram.chat_action(c.bot, job.chat_id, model.output)
+    try:
+        await waiting.first_tick(c, job.id)  # the status message's elapsed/expected time (cosmetic)
+    except Exception:
+        log.exception("status tick not queued", extra=job.log_context)
 
 
 async def _start_later(c: "Container", job: Job) -> bool:

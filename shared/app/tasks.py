@@ -30,6 +30,7 @@ KINDS: dict[str, Kind] = {
     "start": Kind("shared.app.generation:start", (("job_id", str, None),)),
     "poll": Kind("shared.app.generation:poll", (("job_id", str, None), ("attempt", int, 1))),
     "broadcast": Kind("shared.app.broadcast:run_batch", (("broadcast_id", str, None), ("batch_no", int, 1))),
+    "status": Kind("shared.app.waiting:tick", (("job_id", str, None), ("tick", int, 1))),
     "catalog_sync": Kind("shared.app.catalog_sync:on_demand", (("admin_id", int, None),)),
 }
 

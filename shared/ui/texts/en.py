@@ -289,4 +289,26 @@ TEXTS: dict[str, str] = {
         "⚠️ There is no such video among your finished generations. Only your own video can be upscaled: "
         "open it in /history and tap the upscale button under it. Nothing was charged."
     ),
+    # --- model health and honest waiting (wt-sync) ---
+    "health_good": "🟢 running smoothly",
+    "health_fair": "🟡 some failures lately",
+    "health_poor": "🔴 failing often right now",
+    "health_typical": "usually ~{time}",
+    "health_alternative": "A similar model is running smoothly: {name}",
+    "btn_health_alternative": "➡️ {name}",
+    "eta_typical": "about {time}",
+    "dur_s": "{s} s",
+    "dur_m": "{m} min",
+    "dur_ms": "{m} min {s} s",
+    "waiting": (
+        "⏳ <b>Generating</b> · {name}\n"
+        "{elapsed} so far; this model usually takes ~{typical}. The result will come here.\n"
+        "Request code: <code>{rq}</code>"
+    ),
+    "waiting_no_eta": (
+        "⏳ <b>Generating</b> · {name}\n"
+        "{elapsed} so far. The result will come here.\n"
+        "Request code: <code>{rq}</code>"
+    ),
+    "waiting_longer": "Longer than usual, but we are waiting; if no result comes, your money comes back.",
 }
