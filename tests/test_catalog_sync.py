@@ -112,3 +112,19 @@ def test_an_unreadable_list_hides_nothing(clean_stack, db, kie, sync):
     result = sync()
     assert result["ok"] is False
     assert run(db.catalog_sync.latest())["delisted"] == {GONE: "delisted by provider"}, "kept as it was"
+
+
+def test_an_admin_runs_it_now_through_the_worker_at_the_providers_pace(clean_stack, db, kie):
+    """The button queues a worker task; the worker keeps to 1 discovery call per second (the simulator's
+    limit, as the provider's) and the admin hears back even when nothing changed."""
+    admin = TgUser(clean_stack.url("telegram"), ADMIN)
+    admin.send("/admin")
+    admin.press("Сверка каталога")
+    assert "Ещё не запускалась" in admin.last_text()
+    admin.press("Сверить сейчас")
+    assert "Сверка каталога запущена" in admin.last_text()
+    admin.wait_for(lambda r: "Сверка каталога" in text_of(r) and "запросов" in text_of(r)
+                   or "у провайдера изменения" in text_of(r), timeout=150)
+    latest = run(db.catalog_sync.latest())
+    assert latest["ok"] and latest["calls"] > 40 and latest["throttled"] == 0, "paced: never over the limit"
+    assert latest["listed_count"] > 40 and latest["delisted"] == {}
