@@ -44,9 +44,9 @@ async def run(c: "Container", asked_by: int | None = None, with_rates: bool = Tr
     except KieError as err:  # nothing hidden or shown on a list we could not read
         log.warning("catalog sync failed: %s", err)
         report.update(ok=False, error=str(err), changed=True, delisted=hidden, gone=[], back=[])
-    report.update(calls=discovery.calls, throttled=discovery.throttled)
+    report.update(calls=discovery.calls, throttled=discovery.throttled)  # the comparison's (rates come after)
     await c.store.catalog_sync.save(run_id, report, report["delisted"] if report["ok"] else hidden)
-    if report["ok"]:
+    if report["ok"]:  # saved first: a delisted model is hidden before the minute the success rates take
         rates = await _provider_rates(c, discovery, set(report["listed"])) if with_rates else None
         await health.refresh(c, rates)
     c.forget_cached()

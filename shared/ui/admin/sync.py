@@ -22,8 +22,19 @@ def _field_line(lang: str, drift: dict[str, Any]) -> str:
     parts = [f"{esc(old)} → {esc(new)}" for old, new in drift["renamed"].items()]
     parts += [t(lang, "adm_sync_field_missing", names=", ".join(map(esc, drift["missing"])))] if drift["missing"] else []
     parts += [t(lang, "adm_sync_field_new", names=", ".join(map(esc, drift["new"])))] if drift["new"] else []
-    parts += [f"{esc(c['field'])}: {esc(c['what'])} {esc(c['ours'])} → {esc(c['theirs'])}" for c in drift["changed"]]
+    parts += [_change(c) for c in drift["changed"]]
     return f"• <code>{esc(drift['model'])}</code>: " + "; ".join(parts)
+
+
+def _change(change: dict[str, Any]) -> str:
+    """'mode: +spicy' (the provider has values we do not offer), 'ratio: −21:9' (values we offer that it no
+    longer takes), 'prompt: max_length 500 → 5000'."""
+    field, what = esc(change["field"]), change["what"]
+    if what == "values added":
+        return f"{field}: +" + ", +".join(map(esc, change["theirs"]))
+    if what == "values removed":
+        return f"{field}: −" + ", −".join(map(esc, change["ours"]))
+    return f"{field}: {esc(what)} {esc(change['ours'])} → {esc(change['theirs'])}"
 
 
 def _price_line(price: dict[str, Any]) -> str:
