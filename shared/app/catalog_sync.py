@@ -111,6 +111,6 @@ async def _compare(c: "Container", discovery: Discovery, previous: dict[str, Any
               "delisted": delisted, "trusted": trusted, "new": sync.new_models(c.catalog, listed, known),
               "fields": [f for f in fields if f not in known_fields], "fields_known": fields,
               "prices": prices, "prices_seen": seen, "feed_rows": len(feed),
-              "price_threshold_pct": float(threshold)}
-    report["changed"] = sync.changed(report)
+              "price_threshold_pct": float(threshold), "retired_listed": sync.retired_listed(c.catalog, listed)}
+    report["changed"] = sync.changed(report, previous)
     return report

@@ -148,7 +148,13 @@ def new_models(catalog: Catalog, listed: set[str], seen: set[str] | None) -> lis
     return sorted(listed - set(provider_models(catalog)) - (seen or set()))
 
 
-def changed(report: dict[str, Any]) -> bool:
-    """Whether a report has anything an admin should hear about."""
+def retired_listed(catalog: Catalog, listed: set[str]) -> list[str]:
+    """Models our catalog retired (not sold) whose provider model is listed again: for an admin to review."""
+    return sorted(m.id for m in catalog.models if m.retired and m.provider_model in listed)
+
+
+def changed(report: dict[str, Any], previous: dict[str, Any]) -> bool:
+    """Whether a report has anything an admin should hear about (a retired model listed again: once)."""
+    relisted = set(report["retired_listed"]) - set(previous.get("retired_listed") or [])
     return bool(report["gone"] or report["back"] or report["new"] or report["fields"] or report["prices"]
-                or not report["trusted"])
+                or not report["trusted"] or relisted)

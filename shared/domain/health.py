@@ -70,7 +70,3 @@ def alternative(model: ModelSpec, models: list[ModelSpec], health: dict[str, dic
             and (health.get(m.id) or {}).get("mark") == GOOD]
     return max(same, key=lambda m: health[m.id].get("runs", 0), default=None)
 
-
-def elapsed_line_due(elapsed_s: float, last_edit_s: float | None, every_s: float) -> bool:
-    """Whether the waiting message may be edited now (at most once per `every_s`)."""
-    return last_edit_s is None or elapsed_s - last_edit_s >= every_s

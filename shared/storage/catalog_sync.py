@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
-
 from shared.domain.clock import utcnow
 from shared.storage.base import SETTINGS, Aggregate
 
@@ -38,6 +36,3 @@ class CatalogSync(Aggregate):
 def delisted_of(runtime_doc: dict[str, Any]) -> dict[str, str]:
     value = runtime_doc.get("delisted_models")
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
-
-
-

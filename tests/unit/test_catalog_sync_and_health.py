@@ -54,6 +54,14 @@ def test_delisting_hides_and_shows_again_and_distrusts_a_list_missing_most_model
     assert not trusted and hidden == {"x": sync.DELISTED} and gone == []
 
 
+def test_a_retired_model_listed_again_is_named_once():
+    catalog = load_catalog()
+    assert sync.retired_listed(catalog, {"sora-2-text-to-video", "z-image"}) == ["sora-2-text-to-video"]
+    quiet = {"gone": [], "back": [], "new": [], "fields": [], "prices": [], "trusted": True}
+    report = {**quiet, "retired_listed": ["sora-2-text-to-video"]}
+    assert sync.changed(report, {}) and not sync.changed(report, {"retired_listed": ["sora-2-text-to-video"]})
+
+
 def test_health_takes_the_worse_grade_and_needs_a_few_runs():
     ours = ModelHealth("a", success=9, failed=1, median_duration_ms=40400)
     assert health.entry(ours, None)["mark"] == health.GOOD and health.entry(ours, None)["typical_s"] == 40

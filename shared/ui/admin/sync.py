@@ -49,7 +49,7 @@ def _lines(lang: str, report: dict[str, Any]) -> list[str]:
         lines.append(t(lang, "adm_sync_failed", error=esc(report.get("error", ""))))
     if report.get("trusted") is False:
         lines.append(t(lang, "adm_sync_untrusted"))
-    for key in ("gone", "back", "new"):
+    for key in ("gone", "back", "new", "retired_listed"):
         if report.get(key):
             lines.append(t(lang, f"adm_sync_{key}", count=len(report[key]), names=_names(lang, report[key])))
     if report.get("fields"):

@@ -158,6 +158,7 @@ TEXTS: dict[str, str] = {
     "adm_sync_prices": "💲 Prices changed: {count} models (prices were not changed; proposed lines below)",
     "adm_sync_field_missing": "gone: {names}",
     "adm_sync_field_new": "new: {names}",
+    "adm_sync_retired_listed": "🗄 Retired in our catalog, listed by the provider again: review and un-retire in models.json ({count}): {names}",
     "adm_sync_more": " and {n} more",
     "adm_model_delisted": "⛔ delisted",
     "adm_model_retired": "🗄 retired",

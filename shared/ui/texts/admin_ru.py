@@ -158,6 +158,7 @@ TEXTS: dict[str, str] = {
     "adm_sync_prices": "💲 Изменились цены: моделей {count} (цены не менялись; предложенные строки ниже)",
     "adm_sync_field_missing": "пропали: {names}",
     "adm_sync_field_new": "новые: {names}",
+    "adm_sync_retired_listed": "🗄 Выведены из каталога, но снова в списке провайдера: проверьте и верните в models.json ({count}): {names}",
     "adm_sync_more": " и ещё {n}",
     "adm_model_delisted": "⛔ снята провайдером",
     "adm_model_retired": "🗄 выведена",
