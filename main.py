@@ -5,7 +5,7 @@ import importlib
 from shared.bootstrap import check_startup
 
 __all__ = ["telegram_webhook", "generation_worker", "kie_callback", "free_tier_refresh", "reconciliation_sweep",
-           "housekeeping"]
+           "housekeeping", "catalog_sync"]
 
 
 def __getattr__(name: str) -> object:

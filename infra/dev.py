@@ -36,7 +36,7 @@ def run(no_chat: bool, user_id: str, lang: str, free_ports: bool = False) -> int
             f"  Telegram simulator  {stack.url('telegram')}\n"
             f"  KIE simulator       {stack.url('kie')}\n"
             f"  Firestore emulator  {stack.url('firestore')}\n"
-            f"  scheduled functions sweep every 60 s, free tier every 10 min, housekeeping hourly\n"
+            f"  scheduled functions sweep every 60 s, free tier every 10 min, housekeeping and the catalog sync hourly\n"
             f"  logs in             {stack.log_dir.relative_to(ROOT)}/\n"
             + ("Use another terminal to talk to it" if no_chat else f"Talking to the bot as user {user_id} below")
             + "; Ctrl-C stops everything.\n",

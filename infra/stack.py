@@ -7,7 +7,7 @@ Processes, each in its own process group and logging to <log_dir>/<name>.log:
   tasks      - gcloud-tasks-emulator, from its own venv .venv-tasks
   kie        - python -m infra.kie_sim
   telegram   - python -m infra.telegram_sim
-  webhook, worker, callback, scheduler, sweep, housekeeping - functions-framework targets from main.py
+  webhook, worker, callback, scheduler, sweep, housekeeping, sync - functions-framework targets from main.py
 
 Each function starts with what its deployment gives it (functions/manifest.json, as terraform/ reads it):
 the stack's settings, only its own secrets, and the K_SERVICE/FUNCTION_TARGET Cloud Run sets. Nothing else
@@ -67,8 +67,9 @@ FUNCTIONS = {
     "scheduler": "free_tier_refresh",
     "sweep": "reconciliation_sweep",
     "housekeeping": "housekeeping",
+    "sync": "catalog_sync",
 }
-SCHEDULE_S = {"sweep": 60, "scheduler": 600, "housekeeping": 3600}  # the local stand-in for Cloud Scheduler
+SCHEDULE_S = {"sweep": 60, "scheduler": 600, "housekeeping": 3600, "sync": 3600}  # the local stand-in for Cloud Scheduler
 
 
 class StackError(RuntimeError):
@@ -87,6 +88,7 @@ class StackPorts:
     scheduler: int
     sweep: int
     housekeeping: int
+    sync: int = 8707  # the catalog sync
     faults: int = 8683  # the storage fault proxy (gRPC) and its control port, when the stack has one
     faults_control: int = 8684
 

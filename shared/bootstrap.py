@@ -52,6 +52,7 @@ class Container:
         self.settings = settings
         self._free_tier: tuple[float, list[str]] | None = None
         self._runtime: tuple[float, dict] | None = None
+        self._health: tuple[float, dict] | None = None
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -106,6 +107,16 @@ class Container:
         self._free_tier = (now, tier)
         return tier
 
+    async def model_health(self) -> dict[str, dict]:
+        """Model id -> health mark and typical time (settings/model_health), cached like the free tier."""
+        now = time.monotonic()
+        if self._health and now - self._health[0] < self.settings.settings_cache_seconds:
+            return self._health[1]
+        stored = await self.store.system.get_setting("model_health") or {}
+        value = stored.get("models") or {}
+        self._health = (now, value)
+        return value
+
     async def runtime(self) -> dict:
         """Switches admins flip at run time (maintenance, disabled models), cached briefly."""
         now = time.monotonic()
@@ -118,10 +129,12 @@ class Container:
     def forget_cached(self) -> None:
         self._runtime = None
         self._free_tier = None
+        self._health = None
 
     async def enabled_models(self) -> list["ModelSpec"]:
-        disabled = set((await self.runtime())["disabled_models"])
-        return [m for m in self.catalog.enabled() if m.id not in disabled]
+        runtime = await self.runtime()  # switched off by an admin, or no longer listed by the provider
+        hidden = set(runtime["disabled_models"]) | set(runtime.get("delisted_models", {}))
+        return [m for m in self.catalog.enabled() if m.id not in hidden]
 
 
 _container: Container | None = None

@@ -145,17 +145,33 @@ class Jobs(Section):
     submit_lease_s: int = Field(default=90, gt=0)  # a worker owns a job's submission this long before another may
     delivery_lease_s: int = Field(default=120, gt=0)  # one attempt to deliver a result; then the sweep may retry
     sweep_quiet_s: int = Field(default=120, gt=0)  # the sweep takes over a job that has not moved for this long
+    # createTask answered 429 (nothing submitted): the start task comes again this much later (the provider's
+    # window is 10 s), at most this many times, then the job is refunded.
+    submit_429_delay_s: int = Field(default=15, ge=10)
+    submit_429_attempts: int = Field(default=3, ge=0)
+    # While a job runs, its "in progress" message is edited every this many seconds (elapsed and expected
+    # time) and the chat action shown again, at most status_edits_max times.
+    status_edit_s: int = Field(default=20, ge=5)
+    status_edits_max: int = Field(default=60, ge=0)
 
     _jobs_lists = field_validator("poll_delays_seconds", mode="before")(staticmethod(_csv))
 
 
+class Sync(Section):
+    """The catalog sync: its pace against the provider's discovery limit (1 request/s) and what it reports."""
+
+    catalog_sync_gap_s: float = Field(default=1.1, ge=0)  # between discovery calls (the provider allows 1 per second)
+    catalog_price_threshold_pct: Decimal = Field(default=Decimal("5"), ge=0)  # a price move beyond this is reported
+
+
 # The names functions/manifest.json uses for the sections.
 SECTIONS: dict[str, type[Section]] = {"core": Core, "telegram": Telegram, "webhook": Webhook, "kie": Kie,
-                                      "callback": Callback, "tasks": Tasks, "money": Money, "jobs": Jobs}
+                                      "callback": Callback, "tasks": Tasks, "money": Money, "jobs": Jobs,
+                                      "sync": Sync}
 SECTION_OF: dict[str, str] = {field: name for name, cls in SECTIONS.items() for field in cls.model_fields}
 
 
-class Settings(Jobs, Money, Tasks, Callback, Kie, Webhook, Telegram, Core):
+class Settings(Sync, Jobs, Money, Tasks, Callback, Kie, Webhook, Telegram, Core):
     """Every section at once: what a process that is no one deployed function reads (tests, tools)."""
 
     def section(self, name: str, needed_by: str = "") -> Settings:

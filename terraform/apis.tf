@@ -6,7 +6,7 @@ locals {
     "cloudbuild.googleapis.com",           # builds the functions from source
     "cloudfunctions.googleapis.com",       # Cloud Functions (2nd gen)
     "cloudresourcemanager.googleapis.com", # project lookups (data.google_project, IAM)
-    "cloudscheduler.googleapis.com",       # free_tier_refresh, reconciliation_sweep, housekeeping
+    "cloudscheduler.googleapis.com",       # free_tier_refresh, reconciliation_sweep, housekeeping, catalog_sync
     "cloudtasks.googleapis.com",           # the `generations` queue
     "firestore.googleapis.com",            # the database
     "iam.googleapis.com",                  # service accounts

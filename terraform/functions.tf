@@ -1,4 +1,4 @@
-# The six HTTP Cloud Functions (2nd gen, Python 3.11), all built from one zip of the files they run; entry
+# The seven HTTP Cloud Functions (2nd gen, Python 3.11), all built from one zip of the files they run; entry
 # points are the targets main.py exports. What each function is and may read comes from
 # functions/manifest.json (the code and the local stack read the same file); this file adds how big it runs.
 
@@ -64,6 +64,14 @@ locals {
       memory      = "512Mi"
       cpu         = "1"
       timeout     = 360 # the code stops at 300 s
+      concurrency = 1
+      min         = 0
+      max         = 1
+    }
+    "catalog-sync" = {
+      memory      = "512Mi"
+      cpu         = "1"
+      timeout     = 600 # the code stops at 540 s; about 1 s per model against the provider's 1 request/s limit
       concurrency = 1
       min         = 0
       max         = 1

@@ -1,4 +1,4 @@
-# AI Studio on Google Cloud: six HTTP Cloud Functions (2nd gen) built from this repository, Firestore,
+# AI Studio on Google Cloud: seven HTTP Cloud Functions (2nd gen) built from this repository, Firestore,
 # two Cloud Tasks queues, Cloud Scheduler jobs and Secret Manager. What each function is and may read
 # comes from functions/manifest.json. The README's "Deployment" section is the runbook. Files: apis.tf,
 # firestore.tf, secrets.tf, iam.tf, functions.tf, tasks.tf, scheduler.tf.

@@ -1,4 +1,4 @@
-# Cloud Scheduler jobs for the three scheduled functions. Each call carries an OIDC token of
+# Cloud Scheduler jobs for the four scheduled functions. Each call carries an OIDC token of
 # ais-scheduler with audience = the function's URL: Cloud Run checks it (run.invoker) and so does the
 # function itself (EXPECTED_INVOKERS, shared/auth.py: the audience must be the URL it was called at).
 #
@@ -7,7 +7,9 @@
 #   settings/free_tier);
 # - reconciliation-sweep every 5 min, no retry (the next run is 5 min away; a run that overlaps the
 #   previous one gets 429);
-# - housekeeping daily in the quiet hours (Moscow time by default), 1 retry (deletes what has expired).
+# - housekeeping daily in the quiet hours (Moscow time by default), 1 retry (deletes what has expired);
+# - catalog-sync daily after it, deadline 600 s (about 1 s per model: the provider's discovery allows 1
+#   request/s), 1 retry (a run only reads the provider and rewrites its own report and hidden models).
 locals {
   schedules = {
     for name, f in local.manifest.functions : name => {

@@ -33,12 +33,13 @@ NEEDS = {
     "reconciliation_sweep": {"TELEGRAM_BOT_TOKEN", "KIE_API_KEY"},
     "free_tier_refresh": set(),
     "housekeeping": set(),
+    "catalog_sync": {"TELEGRAM_BOT_TOKEN", "KIE_API_KEY"},  # the provider's discovery, the admins' summary
 }
 # The queues each target creates tasks on (start tasks; polls and broadcast batches).
 QUEUES = {"telegram_webhook": {"starts", "polls"}, "generation_worker": {"polls"},
           "reconciliation_sweep": {"starts"}}
 PUBLIC = {"telegram_webhook", "kie_callback"}
-SCHEDULED = {"free_tier_refresh", "reconciliation_sweep", "housekeeping"}
+SCHEDULED = {"free_tier_refresh", "reconciliation_sweep", "housekeeping", "catalog_sync"}
 ENQUEUERS = {"telegram_webhook", "generation_worker", "reconciliation_sweep"}
 
 

@@ -7,9 +7,9 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.app import alerts, deliver, settle
+from shared.app import alerts, deliver, settle, waiting
 from shared.app.endings import finish_failed, finished, tell_ended
-from shared.app.tasks import Outcome, enqueue_poll
+from shared.app.tasks import Outcome, enqueue_poll, enqueue_start
 from shared.clients import telegram
 from shared.clients.kie import KieError, callback_url
 from shared.domain.jobs import RETRYABLE, ErrorCode, Gate, Job, JobState, Started
@@ -25,7 +25,8 @@ SUBMIT_RETRY_DELAYS = (1.0, 3.0)  # bounded backoff for KIE 429/5xx on createTas
 async def start(c: "Container", job_id: str) -> Outcome:
     """Charge a confirmed job and submit it; RETRY while another worker holds its submission."""
     runtime = await c.runtime()  # maintenance or a model switched off since confirmation: nothing is charged
-    gate = Gate(maintenance=runtime["maintenance"], disabled_models=frozenset(runtime["disabled_models"]),
+    hidden = set(runtime["disabled_models"]) | set(runtime.get("delisted_models", {}))  # a delisted model can only fail
+    gate = Gate(maintenance=runtime["maintenance"], disabled_models=frozenset(hidden),
                 admins=frozenset(c.settings.admin_ids))
     result = await c.store.jobs.start(job_id, c.settings.free_daily_limit,
                                       timedelta(seconds=c.settings.submit_lease_s), gate)
@@ -67,6 +68,8 @@ async def submit(c: "Container", job: Job) -> None:
     try:
         task_id = await _create_with_retries(c, job, payload)
     except KieError as err:
+        if err.code == 429 and await _start_later(c, job):
+            return
         if err.code == 504:
             # No answer: the task may exist. Never sent again; its callback (the URL names the job) attaches
             # it, or the deadline refunds it for review (poll, the sweep).
@@ -79,6 +82,22 @@ async def submit(c: "Container", job: Job) -> None:
     await c.store.jobs.set_task_id(job.id, task_id)
     log.info("submitted to provider task %s", task_id, extra=job.log_context)
     await telegram.chat_action(c.bot, job.chat_id, model.output)
+    try:
+        await waiting.first_tick(c, job.id)  # the status message's elapsed/expected time (cosmetic)
+    except Exception:
+        log.exception("status tick not queued", extra=job.log_context)
+
+
+async def _start_later(c: "Container", job: Job) -> bool:
+    """createTask answered 429, so nothing was submitted: give the submission back and start the job again
+    at least SUBMIT_429_DELAY_S later, charged once (the charge stays). False past the last attempt."""
+    attempts = job.submit_attempts + 1
+    if attempts > c.settings.submit_429_attempts or not await c.store.jobs.unsubmit(job.id, attempts):
+        return False
+    await enqueue_start(c, job.id, suffix=f"r{attempts}", delay=timedelta(seconds=c.settings.submit_429_delay_s))
+    log.warning("createTask rate limited: start %d again in %d s", attempts, c.settings.submit_429_delay_s,
+                extra=job.log_context)
+    return True
 
 
 async def _create_with_retries(c: "Container", job: Job, payload: dict[str, Any]) -> str:
@@ -89,7 +108,8 @@ async def _create_with_retries(c: "Container", job: Job, payload: dict[str, Any]
             return await c.kie.create_task(model.provider_model if model else job.model_id, payload, callback)
         except KieError as err:
             # Retried only when KIE said no (429/5xx) or was never reached; an unknown outcome (504) never is.
-            if err.error_code not in RETRYABLE or err.code == 504 or pause is None:
+            # A 429 is not retried here: the provider counts 10 s windows (the start task comes again later).
+            if err.error_code not in RETRYABLE or err.code in (429, 504) or pause is None:
                 raise
             log.warning("createTask attempt %d failed: %s", attempt + 1, err, extra=job.log_context)
             await asyncio.sleep(pause)

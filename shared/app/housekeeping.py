@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from shared.app import health
 from shared.domain.clock import utcnow
 
 if TYPE_CHECKING:
@@ -19,5 +20,6 @@ async def housekeeping(c: "Container") -> dict[str, int]:
     now = utcnow()
     deleted = {name: await c.store.system.delete_expired(name, now) for name in EXPIRING}
     deleted["adopted_jobs"] = await c.store.system.adopt_legacy_jobs()
+    deleted["health_models"] = len((await health.refresh(c))["models"])  # the marks and typical times users see
     log.info("housekeeping: %s", deleted)
     return deleted

@@ -54,6 +54,8 @@ async def ask_provider(c: "Container", job: Job, task_id: str | None = None) -> 
 
 async def complete(c: "Container", job: Job, record: TaskRecord) -> None:
     """Apply a terminal provider state once; only the call that wins the transaction tells the user."""
+    if record.credits_consumed is not None or record.cost_time is not None:  # our real margin and durations
+        await c.store.jobs.set_fields(job.id, credits_consumed=record.credits_consumed, cost_time_ms=record.cost_time)
     if record.state == "success" and record.result_urls:
         won = await c.store.jobs.succeed(job.id, record.result_urls, timedelta(seconds=c.settings.delivery_lease_s))
         if won:

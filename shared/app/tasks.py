@@ -30,6 +30,8 @@ KINDS: dict[str, Kind] = {
     "start": Kind("shared.app.generation:start", (("job_id", str, None),)),
     "poll": Kind("shared.app.generation:poll", (("job_id", str, None), ("attempt", int, 1))),
     "broadcast": Kind("shared.app.broadcast:run_batch", (("broadcast_id", str, None), ("batch_no", int, 1))),
+    "status": Kind("shared.app.waiting:tick", (("job_id", str, None), ("tick", int, 1))),
+    "catalog_sync": Kind("shared.app.catalog_sync:on_demand", (("admin_id", int, None),)),
 }
 
 
@@ -65,13 +67,19 @@ def batch_task_name(broadcast_id: str, batch_no: int) -> str:
     return f"bc-{broadcast_id}-{batch_no}"
 
 
-async def enqueue_start(c: "Container", job_id: str, suffix: str = "") -> None:
-    await c.queue.enqueue(start_task_name(job_id) + (f"-{suffix}" if suffix else ""), {"kind": "start", "job_id": job_id})
+async def enqueue_start(c: "Container", job_id: str, suffix: str = "", delay: timedelta | None = None) -> None:
+    await c.queue.enqueue(start_task_name(job_id) + (f"-{suffix}" if suffix else ""), {"kind": "start", "job_id": job_id},
+                          delay=delay)
 
 
 async def enqueue_poll(c: "Container", job_id: str, attempt: int, delay: timedelta) -> None:
     await c.queue.enqueue(poll_task_name(job_id, attempt), {"kind": "poll", "job_id": job_id, "attempt": attempt},
                           delay=delay)
+
+
+async def enqueue_catalog_sync(c: "Container", admin_id: int, suffix: str) -> None:
+    """An admin's "sync now": run by the worker (the webhook answers at once; a sync takes a minute)."""
+    await c.queue.enqueue(f"catalog-sync-{suffix}", {"kind": "catalog_sync", "admin_id": admin_id})
 
 
 async def enqueue_batch(c: "Container", broadcast_id: str, batch_no: int, delay: timedelta | None = None,

@@ -197,5 +197,15 @@ class KieClient:
             raise KieError(502, "upload returned no file URL")
         return url
 
+    async def discover(self, path: str = "") -> Any:
+        """GET /api/v1/models[/<model>/schema|price|success-rate]: the provider's model discovery. These
+        share one request per second per account (shared/clients/discovery.py paces them)."""
+        return await self._call("GET", f"{self.base_url}/api/v1/models" + (f"/{path}" if path else ""))
+
+    async def price_feed_page(self, page: int, size: int = 100) -> Any:
+        """One page of the public price feed (no key needed; sent with ours all the same)."""
+        return await self._call("POST", f"{self.base_url}/client/v1/model-pricing/page",
+                                json={"pageNum": page, "pageSize": size})
+
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -127,6 +127,9 @@ class Job(BaseModel):
     status_message_id: int | None = None
     lease_until: datetime | None = None
     submitted_at: datetime | None = None  # the worker began createTask: never submitted again (see `start`)
+    submit_attempts: int = 0  # createTask answered 429 this many times (nothing submitted): started again later
+    credits_consumed: float | None = None  # what the provider billed for the task (its creditsConsumed)
+    cost_time_ms: int | None = None  # the provider's processing time for the task (its costTime)
     delivered_at: datetime | None = None
     delivery_until: datetime | None = None  # while someone delivers the result; another waits until it passes
     delivery_attempts: int = 0

@@ -9,6 +9,7 @@ from google.cloud import firestore
 
 from shared.domain.clock import utcnow
 from shared.domain.jobs import Job
+from shared.storage.catalog_sync import delisted_of
 from shared.storage.base import ACTIONS, EVENTS, LEDGER, SETTINGS, SMOKE_RUNS, USERS, Aggregate, eq
 
 RUNTIME = "runtime"  # settings/runtime: maintenance flag and disabled models
@@ -19,7 +20,8 @@ class Admin(Aggregate):
     async def runtime(self) -> dict[str, Any]:
         snap = await self.ref(SETTINGS, RUNTIME).get()
         data = snap.to_dict() if snap.exists else {}
-        return {"maintenance": bool(data.get("maintenance")), "disabled_models": list(data.get("disabled_models", []))}
+        return {"maintenance": bool(data.get("maintenance")), "disabled_models": list(data.get("disabled_models", [])),
+                "delisted_models": delisted_of(data)}
 
     async def change_runtime(self, admin_id: int, action: str, change: dict[str, Any]) -> dict[str, Any]:
         """Apply a runtime switch and write the admin action log entry (old and new value) in one transaction."""

@@ -46,6 +46,25 @@ class Jobs(Aggregate):
     async def set_task_id(self, job_id: str, kie_task_id: str) -> None:
         await self.ref(JOBS, job_id).update({"kie_task_id": kie_task_id, "lease_until": None, "updated_at": utcnow()})
 
+    async def unsubmit(self, job_id: str, attempts: int) -> bool:
+        """createTask answered 429: nothing was submitted, so the submission marker and the lease are taken
+        back (the charge stays) and a later start task submits it. Only while running without a task id."""
+        ref = self.ref(JOBS, job_id)
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> bool:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists:
+                return False
+            job = job_of(snap)
+            if job.state != JobState.RUNNING or job.kie_task_id:
+                return False
+            tx.update(ref, {"submitted_at": None, "lease_until": None, "submit_attempts": attempts,
+                            "updated_at": utcnow()})
+            return True
+
+        return await run(self.transaction())
+
     async def settle(self, job_id: str) -> None:
         """The job needs nothing more (the user has the result or knows how it ended): out of the sweep."""
         await self.ref(JOBS, job_id).update({"unsettled": False})

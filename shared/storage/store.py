@@ -7,6 +7,7 @@
     store.admin       switches, action log, admin lookups, smoke     shared/storage/admin.py
     store.broadcasts  admin broadcasts                               shared/storage/broadcasts.py
     store.system      update claims, the free tier, housekeeping     shared/storage/system.py
+    store.catalog_sync  the provider's catalog as the sync saw it    shared/storage/catalog_sync.py
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from google.cloud import firestore
 
 from shared.storage.admin import Admin
 from shared.storage.broadcasts import Broadcasts
+from shared.storage.catalog_sync import CatalogSync
 from shared.storage.drafts import Drafts
 from shared.storage.jobs import Jobs
 from shared.storage.payments import Payments
@@ -31,6 +33,7 @@ class Store:
         self.admin = Admin(client)
         self.broadcasts = Broadcasts(client)
         self.system = System(client)
+        self.catalog_sync = CatalogSync(client)
 
 
 def default_client(project: str) -> firestore.AsyncClient:

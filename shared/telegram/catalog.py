@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 
 from shared.app import catalog as offers
+from shared.domain import health as model_health
 from shared.domain.users import User
 from shared.domain.validation import strip_controls
 from shared.telegram import reply
@@ -27,7 +28,8 @@ async def page(c: "Container", update: Update, user: User, category: str = "imag
         return
     models = await offers.in_category(c, category)
     found = await offers.offers(c, user.user_id, models)
-    await reply.show(update, catalog.catalog_page(user.language, category, models, found, int(number or 0)))
+    await reply.show(update, catalog.catalog_page(user.language, category, models, found, int(number or 0),
+                                                  await c.model_health()))
 
 
 async def card(c: "Container", update: Update, user: User, model_id: str) -> None:
@@ -36,7 +38,10 @@ async def card(c: "Container", update: Update, user: User, model_id: str) -> Non
         await reply.send(update, catalog.unavailable(user.language, c.catalog.get(model_id)))
         return
     found = await offers.offers(c, user.user_id, [model])
-    await reply.show(update, catalog.model_card(user.language, model, found[model.id]))
+    health = await c.model_health()
+    alternative = model_health.alternative(model, await offers.in_category(c, model.category), health)
+    await reply.show(update, catalog.model_card(user.language, model, found[model.id], health.get(model.id),
+                                                alternative))
 
 
 async def ask_search(c: "Container", update: Update, user: User) -> None:

@@ -55,6 +55,7 @@ async def _confirm(c: "Container", update: Update, user: User, job_id: str, dige
 
 
 async def _started(c: "Container", update: Update, user: User, done: Confirmation) -> None:
+    typical_s = ((await c.model_health()).get(done.model.id) or {}).get("typical_s")
     status_id = await reply.show(update, results.started(user.language, done.model, done.job.request_id,
-                                                         done.low_balance))
+                                                         done.low_balance, typical_s))
     await status_shown(c, done.job, status_id)

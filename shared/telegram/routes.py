@@ -58,6 +58,7 @@ BUTTONS: dict[str, Route] = {
     cb.ADM_FIND_USER: _admin("lookup", "ask_user"), cb.ADM_USER: _admin("lookup", "user"),
     cb.ADM_ADJUST: _admin("lookup", "ask_adjustment"), cb.ADM_BAN: _admin("lookup", "ban"),
     cb.ADM_UNBAN: _admin("lookup", "unban"),
+    cb.ADM_SYNC: _admin("sync", "report"), cb.ADM_SYNC_RUN: _admin("sync", "run_now"),
 }
 
 # What a typed message answers while the bot waits for it (`users.awaiting`, by prefix); anything else typed

@@ -34,6 +34,7 @@ ADM_ADJUST, ADM_BAN, ADM_UNBAN = "adm:adj", "adm:ban", "adm:unban"  # each :<use
 ADM_STATS, ADM_MODELS, ADM_TOGGLE = "adm:stats", "adm:models", "adm:mt"  # stats:<days> models:<page> mt:<index>:<page>
 ADM_SMOKE, ADM_KIE, ADM_BROADCAST, ADM_SEND = "adm:smoke", "adm:kie", "adm:bc", "adm:bcok"
 ADM_MAINTENANCE, ADM_LOG = "adm:maint", "adm:log"
+ADM_SYNC, ADM_SYNC_RUN = "adm:sync", "adm:syncrun"  # the catalog sync's last report; run it now
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ SHAPES: dict[str, str] = {
     ADM_USER: f":{_USER}", ADM_ADJUST: f":{_USER}", ADM_BAN: f":{_USER}", ADM_UNBAN: f":{_USER}",
     ADM_STATS: "(:(1|7|30))?", ADM_MODELS: f"(:{_INT})?", ADM_TOGGLE: f":{_INT}(:{_INT})?",
     ADM_SMOKE: "", ADM_KIE: "", ADM_BROADCAST: "", ADM_SEND: "", ADM_MAINTENANCE: "", ADM_LOG: "",
+    ADM_SYNC: "", ADM_SYNC_RUN: "",
 }
 
 

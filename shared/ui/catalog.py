@@ -6,6 +6,7 @@ from shared.domain.pricing import format_rub
 from shared.domain.quote import Offer
 from shared.domain.screen import Button, Screen
 from shared.ui import callbacks as cb
+from shared.ui import health as health_ui
 from shared.ui.fields import display_value
 from shared.ui.format import esc, number
 from shared.ui.texts import label, t
@@ -39,12 +40,12 @@ def main_menu(lang: str, balance: int, model_count: int, free_count: int, limit:
     return Screen(text, _menu_rows(lang))
 
 
-def _model_button(lang: str, model: ModelSpec, offer: Offer) -> Button:
+def _model_button(lang: str, model: ModelSpec, offer: Offer, mark: str = "") -> Button:
     if offer.free_left is not None:
         text = t(lang, "free_badge", name=model.name.get(lang), left=offer.free_left, limit=offer.limit)
     else:
         text = t(lang, "model_button", name=model.name.get(lang), price=price_text(lang, offer))
-    return text, cb.make(cb.MODEL, model.id)
+    return mark + text, cb.make(cb.MODEL, model.id)
 
 
 def _pager(category: str, page: int, pages: int, lang: str) -> list[Button]:
@@ -57,11 +58,12 @@ def _pager(category: str, page: int, pages: int, lang: str) -> list[Button]:
     return row
 
 
-def catalog_page(lang: str, category: str, models: list[ModelSpec], offers: dict[str, Offer], page: int) -> Screen:
+def catalog_page(lang: str, category: str, models: list[ModelSpec], offers: dict[str, Offer], page: int,
+                 health: dict[str, dict] | None = None) -> Screen:
     pages = max(1, -(-len(models) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     chunk = models[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    rows = [[_model_button(lang, m, offers[m.id])] for m in chunk]
+    rows = [[_model_button(lang, m, offers[m.id], health_ui.mark((health or {}).get(m.id)))] for m in chunk]
     if pages > 1:
         rows.append(_pager(category, page, pages, lang))
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
@@ -123,7 +125,8 @@ def _field_detail(lang: str, f: FieldSpec) -> str:
     return detail
 
 
-def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
+def model_card(lang: str, model: ModelSpec, offer: Offer, health: dict | None = None,
+               alternative: ModelSpec | None = None) -> Screen:
     inputs = "\n".join([t(lang, "input_line", label=label(lang, f.name), detail=esc(_field_detail(lang, f)))
                         for f in model.options]
                        + [t(lang, "fixed_line", label=label(lang, f.name), value=display_value(lang, f, f.value))
@@ -138,8 +141,11 @@ def model_card(lang: str, model: ModelSpec, offer: Offer) -> Screen:
         price_line += "\n" + t(lang, "card_price_exact_later")
     text = t(lang, "card", name=esc(model.name.get(lang)), description=esc(model.description.get(lang)),
              inputs=inputs, output=t(lang, f"out_{model.output}"), price_line=price_line)
+    status = health_ui.card_lines(lang, health, alternative)
+    text += "\n\n" + status if status else ""
     back = cb.make(cb.CATALOG, "free" if offer.free_left is not None else model.category, 0)
     return Screen(text, [[(t(lang, "btn_start_model"), cb.make(cb.START, model.id))],
+                         *health_ui.alternative_button(lang, alternative),
                          [(t(lang, "btn_back"), back), (t(lang, "btn_menu"), cb.HOME)]])
 
 

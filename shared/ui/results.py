@@ -9,6 +9,7 @@ from shared.domain.jobs import ErrorCode, Job, JobState
 from shared.domain.pricing import SEPARATORS, format_rub
 from shared.domain.screen import Button, Screen
 from shared.ui import callbacks as cb
+from shared.ui import health as health_ui
 from shared.ui.format import esc
 from shared.ui.texts import TEXTS, t
 
@@ -17,9 +18,12 @@ def model_name(lang: str, job: Job, model: ModelSpec | None) -> str:
     return esc(model.name.get(lang) if model else job.model_id)
 
 
-def started(lang: str, model: ModelSpec, request_id: str, low_balance: int | None = None) -> Screen:
-    """The status message of a confirmed job; `low_balance`: what is left, when it is worth a top-up."""
-    text = t(lang, "started", name=esc(model.name.get(lang)), eta=t(lang, f"eta_{model.output}"), rq=request_id)
+def started(lang: str, model: ModelSpec, request_id: str, low_balance: int | None = None,
+            typical_s: float | None = None) -> Screen:
+    """The status message of a confirmed job; `low_balance`: what is left, when it is worth a top-up;
+    `typical_s`: this model's typical time to a result, when known (else the generic one of its output)."""
+    text = t(lang, "started", name=esc(model.name.get(lang)), eta=health_ui.eta(lang, model.output, typical_s),
+             rq=request_id)
     if low_balance is not None:
         text += "\n\n" + t(lang, "low_balance", balance=format_rub(low_balance, lang))
     return Screen(text)

@@ -29,8 +29,10 @@ async def action_log(c: "Container", update: Update, user: User) -> None:
 
 
 async def models(c: "Container", update: Update, user: User, page: str = "0") -> None:
-    disabled = set((await c.runtime())["disabled_models"])
-    await reply.show(update, panel.models(user.language, c.catalog.models, await admin.health(c), disabled, int(page)))
+    runtime = await c.runtime()
+    await reply.show(update, panel.models(user.language, c.catalog.models, await admin.health(c),
+                                          set(runtime["disabled_models"]), int(page),
+                                          delisted=set(runtime.get("delisted_models", {}))))
 
 
 async def toggle_model(c: "Container", update: Update, user: User, index: str, page: str = "0") -> None:

@@ -41,6 +41,7 @@ def menu(lang: str, maintenance: bool) -> Screen:
         [(t(lang, "adm_btn_models"), cb.ADM_MODELS), (t(lang, "adm_btn_smoke"), cb.ADM_SMOKE)],
         [(t(lang, "adm_btn_kie"), cb.ADM_KIE), (t(lang, "adm_btn_broadcast"), cb.ADM_BROADCAST)],
         [(t(lang, "adm_btn_maint", state=state), cb.ADM_MAINTENANCE), (t(lang, "adm_btn_log"), cb.ADM_LOG)],
+        [(t(lang, "adm_btn_sync"), cb.ADM_SYNC)],
     ]
     return Screen(t(lang, "adm_menu", maintenance=state), rows)
 
@@ -56,7 +57,7 @@ def stats(lang: str, days: str, result: PeriodStats) -> Screen:
 
 
 def models(lang: str, catalog: list[ModelSpec], health: dict[str, ModelHealth], disabled: set[str],
-           page: int) -> Screen:
+           page: int, delisted: frozenset[str] | set[str] = frozenset()) -> Screen:
     """A page of models: on or off, success rate and median time over 7 days, a button to switch each."""
     lines, rows = [], []
     for index, m in list(enumerate(catalog))[page * PAGE:(page + 1) * PAGE]:
@@ -64,7 +65,10 @@ def models(lang: str, catalog: list[ModelSpec], health: dict[str, ModelHealth], 
         rate = f"{h.success_rate:.0%}" if h and h.success_rate is not None else "—"
         median = t(lang, "adm_seconds", seconds=format_decimal(h.median_duration_ms / 1000, lang)) if h and h.median_duration_ms else "—"
         off = m.id in disabled
-        lines.append(t(lang, "adm_model_line", state="⛔" if off else "✅", name=esc(m.name.get(lang)), rate=rate,
+        # Retired in the catalog or delisted by the provider: not sold whatever the admin switch says.
+        state = (t(lang, "adm_model_retired") if m.retired else t(lang, "adm_model_delisted") if m.id in delisted
+                 else "⛔" if off else "✅")
+        lines.append(t(lang, "adm_model_line", state=state, name=esc(m.name.get(lang)), rate=rate,
                        median=median, count=h.runs if h else 0))
         rows.append([(t(lang, "adm_btn_model_on" if off else "adm_btn_model_off", name=m.name.get(lang))[:60],
                       cb.make(cb.ADM_TOGGLE, index, page))])

@@ -300,4 +300,26 @@ TEXTS: dict[str, str] = {
     "card_price_unit": "💰 Price: <b>{price}</b>",
     "card_price_defaults": "💰 Price: <b>{price}</b> per generation with the default options (from {lowest} with others)",
     "model_off": "⛔ The model <b>{name}</b> is switched off for now. Choose another: the catalog has similar ones.",
+    # --- model health and honest waiting (wt-sync) ---
+    "health_good": "🟢 running smoothly",
+    "health_fair": "🟡 some failures lately",
+    "health_poor": "🔴 failing often right now",
+    "health_typical": "usually ~{time}",
+    "health_alternative": "A similar model is running smoothly: {name}",
+    "btn_health_alternative": "➡️ {name}",
+    "eta_typical": "about {time}",
+    "dur_s": "{s} s",
+    "dur_m": "{m} min",
+    "dur_ms": "{m} min {s} s",
+    "waiting": (
+        "⏳ <b>Generating</b> · {name}\n"
+        "{elapsed} so far; this model usually takes ~{typical}. The result will come here.\n"
+        "Request code: <code>{rq}</code>"
+    ),
+    "waiting_no_eta": (
+        "⏳ <b>Generating</b> · {name}\n"
+        "{elapsed} so far. The result will come here.\n"
+        "Request code: <code>{rq}</code>"
+    ),
+    "waiting_longer": "Longer than usual, but we are waiting; if no result comes, your money comes back.",
 }

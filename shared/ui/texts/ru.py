@@ -303,4 +303,26 @@ TEXTS: dict[str, str] = {
     "card_price_unit": "💰 Цена: <b>{price}</b>",
     "card_price_defaults": "💰 Цена: <b>{price}</b> за генерацию с параметрами по умолчанию (с другими — от {lowest})",
     "model_off": "⛔ Модель <b>{name}</b> временно отключена. Выберите другую — в каталоге есть похожие.",
+    # --- model health and honest waiting (wt-sync) ---
+    "health_good": "🟢 работает стабильно",
+    "health_fair": "🟡 бывают сбои",
+    "health_poor": "🔴 сейчас много сбоев",
+    "health_typical": "обычно ~{time}",
+    "health_alternative": "Похожая модель работает без сбоев: {name}",
+    "btn_health_alternative": "➡️ {name}",
+    "eta_typical": "около {time}",
+    "dur_s": "{s} сек",
+    "dur_m": "{m} мин",
+    "dur_ms": "{m} мин {s} сек",
+    "waiting": (
+        "⏳ <b>Генерация идёт</b> · {name}\n"
+        "Прошло {elapsed}, обычно эта модель отвечает за ~{typical}. Результат придёт сюда.\n"
+        "Код запроса: <code>{rq}</code>"
+    ),
+    "waiting_no_eta": (
+        "⏳ <b>Генерация идёт</b> · {name}\n"
+        "Прошло {elapsed}. Результат придёт сюда.\n"
+        "Код запроса: <code>{rq}</code>"
+    ),
+    "waiting_longer": "Дольше обычного, но мы ждём; если результата не будет, деньги вернутся.",
 }
