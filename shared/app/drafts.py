@@ -11,7 +11,7 @@ from shared.app import catalog
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.chains import task_source_ok
 from shared.domain.jobs import Job, JobState, new_job_id
-from shared.domain.users import User
+from shared.domain.users import PARKED, User
 from shared.domain.validation import InputProblem, InvalidInput, check_value, choices, missing_asked_field
 
 if TYPE_CHECKING:
@@ -134,6 +134,8 @@ async def cancel(c: "Container", user: User, job_id: str) -> None:
     job = await c.store.jobs.get(job_id)
     if job and job.user_id == user.user_id and job.state == JobState.AWAITING_INPUT:
         await c.store.jobs.move(job.id, JobState.CANCELLED)
+    if user.awaiting == PARKED:
+        await c.store.users.set_fields(user.user_id, awaiting=None)
 
 
 # --- a typed answer ------------------------------------------------------------------------------------

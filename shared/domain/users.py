@@ -36,6 +36,9 @@ class User:
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
 
 
+PARKED = "parked"  # User.awaiting: an open draft set aside by a command; typed text is not its answer
+
+
 def lang_of(code: str | None) -> str:
     """Our language for a Telegram language code: English for English, Russian for everything else."""
     return "en" if (code or "").lower().startswith("en") else "ru"

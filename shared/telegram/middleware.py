@@ -57,6 +57,8 @@ class Middleware:
                 if await self._guarded(update, user, chosen):
                     args = cb.parse(update.callback_query.data).args if update.callback_query else ()
                     await resolve(chosen.target)(self.c, update, user, *args)
+                    if chosen.parks:
+                        await resolve(routes.PARK)(self.c, update, user)
 
         return run
 

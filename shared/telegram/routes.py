@@ -18,6 +18,7 @@ class Route:
     admin: bool = False  # ADMIN_IDS only; anyone else gets the reply an unknown command or button gets
     open_in_maintenance: bool = False  # served to everyone while maintenance mode is on
     upload: bool = False  # a file: counted against the uploads limit as well
+    parks: bool = False  # a command that sets an open draft aside and offers it back (menu.park)
 
 
 def _at(feature: str, function: str, **checks: bool) -> Route:
@@ -29,8 +30,11 @@ def _admin(feature: str, function: str) -> Route:
 
 
 COMMANDS: dict[str, Route] = {
-    "start": _at("menu", "start"), "help": _at("menu", "help"), "balance": _at("account", "balance"),
-    "history": _at("account", "history"), "ref": _at("account", "referral"),
+    "start": _at("menu", "start", parks=True), "help": _at("menu", "help", parks=True),
+    "balance": _at("account", "balance", parks=True),
+    "history": _at("account", "history", parks=True), "ref": _at("account", "referral", parks=True),
+    "menu": _at("menu", "start", parks=True),
+    "cancel": _at("talk", "cancel", open_in_maintenance=True), "stop": _at("talk", "cancel", open_in_maintenance=True),
     "paysupport": _at("menu", "paysupport", open_in_maintenance=True),
     "terms": _at("menu", "terms", open_in_maintenance=True),
     "admin": _admin("panel", "menu"), "refund": _admin("refunds", "refund"),
@@ -44,7 +48,7 @@ BUTTONS: dict[str, Route] = {
     cb.CANCEL: _at("wizard", "cancel"),
     cb.CONFIRM: _at("confirm", "confirm"), cb.RUN_EXPENSIVE: _at("confirm", "second_tap"),
     cb.REPEAT: _at("results", "repeat"), cb.REPROMPT: _at("results", "reprompt"), cb.CHAIN: _at("results", "chain"),
-    cb.HISTORY_ITEM: _at("results", "again"),
+    cb.HISTORY_ITEM: _at("results", "again"), cb.RESUME: _at("talk", "resume"),
     cb.BALANCE: _at("account", "balance"), cb.LEDGER: _at("account", "ledger"), cb.HISTORY: _at("account", "history"),
     cb.REFERRAL: _at("account", "referral"), cb.TOPUP: _at("payments", "topup"),
     cb.ADM_MENU: _admin("panel", "menu"), cb.ADM_MAINTENANCE: _admin("panel", "maintenance"),
@@ -70,6 +74,7 @@ AWAITING: dict[str, Route] = {
 TEXT = _at("wizard", "text")
 MEDIA = _at("media", "attach", upload=True)
 UNKNOWN_COMMAND = _at("menu", "unknown")
+PARK = "shared.telegram.menu:park"  # after a route that parks
 STALE_BUTTON = _at("menu", "stale")  # callback data no button of ours makes (forged, or from an older version)
 
 # Outside the middleware: a pre-checkout must be answered within 10 s, and money is credited whatever the

@@ -289,4 +289,13 @@ TEXTS: dict[str, str] = {
         "⚠️ There is no such video among your finished generations. Only your own video can be upscaled: "
         "open it in /history and tap the upscale button under it. Nothing was charged."
     ),
+
+    # wt-talk: typed input, parked drafts, free text and files with no order, RQ codes, support
+    "parked": "📝 Unfinished order: <b>{name}</b>. Continue or cancel?",
+    "btn_resume": "▶️ Continue the order",
+    "btn_drop": "✖️ Cancel",
+    "nothing_to_cancel": "Nothing to cancel: there is no open order. Menu: /start",
+    "use_buttons": "Choose an option with the buttons below.",
+    "too_short_prompt": "“{text}” is too short for a description. Describe what to create, e.g. “a cat in a hat, watercolor”. Cancel the order: /cancel",
+    "late_input": "This message was sent before the current order was opened, so I skipped it. Send it again if it is for this order.",
 }

@@ -1,0 +1,39 @@
+"""Typed input the wizard did not ask for: /cancel and /stop, a parked draft taken up again."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Update
+
+from shared.app import drafts
+from shared.domain.users import User
+from shared.telegram import reply
+from shared.telegram.wizard import next_step
+from shared.ui import catalog
+from shared.ui.replies import say
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+
+async def cancel(c: "Container", update: Update, user: User) -> None:
+    """/cancel, /stop: the open draft is cancelled (and whatever the bot was waiting for), or nothing was open."""
+    if user.awaiting:
+        await c.store.users.set_fields(user.user_id, awaiting=None)
+    job = await c.store.drafts.current(user.user_id)
+    if job is None:
+        await reply.send(update, say(user.language, "nothing_to_cancel"))
+        return
+    await drafts.cancel(c, user, job.id)
+    await reply.send(update, catalog.notice(user.language, "cancelled"))
+
+
+async def resume(c: "Container", update: Update, user: User, job_id: str) -> None:
+    """"Continue the order": the parked draft's step (or its confirmation) again; typed text answers it."""
+    change = await drafts.draft_of(c, user, job_id)
+    if change.status != drafts.Changed.CHANGED:
+        await reply.show(update, say(user.language, "stale"))
+        return
+    if user.awaiting:
+        await c.store.users.set_fields(user.user_id, awaiting=None)
+    await next_step(c, update, user, change.job, c.catalog.get(change.job.model_id), new_message=True)

@@ -1,0 +1,16 @@
+"""The screens of the conversation around orders: a parked draft offered back, the answers to typed input the
+bot did not ask for, free text and files with no order, a request code looked up, and support."""
+from __future__ import annotations
+
+from shared.catalog import ModelSpec
+from shared.domain.jobs import Job
+from shared.domain.screen import Screen
+from shared.ui import callbacks as cb
+from shared.ui.format import esc
+from shared.ui.texts import t
+
+
+def parked(lang: str, job: Job, model: ModelSpec | None) -> Screen:
+    name = esc(model.name.get(lang) if model else job.model_id)
+    return Screen(t(lang, "parked", name=name), [[(t(lang, "btn_resume"), cb.make(cb.RESUME, job.id)),
+                                                  (t(lang, "btn_drop"), cb.make(cb.CANCEL, job.id))]])
