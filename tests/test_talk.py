@@ -66,3 +66,43 @@ def test_cancel_word_at_the_prompt_cancels(clean_stack, db):
     u.press("Create")
     u.send("Cancel")
     assert "Cancelled" in u.last_text() and run(db.drafts.current(u.id)) is None
+
+
+def invoices(u: TgUser) -> list[dict]:
+    return [r for r in u.bot_messages() if "invoice" in r["message"]]
+
+
+def test_two_custom_top_up_amounts_in_a_row(clean_stack, db):
+    u = user(clean_stack, 8104)
+    u.send("/balance")
+    u.press("Пополнить")
+    u.send("5")  # typed on the top-up screen: an amount, out of range
+    assert "Нужна сумма" in u.last_text()
+    u.send("750")  # the second amount is an amount too, not a model search
+    assert len(invoices(u)) == 1 and "Ничего не нашлось" not in u.last_text()
+    u.press("Другая сумма")
+    u.send("1")
+    u.send("600")
+    assert len(invoices(u)) == 2
+
+
+def test_a_top_up_for_a_short_order_brings_the_order_back(clean_stack, db, kie):
+    u = user(clean_stack, 8105)
+    u.send("/start")
+    run(db.users.adjust_balance(u.id, 100, "adjust", "adjust_test_8105"))
+    u.press("Изображения")
+    u.press("Imagen 4 ·")
+    u.press("Создать")
+    u.send("маяк на рассвете")
+    assert "не хватает" in u.last_text().lower()
+    u.press("Баланс")
+    u.press("Пополнить")
+    u.press("300 ₽")
+    paid = u.sim.pay(u.id, invoices(u)[-1]["message_id"])
+    assert paid["pre_checkout"]["ok"] is True
+    offer = u.wait_for(lambda r: "Запустить заказ" in str(r["message"].get("reply_markup")))
+    assert "Imagen 4" in text_of(offer)
+    u.press("Запустить заказ")
+    assert "Проверьте заказ" in u.last_text() and "маяк на рассвете" in u.last_text()
+    u.press("Запустить")
+    assert "Генерация запущена" in u.last_text()

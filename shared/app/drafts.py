@@ -12,7 +12,8 @@ from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.chains import task_source_ok
 from shared.domain.jobs import Job, JobState, new_job_id
 from shared.domain.users import PARKED, User
-from shared.domain.validation import InputProblem, InvalidInput, check_value, choices, missing_asked_field
+from shared.domain.validation import (InputProblem, InvalidInput, check_value, choices, files_problem,
+                                     missing_asked_field)
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -196,3 +197,16 @@ async def prefill(c: "Container", user: User, chat_id: int, model: ModelSpec, in
     if await catalog.available(c, model.id) is None:
         return None
     return await begin(c, user, chat_id, model, inputs, media, skipped)
+
+
+async def waiting_order(c: "Container", user_id: int) -> tuple[Job, ModelSpec, int] | None:
+    """The user's open draft with every step answered and a price (after a top-up it can run now): the draft,
+    its model and its price in kopecks; None otherwise."""
+    job = await c.store.drafts.current(user_id)
+    model = c.catalog.get(job.model_id) if job else None
+    if job is None or model is None or missing_asked_field(model, job.inputs, job.skipped) is not None:
+        return None
+    if files_problem(model, job.inputs) is not None or await catalog.available(c, model.id) is None:
+        return None
+    offer = await catalog.offer(c, user_id, job, model)
+    return None if offer.is_free else (job, model, offer.price)

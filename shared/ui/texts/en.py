@@ -298,4 +298,6 @@ TEXTS: dict[str, str] = {
     "use_buttons": "Choose an option with the buttons below.",
     "too_short_prompt": "“{text}” is too short for a description. Describe what to create, e.g. “a cat in a hat, watercolor”. Cancel the order: /cancel",
     "late_input": "This message was sent before the current order was opened, so I skipped it. Send it again if it is for this order.",
+    "order_waiting": "Your order <b>{name}</b> is waiting to run.",
+    "btn_run_order": "▶️ Run the order · {price}",
 }
