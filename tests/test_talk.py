@@ -106,3 +106,20 @@ def test_a_top_up_for_a_short_order_brings_the_order_back(clean_stack, db, kie):
     assert "Проверьте заказ" in u.last_text() and "маяк на рассвете" in u.last_text()
     u.press("Запустить")
     assert "Генерация запущена" in u.last_text()
+
+
+def test_maintenance_leaves_balance_history_and_top_ups_working(clean_stack, db):
+    import time
+    u = user(clean_stack, 8106)
+    u.send("/start")
+    run(db.system.set_setting("runtime", {"maintenance": True, "disabled_models": []}))
+    time.sleep(1.1)  # the runtime switches are cached for a second
+    u.send("/start")
+    assert "обновляем AI Studio" in u.last_text()
+    u.send("/balance")
+    assert "Баланс" in u.last_text() and "обновляем" not in u.last_text()
+    u.press("Пополнить")
+    u.send("750")
+    assert len(invoices(u)) == 1
+    u.send("/history")
+    assert "обновляем" not in u.last_text()

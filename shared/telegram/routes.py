@@ -29,10 +29,14 @@ def _admin(feature: str, function: str) -> Route:
     return _at(f"admin.{feature}", function, admin=True)
 
 
+# Maintenance stops new generations (what its notice says, shown by /start and the menu); money, history, help
+# and support stay open.
+OPEN = {"open_in_maintenance": True}
+
 COMMANDS: dict[str, Route] = {
-    "start": _at("menu", "start", parks=True), "help": _at("menu", "help", parks=True),
-    "balance": _at("account", "balance", parks=True),
-    "history": _at("account", "history", parks=True), "ref": _at("account", "referral", parks=True),
+    "start": _at("menu", "start", parks=True), "help": _at("menu", "help", parks=True, **OPEN),
+    "balance": _at("account", "balance", parks=True, **OPEN),
+    "history": _at("account", "history", parks=True, **OPEN), "ref": _at("account", "referral", parks=True, **OPEN),
     "menu": _at("menu", "start", parks=True),
     "cancel": _at("talk", "cancel", open_in_maintenance=True), "stop": _at("talk", "cancel", open_in_maintenance=True),
     "paysupport": _at("menu", "paysupport", open_in_maintenance=True),
@@ -41,16 +45,17 @@ COMMANDS: dict[str, Route] = {
 }
 
 BUTTONS: dict[str, Route] = {
-    cb.NOOP: _at("menu", "nothing"), cb.HOME: _at("menu", "home"), cb.HELP: _at("menu", "help"),
+    cb.NOOP: _at("menu", "nothing"), cb.HOME: _at("menu", "home"), cb.HELP: _at("menu", "help", **OPEN),
     cb.CATALOG: _at("catalog", "page"), cb.MODEL: _at("catalog", "card"), cb.SEARCH: _at("catalog", "ask_search"),
     cb.START: _at("wizard", "begin"), cb.SET: _at("wizard", "choose"), cb.EDIT: _at("wizard", "edit_option"),
     cb.PAGE: _at("wizard", "page"), cb.REVIEW: _at("wizard", "review"), cb.DONE: _at("wizard", "files_done"),
     cb.CANCEL: _at("wizard", "cancel"),
     cb.CONFIRM: _at("confirm", "confirm"), cb.RUN_EXPENSIVE: _at("confirm", "second_tap"),
     cb.REPEAT: _at("results", "repeat"), cb.REPROMPT: _at("results", "reprompt"), cb.CHAIN: _at("results", "chain"),
-    cb.HISTORY_ITEM: _at("results", "again"), cb.RESUME: _at("talk", "resume"),
-    cb.BALANCE: _at("account", "balance"), cb.LEDGER: _at("account", "ledger"), cb.HISTORY: _at("account", "history"),
-    cb.REFERRAL: _at("account", "referral"), cb.TOPUP: _at("payments", "topup"),
+    cb.HISTORY_ITEM: _at("results", "again", **OPEN), cb.RESUME: _at("talk", "resume"),
+    cb.BALANCE: _at("account", "balance", **OPEN), cb.LEDGER: _at("account", "ledger", **OPEN),
+    cb.HISTORY: _at("account", "history", **OPEN),
+    cb.REFERRAL: _at("account", "referral", **OPEN), cb.TOPUP: _at("payments", "topup", **OPEN),
     cb.ADM_MENU: _admin("panel", "menu"), cb.ADM_MAINTENANCE: _admin("panel", "maintenance"),
     cb.ADM_LOG: _admin("panel", "action_log"), cb.ADM_STATS: _admin("stats", "stats"),
     cb.ADM_MODELS: _admin("panel", "models"), cb.ADM_TOGGLE: _admin("panel", "toggle_model"),
@@ -66,7 +71,7 @@ BUTTONS: dict[str, Route] = {
 # What a typed message answers while the bot waits for it (`users.awaiting`, by prefix); anything else typed
 # is the wizard's answer or a search (TEXT). An admin route is skipped for a user who is no admin (any more).
 AWAITING: dict[str, Route] = {
-    "topup_amount": _at("payments", "custom_amount"),
+    "topup_amount": _at("payments", "custom_amount", **OPEN),
     "admin_rq": _admin("lookup", "request"), "admin_user": _admin("lookup", "find_user"),
     "admin_adjust:": _admin("lookup", "adjust"), "admin_filter": _admin("lookup", "set_filter"),
     "admin_broadcast": _admin("tools", "preview_broadcast"),
