@@ -123,3 +123,49 @@ def test_maintenance_leaves_balance_history_and_top_ups_working(clean_stack, db)
     assert len(invoices(u)) == 1
     u.send("/history")
     assert "обновляем" not in u.last_text()
+
+
+ADMIN = 1001
+
+
+def test_a_support_message_goes_to_the_admins_and_their_answer_comes_back(clean_stack, db):
+    a = TgUser(clean_stack.url("telegram"), ADMIN)
+    a.send("/start")  # the bot can write only to chats that exist
+    u = user(clean_stack, 8107)
+    z_image(u)
+    u.press("Запустить")
+    u.wait_for(is_photo)
+    code = next(r for r in run(db.jobs.recent_of(u.id, 3)) if r.get("request_id"))["request_id"]
+    u.send("/paysupport")
+    u.press("Написать в поддержку")
+    assert "одним сообщением" in u.last_text()
+    u.send("Картинка не та, верните деньги")
+    assert "передано в поддержку" in u.last_text()
+    forwarded = a.wait_for(lambda r: "Картинка не та" in text_of(r))
+    assert f"ID {u.id}" in text_of(forwarded) and code in text_of(forwarded)
+    a.sim._post(f"/users/{ADMIN}/message", {"text": "Проверили, всё в порядке", "reply_to_message_id":
+                                            forwarded["message_id"], "language_code": "ru"})
+    assert "Ответ отправлен" in a.last_text()
+    answer = u.wait_for(lambda r: "Ответ поддержки" in text_of(r))
+    assert "Проверили, всё в порядке" in text_of(answer)
+    a.send(f"/reply {u.id} И ещё одно")
+    u.wait_for(lambda r: "И ещё одно" in text_of(r))
+    u.send("кот")  # no longer writing to support
+    assert "передано в поддержку" not in u.last_text()
+
+
+def test_a_banned_user_can_reach_support_and_nothing_else(clean_stack, db):
+    TgUser(clean_stack.url("telegram"), ADMIN).send("/start")
+    u = user(clean_stack, 8108)
+    u.send("/start")
+    run(db.db.collection("users").document(str(u.id)).update({"banned": True}))
+    u.send("/start")
+    assert "ограничен" in u.last_text()
+    u.press("Написать в поддержку")
+    u.send("За что бан?")
+    assert "передано в поддержку" in u.last_text()
+    TgUser(clean_stack.url("telegram"), ADMIN).wait_for(lambda r: "За что бан?" in text_of(r))
+    u.send("/paysupport")
+    assert "ограничен" not in u.last_text()
+    u.send("/balance")
+    assert "ограничен" in u.last_text()

@@ -34,13 +34,14 @@ async def _menu(c: "Container", update: Update, user: User, welcome: bool) -> No
 
 async def help(c: "Container", update: Update, user: User) -> None:
     free = await c.free_tier()
-    await reply.show(update, catalog.help_screen(user.language, len(free), c.settings.free_daily_limit))
+    await reply.show(update, talk.with_support(catalog.help_screen(user.language, len(free), c.settings.free_daily_limit),
+                                               user.language, c.settings.support_contact))
 
 
 async def paysupport(c: "Container", update: Update, user: User) -> None:
     """/paysupport (Telegram requires it for Stars sellers)."""
-    await reply.send(update, Screen(c.settings.paysupport_text) if c.settings.paysupport_text
-                     else say(user.language, "paysupport"))
+    screen = Screen(c.settings.paysupport_text) if c.settings.paysupport_text else say(user.language, "paysupport")
+    await reply.send(update, talk.with_support(screen, user.language, c.settings.support_contact))
 
 
 async def terms(c: "Container", update: Update, user: User) -> None:

@@ -7,6 +7,7 @@ admin panel. Button verbs match by the pattern of their callback data (shared/ui
 A feature function is called as `function(container, update, user, *callback arguments)`."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from shared.ui import callbacks as cb
@@ -19,6 +20,7 @@ class Route:
     open_in_maintenance: bool = False  # served to everyone while maintenance mode is on
     upload: bool = False  # a file: counted against the uploads limit as well
     parks: bool = False  # a command that sets an open draft aside and offers it back (menu.park)
+    open_to_banned: bool = False  # a banned user may still reach support
 
 
 def _at(feature: str, function: str, **checks: bool) -> Route:
@@ -38,8 +40,9 @@ COMMANDS: dict[str, Route] = {
     "balance": _at("account", "balance", parks=True, **OPEN),
     "history": _at("account", "history", parks=True, **OPEN), "ref": _at("account", "referral", parks=True, **OPEN),
     "menu": _at("menu", "start", parks=True),
-    "cancel": _at("talk", "cancel", open_in_maintenance=True), "stop": _at("talk", "cancel", open_in_maintenance=True),
-    "paysupport": _at("menu", "paysupport", open_in_maintenance=True),
+    "cancel": _at("talk", "cancel", **OPEN, open_to_banned=True),
+    "stop": _at("talk", "cancel", **OPEN, open_to_banned=True), "reply": _admin("support", "reply_command"),
+    "paysupport": _at("menu", "paysupport", open_in_maintenance=True, open_to_banned=True),
     "terms": _at("menu", "terms", open_in_maintenance=True),
     "admin": _admin("panel", "menu"), "refund": _admin("refunds", "refund"),
 }
@@ -53,6 +56,7 @@ BUTTONS: dict[str, Route] = {
     cb.CONFIRM: _at("confirm", "confirm"), cb.RUN_EXPENSIVE: _at("confirm", "second_tap"),
     cb.REPEAT: _at("results", "repeat"), cb.REPROMPT: _at("results", "reprompt"), cb.CHAIN: _at("results", "chain"),
     cb.HISTORY_ITEM: _at("results", "again", **OPEN), cb.RESUME: _at("talk", "resume"),
+    cb.SUPPORT: _at("support", "ask", **OPEN, open_to_banned=True),
     cb.BALANCE: _at("account", "balance", **OPEN), cb.LEDGER: _at("account", "ledger", **OPEN),
     cb.HISTORY: _at("account", "history", **OPEN),
     cb.REFERRAL: _at("account", "referral", **OPEN), cb.TOPUP: _at("payments", "topup", **OPEN),
@@ -72,12 +76,16 @@ BUTTONS: dict[str, Route] = {
 # is the wizard's answer or a search (TEXT). An admin route is skipped for a user who is no admin (any more).
 AWAITING: dict[str, Route] = {
     "topup_amount": _at("payments", "custom_amount", **OPEN),
+    "support": _at("support", "message", **OPEN, open_to_banned=True),
     "admin_rq": _admin("lookup", "request"), "admin_user": _admin("lookup", "find_user"),
     "admin_adjust:": _admin("lookup", "adjust"), "admin_filter": _admin("lookup", "set_filter"),
     "admin_broadcast": _admin("tools", "preview_broadcast"),
 }
 TEXT = _at("wizard", "text")
 MEDIA = _at("media", "attach", upload=True)
+SUPPORT_FILE = _at("support", "message", upload=True, **OPEN, open_to_banned=True)  # a photo sent to support
+SUPPORT_ANSWER = _admin("support", "answer")  # an admin's reply to a support message the bot forwarded
+SUPPORT_MESSAGE = re.compile(r"\bID \d{1,16}\b")  # how a forwarded support message names its user
 UNKNOWN_COMMAND = _at("menu", "unknown")
 PARK = "shared.telegram.menu:park"  # after a route that parks
 STALE_BUTTON = _at("menu", "stale")  # callback data no button of ours makes (forged, or from an older version)
@@ -95,3 +103,15 @@ def awaited(awaiting: str | None, admin: bool) -> Route:
         if (awaiting or "").startswith(prefix) and (admin or not route.admin):
             return route
     return TEXT
+
+
+def chosen(route: Route, awaiting: str | None, admin: bool, replied_to: str | None) -> Route:
+    """The route of a text or a file, by what the bot waits for; an admin's reply to a forwarded support
+    message (`replied_to`: the text of the bot's message it replies to) is the answer to the user."""
+    if route is MEDIA:
+        return SUPPORT_FILE if awaiting == "support" else MEDIA
+    if route is not TEXT:
+        return route
+    if admin and replied_to and SUPPORT_MESSAGE.search(replied_to):
+        return SUPPORT_ANSWER
+    return awaited(awaiting, admin)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.catalog import ModelSpec
 from shared.domain.jobs import Job
 from shared.domain.pricing import format_rub
-from shared.domain.screen import Screen
+from shared.domain.screen import Button, Screen
 from shared.ui import callbacks as cb
 from shared.ui.format import esc
 from shared.ui.texts import t
@@ -22,3 +22,36 @@ def run_order(lang: str, job: Job, model: ModelSpec, price: int) -> Screen:
     name = esc(model.name.get(lang))
     return Screen(t(lang, "order_waiting", name=name),
                   [[(t(lang, "btn_run_order", price=format_rub(price)), cb.make(cb.REVIEW, job.id))]])
+
+
+def contact_line(lang: str, contact: str) -> str:
+    return t(lang, "support_contact", contact=esc(contact)) if contact else ""
+
+
+def support_button(lang: str, write: bool = True) -> list[Button]:
+    return [(t(lang, "btn_support_write" if write else "btn_support"), cb.SUPPORT)]
+
+
+def support_ask(lang: str, contact: str) -> Screen:
+    return Screen(t(lang, "support_ask", contact=contact_line(lang, contact)))
+
+
+def banned(lang: str, contact: str) -> Screen:
+    """The ban notice: the one way left is support."""
+    return Screen(t(lang, "banned_support", contact=contact_line(lang, contact)), [support_button(lang)])
+
+
+def with_support(screen: Screen, lang: str, contact: str) -> Screen:
+    """A screen (help, payment support) with the contact and the button to write to support."""
+    return Screen(screen.text + "\n" + contact_line(lang, contact), [*screen.buttons, support_button(lang)])
+
+
+def support_answer(lang: str, text: str) -> Screen:
+    return Screen(t(lang, "support_answer", text=esc(text)), [support_button(lang)])
+
+
+def support_from(lang: str, user_id: int, name: str, codes: list[str], text: str) -> str:
+    """What the support chat gets: who wrote, their latest request codes, what they wrote (escaped)."""
+    return t(lang, "adm_support_from", user=esc(name), user_id=user_id,
+             codes=", ".join(f"<code>{esc(c)}</code>" for c in codes) or t(lang, "adm_support_no_codes"),
+             text=esc(text))

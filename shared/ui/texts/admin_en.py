@@ -141,4 +141,10 @@ TEXTS: dict[str, str] = {
     "chart_gens": "Generations",
     "chart_date": "Day (MSK)",
     "chart_no_data": "no data",
+    # wt-talk: support
+    "adm_support_from": "📩 Message from {user}, ID {user_id}\nCodes: {codes}\n\n{text}\n\n<i>Reply to this message, or: /reply {user_id} text</i>",
+    "adm_support_no_codes": "none",
+    "adm_support_delivered": "✅ The answer was sent to user {user_id}.",
+    "adm_support_undelivered": "⚠️ The answer did not reach user {user_id}: the chat is unavailable.",
+    "adm_reply_usage": "Answer a user: /reply &lt;user_id&gt; text, or reply to their message.",
 }

@@ -141,4 +141,10 @@ TEXTS: dict[str, str] = {
     "chart_gens": "Генерации",
     "chart_date": "День (МСК)",
     "chart_no_data": "нет данных",
+    # wt-talk: support
+    "adm_support_from": "📩 Обращение от {user}, ID {user_id}\nКоды: {codes}\n\n{text}\n\n<i>Ответьте на это сообщение (reply) или: /reply {user_id} текст</i>",
+    "adm_support_no_codes": "нет",
+    "adm_support_delivered": "✅ Ответ отправлен пользователю {user_id}.",
+    "adm_support_undelivered": "⚠️ Ответ не доставлен пользователю {user_id}: чат недоступен.",
+    "adm_reply_usage": "Ответ пользователю: /reply &lt;user_id&gt; текст — или ответьте (reply) на обращение.",
 }

@@ -300,4 +300,12 @@ TEXTS: dict[str, str] = {
     "late_input": "This message was sent before the current order was opened, so I skipped it. Send it again if it is for this order.",
     "order_waiting": "Your order <b>{name}</b> is waiting to run.",
     "btn_run_order": "▶️ Run the order · {price}",
+    "support_contact": "\nSupport: {contact}",
+    "btn_support": "📩 Support",
+    "btn_support_write": "📩 Write to support",
+    "support_ask": "📩 Write your question in one message (text or a photo); the answer comes here.{contact}\nCancel: /cancel",
+    "support_sent": "✅ Your message was passed to support. The answer will come to this chat.",
+    "support_not_sent": "⚠️ The message could not be passed on right now. Please try again a little later.",
+    "support_answer": "📩 <b>Support's answer</b>\n\n{text}",
+    "banned_support": "Access to the bot is restricted. If this is a mistake, write to support.{contact}",
 }
