@@ -169,3 +169,22 @@ def test_a_banned_user_can_reach_support_and_nothing_else(clean_stack, db):
     assert "ограничен" not in u.last_text()
     u.send("/balance")
     assert "ограничен" in u.last_text()
+
+
+def test_a_request_code_shows_the_users_own_job_only(clean_stack, db):
+    TgUser(clean_stack.url("telegram"), ADMIN).send("/start")
+    u = user(clean_stack, 8109)
+    z_image(u)
+    u.press("Запустить")
+    u.wait_for(is_photo)
+    code = next(r for r in run(db.jobs.recent_of(u.id, 3)) if r.get("request_id"))["request_id"]
+    u.send(f"что с {code.upper()}?")
+    assert code in u.last_text() and "Готово" in u.last_text() and "Z-Image" in u.last_text()
+    other = user(clean_stack, 8110)
+    other.send("/start")
+    other.send(code)
+    assert "не найден" in other.last_text() and "Z-Image" not in other.last_text()
+    u.press("Отправить в поддержку")
+    u.send("не то качество")
+    forwarded = TgUser(clean_stack.url("telegram"), ADMIN).wait_for(lambda r: "не то качество" in text_of(r))
+    assert code in text_of(forwarded)

@@ -22,10 +22,13 @@ def chats(c: "Container") -> list[int]:
     return [chat] if chat else list(c.settings.admin_ids)
 
 
-async def forward(c: "Container", user: User, name: str, text: str, photo_id: str | None) -> bool:
-    """The user's message in every support chat; True when at least one got it."""
+async def forward(c: "Container", user: User, name: str, text: str, photo_id: str | None,
+                  about: str | None = None) -> bool:
+    """The user's message in every support chat (`about`: the request code they wrote about, first); True when
+    at least one chat got it."""
     recent = await c.store.jobs.recent_of(user.user_id, CODES)
-    codes = [r["request_id"] for r in recent if r.get("request_id")]
+    codes = [about] if about else []
+    codes += [r["request_id"] for r in recent if r.get("request_id") and r["request_id"] != about]
     sent = False
     for chat in chats(c):
         lang = "ru"  # the support chat reads Russian, as the admin panel does by default

@@ -52,7 +52,8 @@ class Middleware:
                                          updates.start_payload(update, context.args if isinstance(context.args, list)
                                                                else None))
             user = arrival.user
-            chosen = routes.chosen(route, user.awaiting, self.is_admin(user.user_id), self._replied_to(update))
+            chosen = routes.chosen(route, user.awaiting, self.is_admin(user.user_id), self._replied_to(update),
+                                   updates.text_of(update))
             if await self._open(update, user, chosen):
                 await self._welcome(update, arrival)
                 if await self._guarded(update, user, chosen):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shared.domain.requests import request_code
 from shared.ui import callbacks as cb
 
 
@@ -84,7 +85,8 @@ AWAITING: dict[str, Route] = {
 TEXT = _at("wizard", "text")
 MEDIA = _at("media", "attach", upload=True)
 SUPPORT_FILE = _at("support", "message", upload=True, **OPEN, open_to_banned=True)  # a photo sent to support
-SUPPORT_ANSWER = _admin("support", "answer")  # an admin's reply to a support message the bot forwarded
+SUPPORT_ANSWER = _admin("support", "answer")
+REQUEST = _at("talk", "request", **OPEN)  # a request code typed: that job's status (the user's own only)  # an admin's reply to a support message the bot forwarded
 SUPPORT_MESSAGE = re.compile(r"\bID \d{1,16}\b")  # how a forwarded support message names its user
 UNKNOWN_COMMAND = _at("menu", "unknown")
 PARK = "shared.telegram.menu:park"  # after a route that parks
@@ -105,13 +107,15 @@ def awaited(awaiting: str | None, admin: bool) -> Route:
     return TEXT
 
 
-def chosen(route: Route, awaiting: str | None, admin: bool, replied_to: str | None) -> Route:
+def chosen(route: Route, awaiting: str | None, admin: bool, replied_to: str | None, typed: str | None) -> Route:
     """The route of a text or a file, by what the bot waits for; an admin's reply to a forwarded support
-    message (`replied_to`: the text of the bot's message it replies to) is the answer to the user."""
+    message (`replied_to`: the text of the bot's message it replies to) is the answer to the user; a request
+    code typed when nothing else is awaited is a question about that request."""
     if route is MEDIA:
-        return SUPPORT_FILE if awaiting == "support" else MEDIA
+        return SUPPORT_FILE if (awaiting or "").startswith("support") else MEDIA
     if route is not TEXT:
         return route
     if admin and replied_to and SUPPORT_MESSAGE.search(replied_to):
         return SUPPORT_ANSWER
-    return awaited(awaiting, admin)
+    found = awaited(awaiting, admin)
+    return REQUEST if found is TEXT and request_code(typed) else found

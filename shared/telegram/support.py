@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 AWAITING = "support"
 
 
-async def ask(c: "Container", update: Update, user: User) -> None:
-    """The next message the user sends goes to support."""
-    if user.awaiting != AWAITING:
-        await c.store.users.set_fields(user.user_id, awaiting=AWAITING)
+async def ask(c: "Container", update: Update, user: User, code: str | None = None) -> None:
+    """The next message the user sends goes to support (about the request `code`, from its status)."""
+    awaiting = f"{AWAITING}:{code}" if code else AWAITING
+    if user.awaiting != awaiting:
+        await c.store.users.set_fields(user.user_id, awaiting=awaiting)
     await reply.send(update, talk.support_ask(user.language, c.settings.support_contact))
 
 
@@ -36,5 +37,6 @@ async def message(c: "Container", update: Update, user: User) -> None:
     await c.store.users.set_fields(user.user_id, awaiting=None)
     tg = update.effective_user
     name = " ".join(filter(None, [tg.first_name, f"@{tg.username}" if tg.username else None])) or str(tg.id)
-    sent = await support.forward(c, user, name, text, photo)
+    about = (user.awaiting or "").partition(":")[2] or None
+    sent = await support.forward(c, user, name, text, photo, about)
     await reply.send(update, say(user.language, "support_sent" if sent else "support_not_sent"))

@@ -7,9 +7,10 @@ from telegram import Update
 
 from shared.app import drafts
 from shared.domain.users import User
-from shared.telegram import reply
+from shared.domain.requests import request_code
+from shared.telegram import reply, updates
 from shared.telegram.wizard import next_step
-from shared.ui import catalog
+from shared.ui import catalog, talk
 from shared.ui.replies import say
 
 if TYPE_CHECKING:
@@ -37,3 +38,13 @@ async def resume(c: "Container", update: Update, user: User, job_id: str) -> Non
     if user.awaiting:
         await c.store.users.set_fields(user.user_id, awaiting=None)
     await next_step(c, update, user, change.job, c.catalog.get(change.job.model_id), new_message=True)
+
+
+async def request(c: "Container", update: Update, user: User) -> None:
+    """A request code typed: that job's status, when the job is the user's own (anyone else's reads as unknown)."""
+    code = request_code(updates.text_of(update))
+    job = await c.store.jobs.by_request_id(code) if code else None
+    if job is None or job.user_id != user.user_id:
+        await reply.send(update, talk.request_unknown(user.language, code or ""))
+        return
+    await reply.send(update, talk.request_status(user.language, job, c.catalog.get(job.model_id)))

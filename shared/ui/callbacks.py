@@ -27,7 +27,7 @@ REFERRAL = "refs"
 RUN_EXPENSIVE = "okx"  # okx:<job_id>:<quote digest>   the second tap for a generation above CONFIRM_ABOVE_RUB
 CHAIN = "ch"  # ch:<job_id>:<chain key>   the result as input of another model
 RESUME = "rs"  # rs:<job_id>   a draft parked by a command, back to its step
-SUPPORT = "sup"  # write to support: the next message goes to the support chat
+SUPPORT = "sup"  # sup | sup:<RQ code>   write to support (about a request): the next message goes there
 ADMIN = "adm"  # adm:<section>:...   the admin panel (shared/telegram/admin/); a verb of its own per section:
 ADM_MENU, ADM_ERRORS, ADM_FILTER, ADM_CSV = "adm:menu", "adm:err", "adm:errf", "adm:csv"  # err:<page>
 ADM_RQ, ADM_FIND_USER, ADM_USER = "adm:rq", "adm:user", "adm:u"  # u:<user_id>
@@ -80,7 +80,7 @@ SHAPES: dict[str, str] = {
     CONFIRM: f":{_JOB}:{_QUOTE}", RUN_EXPENSIVE: f":{_JOB}:{_QUOTE}",
     REVIEW: f":{_JOB}", CANCEL: f":{_JOB}", REPEAT: f":{_JOB}",
     REPROMPT: f":{_JOB}", HISTORY_ITEM: f":{_JOB}", CHAIN: f":{_JOB}:[a-z]{{1,16}}",
-    RESUME: f":{_JOB}", SUPPORT: "",
+    RESUME: f":{_JOB}", SUPPORT: "(:RQ-[0-9a-f]{8})?",
     TOPUP: r"(:(\d{1,9}|custom))?",
     LEDGER: r"(:[np]:\d{1,16})?", HISTORY: r"(:[np]:\d{1,16})?",
     ADM_MENU: "", ADM_ERRORS: f"(:{_INT})?", ADM_FILTER: "", ADM_CSV: "", ADM_RQ: "", ADM_FIND_USER: "",

@@ -55,3 +55,20 @@ def support_from(lang: str, user_id: int, name: str, codes: list[str], text: str
     return t(lang, "adm_support_from", user=esc(name), user_id=user_id,
              codes=", ".join(f"<code>{esc(c)}</code>" for c in codes) or t(lang, "adm_support_no_codes"),
              text=esc(text))
+
+
+def request_status(lang: str, job: Job, model: ModelSpec | None) -> Screen:
+    """A job the user asked about by its code: how it stands, and what they can do."""
+    state = job.state.value if job.state.value in ("succeeded", "refunded", "failed") else "running"
+    price = t(lang, "quote_free") if job.is_free else format_rub(job.price_kopecks or 0)
+    text = t(lang, "rq_status", rq=esc(job.request_id), name=esc(model.name.get(lang) if model else job.model_id),
+             state=t(lang, f"rq_state_{state}"), price=price)
+    rows: list[list[Button]] = []
+    if state == "succeeded":
+        rows.append([(t(lang, "btn_rq_again"), cb.make(cb.HISTORY_ITEM, job.id))])
+    rows.append([(t(lang, "btn_rq_support"), cb.make(cb.SUPPORT, job.request_id))])
+    return Screen(text, rows)
+
+
+def request_unknown(lang: str, code: str) -> Screen:
+    return Screen(t(lang, "rq_unknown", rq=esc(code)), [support_button(lang)])

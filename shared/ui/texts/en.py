@@ -308,4 +308,12 @@ TEXTS: dict[str, str] = {
     "support_not_sent": "⚠️ The message could not be passed on right now. Please try again a little later.",
     "support_answer": "📩 <b>Support's answer</b>\n\n{text}",
     "banned_support": "Access to the bot is restricted. If this is a mistake, write to support.{contact}",
+    "rq_unknown": "Code <code>{rq}</code> is not among your generations. Check the code or write to support.",
+    "rq_status": "🔎 <code>{rq}</code> · {name}\n{state}\nPrice: {price}",
+    "rq_state_succeeded": "✅ Done, the result was sent.",
+    "rq_state_refunded": "↩️ Failed, the money was returned.",
+    "rq_state_failed": "⛔ Not started, nothing was charged.",
+    "rq_state_running": "⏳ Running: the result will come here.",
+    "btn_rq_support": "📩 Send to support",
+    "btn_rq_again": "📤 Send the result again",
 }
