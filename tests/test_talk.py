@@ -188,3 +188,36 @@ def test_a_request_code_shows_the_users_own_job_only(clean_stack, db):
     u.send("не то качество")
     forwarded = TgUser(clean_stack.url("telegram"), ADMIN).wait_for(lambda r: "не то качество" in text_of(r))
     assert code in text_of(forwarded)
+
+
+def test_free_text_with_no_order_offers_models_and_opens_one_with_the_prompt(clean_stack, db):
+    u = user(clean_stack, 8111)
+    u.send("/start")
+    u.send("нарисуй кота в шляпе")
+    offer = u.last()
+    assert "Создать по этому тексту" in text_of(offer) and "нарисуй кота в шляпе" in text_of(offer)
+    labels = [t for t, _ in buttons(offer)]
+    assert any("Z-Image" in t for t in labels) and len([t for t in labels if t.startswith("✨")]) >= 3
+    u.press("Z-Image")
+    assert "Соотношение сторон" in u.last_text()  # the prompt step is already answered
+    u.press("16:9")
+    assert "Проверьте заказ" in u.last_text() and "нарисуй кота в шляпе" in u.last_text()
+
+
+def test_cyrillic_search_pages_and_back_returns_to_the_same_page(clean_stack, db):
+    u = user(clean_stack, 8112)
+    u.send("/start")
+    u.send("клинг")
+    assert "Найдено" in u.last_text() and any("Kling" in t for t, _ in buttons(u.last()))
+    for word, name in (("банана", "Banana"), ("суно", "Suno"), ("вео", "Veo"), ("флакс", "Flux")):
+        u.send(word)
+        assert any(name.lower() in t.lower() for t, _ in buttons(u.last())), (word, buttons(u.last()))
+    u.send("видео")
+    first = [t for t, _ in buttons(u.last())]
+    u.press("▶️")
+    second = [t for t, _ in buttons(u.last())]
+    assert "2/" in " ".join(second) and second != first
+    model = next(t for t, d in buttons(u.last()) if d.startswith("mf:"))
+    u.press(model)
+    u.press("Назад")
+    assert [t for t, _ in buttons(u.last())] == second

@@ -59,3 +59,17 @@ async def in_category(c: "Container", category: str) -> list[ModelSpec]:
 def names(c: "Container", lang: str) -> dict[str, str]:
     """Model ids to their names, for lists of past operations."""
     return {m.id: m.name.get(lang) for m in c.catalog.models}
+
+
+async def for_text(c: "Container", output: str, count: int) -> list[ModelSpec]:
+    """Models a typed text alone can run (a prompt and no file needed) of one output: free ones first, then the
+    cheapest."""
+    def takes_text_alone(m: ModelSpec) -> bool:
+        prompt = any(f.name == "prompt" and f.type == "text" for f in m.fields)
+        return prompt and not m.one_of_required and not any(f.is_media and f.required for f in m.fields)
+
+    free = await c.free_tier()
+    s = c.settings
+    fitting = [m for m in await c.enabled_models() if m.output == output and takes_text_alone(m)]
+    fitting.sort(key=lambda m: (m.id not in free, min_run_kopecks(m, c.pricing.truth, s.fx_rate, s.pricing_markup)[0]))
+    return fitting[:count]

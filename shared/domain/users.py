@@ -30,6 +30,8 @@ class User:
     referrals_count: int = 0
     referral_income_kopecks: int = 0
     created_at: datetime | None = None
+    last_search: str | None = None  # the last search typed: its results are paged by it
+    last_text: str | None = None  # the last free text typed with no order: a prompt offered to models
 
     @classmethod
     def from_doc(cls, data: dict[str, Any]) -> "User":

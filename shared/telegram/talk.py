@@ -5,12 +5,14 @@ from typing import TYPE_CHECKING
 
 from telegram import Update
 
+from shared.app import catalog as offers
 from shared.app import drafts
 from shared.domain.users import User
+from shared.domain.validation import InvalidInput, check_value
 from shared.domain.requests import request_code
 from shared.telegram import reply, updates
 from shared.telegram.wizard import next_step
-from shared.ui import catalog, talk
+from shared.ui import catalog, talk, wizard
 from shared.ui.replies import say
 
 if TYPE_CHECKING:
@@ -48,3 +50,19 @@ async def request(c: "Container", update: Update, user: User) -> None:
         await reply.send(update, talk.request_unknown(user.language, code or ""))
         return
     await reply.send(update, talk.request_status(user.language, job, c.catalog.get(job.model_id)))
+
+
+async def from_text(c: "Container", update: Update, user: User, model_id: str) -> None:
+    """"✨ Create from this text" with a model: its wizard with the text already as the prompt."""
+    model = await offers.available(c, model_id)
+    prompt = next((f for f in model.fields if f.name == "prompt"), None) if model else None
+    if model is None or prompt is None or not user.last_text:
+        await reply.send(update, say(user.language, "stale"))
+        return
+    try:
+        value = check_value(prompt, user.last_text)
+    except InvalidInput as err:
+        await reply.send(update, wizard.problem(user.language, err.problem))
+        return
+    job = await drafts.begin(c, user, update.effective_chat.id, model, {prompt.name: value})
+    await next_step(c, update, user, job, model, new_message=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from shared.catalog import ModelSpec
 from shared.domain.jobs import Job
 from shared.domain.pricing import format_rub
+from shared.domain.quote import Offer
 from shared.domain.screen import Button, Screen
 from shared.ui import callbacks as cb
-from shared.ui.format import esc
+from shared.ui.format import clip, esc
+from shared.ui.catalog import price_text
 from shared.ui.texts import t
 
 
@@ -72,3 +74,14 @@ def request_status(lang: str, job: Job, model: ModelSpec | None) -> Screen:
 
 def request_unknown(lang: str, code: str) -> Screen:
     return Screen(t(lang, "rq_unknown", rq=esc(code)), [support_button(lang)])
+
+
+def from_text(lang: str, text: str, models: list[ModelSpec], offers: dict[str, Offer]) -> Screen:
+    """Free text with no order: made into a picture or a video by one of the models that take a text alone."""
+    rows: list[list[Button]] = []
+    for m in models:
+        offer = offers[m.id]
+        price = t(lang, "quote_free") if offer.is_free else price_text(lang, offer)
+        rows.append([(t(lang, "text_model", name=m.name.get(lang), price=price), cb.make(cb.TEXT_MODEL, m.id))])
+    rows.append([(t(lang, "btn_search"), cb.SEARCH), (t(lang, "btn_menu"), cb.HOME)])
+    return Screen(t(lang, "from_text", text=esc(clip(text, 200))), rows)

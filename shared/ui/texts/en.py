@@ -316,4 +316,6 @@ TEXTS: dict[str, str] = {
     "rq_state_running": "⏳ Running: the result will come here.",
     "btn_rq_support": "📩 Send to support",
     "btn_rq_again": "📤 Send the result again",
+    "from_text": "✨ Create from this text?\n<i>{text}</i>\n\nChoose a model: the text becomes the prompt. Looking for a model? Tap “Search”.",
+    "text_model": "✨ {name} · {price}",
 }
