@@ -221,3 +221,30 @@ def test_cyrillic_search_pages_and_back_returns_to_the_same_page(clean_stack, db
     u.press(model)
     u.press("Назад")
     assert [t for t, _ in buttons(u.last())] == second
+
+
+def test_a_photo_with_no_order_offers_what_to_do_and_opens_a_model_with_it(clean_stack, db):
+    u = user(clean_stack, 8113)
+    u.send("/start")
+    run(db.users.adjust_balance(u.id, 100_000, "adjust", "adjust_test_8113"))
+    u.sim.send_photo(u.id)
+    offer = u.last()
+    assert "Что сделать с этим фото" in text_of(offer)
+    labels = [t for t, _ in buttons(offer)]
+    assert any("фон" in t.lower() for t in labels) and any("Nano Banana" in t or "Seedream" in t for t in labels)
+    u.press("фон")
+    draft = run(db.drafts.current(u.id))
+    assert draft.model_id == "recraft/remove-background" and draft.inputs.get("image")
+    assert "Проверьте заказ" in u.last_text()
+
+
+def test_a_photo_with_a_caption_at_the_prompt_step_takes_both(clean_stack, db):
+    u = user(clean_stack, 8114)
+    u.send("/start")
+    run(db.users.adjust_balance(u.id, 100_000, "adjust", "adjust_test_8114"))
+    u.send("/start")
+    u.press("Изображения")
+    u.press_data("go:google/nano-banana-edit")
+    u.sim.send_photo(u.id, caption="сделай акварелью")
+    draft = run(db.drafts.current(u.id))
+    assert draft.inputs.get("prompt") == "сделай акварелью" and draft.inputs.get("image_urls"), draft.inputs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from shared.catalog import ModelSpec
+from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.jobs import Job
 from shared.domain.quote import Offer, Quote, min_run_kopecks, quote_job, quote_kopecks
 
@@ -73,3 +73,19 @@ async def for_text(c: "Container", output: str, count: int) -> list[ModelSpec]:
     fitting = [m for m in await c.enabled_models() if m.output == output and takes_text_alone(m)]
     fitting.sort(key=lambda m: (m.id not in free, min_run_kopecks(m, c.pricing.truth, s.fx_rate, s.pricing_markup)[0]))
     return fitting[:count]
+
+
+def file_field(model: ModelSpec, kind: str) -> FieldSpec | None:
+    """The input a file of `kind` (image, audio, video) goes to: the model's first required one of that kind."""
+    return next((f for f in model.fields if f.is_media and f.required and f.type == kind), None)
+
+
+async def for_file(c: "Container", kind: str) -> list[ModelSpec]:
+    """What can be done with a file sent with no order: for a photo, edit it, upscale or clear its background,
+    animate it (two of each, cheapest first); for audio or video, the models that take one."""
+    s = c.settings
+    fitting = [m for m in await c.enabled_models() if file_field(m, kind) is not None]
+    fitting.sort(key=lambda m: min_run_kopecks(m, c.pricing.truth, s.fx_rate, s.pricing_markup)[0])
+    if kind != "image":
+        return fitting[:4]
+    return [m for category in ("image", "tools", "video") for m in [x for x in fitting if x.category == category][:2]]

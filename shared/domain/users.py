@@ -32,6 +32,7 @@ class User:
     created_at: datetime | None = None
     last_search: str | None = None  # the last search typed: its results are paged by it
     last_text: str | None = None  # the last free text typed with no order: a prompt offered to models
+    last_file: dict[str, Any] | None = None  # the last file sent with no order (IncomingFile), offered to models
 
     @classmethod
     def from_doc(cls, data: dict[str, Any]) -> "User":

@@ -52,7 +52,7 @@ BUTTONS: dict[str, Route] = {
     cb.NOOP: _at("menu", "nothing"), cb.HOME: _at("menu", "home"), cb.HELP: _at("menu", "help", **OPEN),
     cb.CATALOG: _at("catalog", "page"), cb.MODEL: _at("catalog", "card"), cb.SEARCH: _at("catalog", "ask_search"),
     cb.MODEL_FROM: _at("catalog", "card_from"), cb.SEARCH_PAGE: _at("catalog", "search_page"),
-    cb.TEXT_MODEL: _at("talk", "from_text"),
+    cb.TEXT_MODEL: _at("talk", "from_text"), cb.FILE_MODEL: _at("media", "with_file", upload=True),
     cb.START: _at("wizard", "begin"), cb.SET: _at("wizard", "choose"), cb.EDIT: _at("wizard", "edit_option"),
     cb.PAGE: _at("wizard", "page"), cb.REVIEW: _at("wizard", "review"), cb.DONE: _at("wizard", "files_done"),
     cb.CANCEL: _at("wizard", "cancel"),

@@ -141,6 +141,9 @@ async def text(c: "Container", update: Update, user: User) -> None:
     if job is None or job.state != JobState.AWAITING_INPUT:
         await search(c, update, user, typed)
         return
+    if job.created_at and update.effective_message.date < job.created_at.replace(microsecond=0):
+        await reply.send(update, say(user.language, "late_input"))  # sent before this draft began: not its answer
+        return
     if await _not_an_answer(c, update, user, job, typed):
         return
     answer = await drafts.answer(c, user, job, typed)

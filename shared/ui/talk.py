@@ -85,3 +85,11 @@ def from_text(lang: str, text: str, models: list[ModelSpec], offers: dict[str, O
         rows.append([(t(lang, "text_model", name=m.name.get(lang), price=price), cb.make(cb.TEXT_MODEL, m.id))])
     rows.append([(t(lang, "btn_search"), cb.SEARCH), (t(lang, "btn_menu"), cb.HOME)])
     return Screen(t(lang, "from_text", text=esc(clip(text, 200))), rows)
+
+
+def from_file(lang: str, kind: str, models: list[ModelSpec], offers: dict[str, Offer]) -> Screen:
+    """A file with no order: the models that can use it, each with what it does."""
+    rows = [[(t(lang, "file_model", name=m.name.get(lang), price=price_text(lang, offers[m.id])),
+              cb.make(cb.FILE_MODEL, m.id))] for m in models]
+    rows.append([(t(lang, "btn_menu"), cb.HOME)])
+    return Screen(t(lang, f"from_file_{kind}"), rows)

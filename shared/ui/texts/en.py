@@ -318,4 +318,8 @@ TEXTS: dict[str, str] = {
     "btn_rq_again": "📤 Send the result again",
     "from_text": "✨ Create from this text?\n<i>{text}</i>\n\nChoose a model: the text becomes the prompt. Looking for a model? Tap “Search”.",
     "text_model": "✨ {name} · {price}",
+    "from_file_image": "🖼 What to do with this photo? Edit it, upscale it, remove the background or animate it: choose a model, the photo comes attached.",
+    "from_file_audio": "🎙 What to do with this recording? Choose a model: the recording comes attached.",
+    "from_file_video": "🎬 What to do with this video? Choose a model: the video comes attached.",
+    "file_model": "{name} · {price}",
 }
