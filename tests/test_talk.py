@@ -114,15 +114,19 @@ def test_maintenance_leaves_balance_history_and_top_ups_working(clean_stack, db)
     u.send("/start")
     run(db.system.set_setting("runtime", {"maintenance": True, "disabled_models": []}))
     time.sleep(1.1)  # the runtime switches are cached for a second
-    u.send("/start")
-    assert "обновляем AI Studio" in u.last_text()
-    u.send("/balance")
-    assert "Баланс" in u.last_text() and "обновляем" not in u.last_text()
-    u.press("Пополнить")
-    u.send("750")
-    assert len(invoices(u)) == 1
-    u.send("/history")
-    assert "обновляем" not in u.last_text()
+    try:
+        u.send("/start")
+        assert "обновляем AI Studio" in u.last_text()
+        u.send("/balance")
+        assert "Баланс" in u.last_text() and "обновляем" not in u.last_text()
+        u.press("Пополнить")
+        u.send("750")
+        assert len(invoices(u)) == 1
+        u.send("/history")
+        assert "обновляем" not in u.last_text()
+    finally:
+        run(db.system.set_setting("runtime", {"maintenance": False, "disabled_models": []}))
+        time.sleep(1.1)  # no test after this one meets the switch cached
 
 
 ADMIN = 1001
