@@ -197,6 +197,8 @@ def test_a_request_code_shows_the_users_own_job_only(clean_stack, db):
 def test_free_text_with_no_order_offers_models_and_opens_one_with_the_prompt(clean_stack, db):
     u = user(clean_stack, 8111)
     u.send("/start")
+    u.send("привет")  # small talk is no prompt
+    assert "Напишите, что создать" in u.last_text() and not buttons(u.last())
     u.send("нарисуй кота в шляпе")
     offer = u.last()
     assert "Создать по этому тексту" in text_of(offer) and "нарисуй кота в шляпе" in text_of(offer)
@@ -236,6 +238,7 @@ def test_a_photo_with_no_order_offers_what_to_do_and_opens_a_model_with_it(clean
     assert "Что сделать с этим фото" in text_of(offer)
     labels = [t for t, _ in buttons(offer)]
     assert any("фон" in t.lower() for t in labels) and any("Nano Banana" in t or "Seedream" in t for t in labels)
+    assert not any("Avatar" in t or "InfiniteTalk" in t for t in labels), "a talking photo needs audio too"
     u.press("фон")
     draft = run(db.drafts.current(u.id))
     assert draft.model_id == "recraft/remove-background" and draft.inputs.get("image")

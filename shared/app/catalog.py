@@ -84,7 +84,11 @@ async def for_file(c: "Container", kind: str) -> list[ModelSpec]:
     """What can be done with a file sent with no order: for a photo, edit it, upscale or clear its background,
     animate it (two of each, cheapest first); for audio or video, the models that take one."""
     s = c.settings
-    fitting = [m for m in await c.enabled_models() if file_field(m, kind) is not None]
+    def takes_it_alone(m: ModelSpec) -> bool:  # no other file needed (a talking photo wants audio too)
+        required = [f for f in m.fields if f.is_media and f.required]
+        return bool(required) and all(f.type == kind for f in required) and not m.one_of_required
+
+    fitting = [m for m in await c.enabled_models() if takes_it_alone(m)]
     fitting.sort(key=lambda m: min_run_kopecks(m, c.pricing.truth, s.fx_rate, s.pricing_markup)[0])
     if kind != "image":
         return fitting[:4]

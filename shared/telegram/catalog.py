@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 
 from shared.app import catalog as offers
+from shared.domain.typed import too_short_for_a_prompt
 from shared.domain.users import User
 from shared.domain.validation import strip_controls
 from shared.telegram import reply
@@ -60,6 +61,9 @@ async def search(c: "Container", update: Update, user: User, text: str) -> None:
     if found:
         await reply.show(update, catalog.search_results(user.language, query, found,
                                                         await offers.offers(c, user.user_id, found)))
+        return
+    if too_short_for_a_prompt(query):  # "привет", "ок": not a description of anything
+        await reply.show(update, say(user.language, "small_talk"))
         return
     models = await offers.for_text(c, "image", 4) + await offers.for_text(c, "video", 2)
     await reply.show(update, talk.from_text(user.language, query, models, await offers.offers(c, user.user_id, models)))

@@ -45,7 +45,8 @@ def banned(lang: str, contact: str) -> Screen:
 
 def with_support(screen: Screen, lang: str, contact: str) -> Screen:
     """A screen (help, payment support) with the contact and the button to write to support."""
-    return Screen(screen.text + "\n" + contact_line(lang, contact), [*screen.buttons, support_button(lang)])
+    return Screen(screen.text + ("\n" + contact_line(lang, contact) if contact else ""),
+                  [*screen.buttons, support_button(lang)])
 
 
 def support_answer(lang: str, text: str) -> Screen:

@@ -322,4 +322,5 @@ TEXTS: dict[str, str] = {
     "from_file_audio": "🎙 What to do with this recording? Choose a model: the recording comes attached.",
     "from_file_video": "🎬 What to do with this video? Choose a model: the video comes attached.",
     "file_model": "{name} · {price}",
+    "small_talk": "👋 Write what to create (e.g. “a cat in a hat, watercolor”) or a model's name. Menu: /start",
 }
