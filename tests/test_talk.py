@@ -255,3 +255,18 @@ def test_a_photo_with_a_caption_at_the_prompt_step_takes_both(clean_stack, db):
     u.sim.send_photo(u.id, caption="сделай акварелью")
     draft = run(db.drafts.current(u.id))
     assert draft.inputs.get("prompt") == "сделай акварелью" and draft.inputs.get("image_urls"), draft.inputs
+
+
+def test_a_message_sent_before_the_draft_began_is_not_its_answer(clean_stack, db):
+    import time
+    u = user(clean_stack, 8115)
+    u.send("/start")
+    u.press("Бесплатно")
+    u.press("Z-Image")
+    u.press("Создать")
+    chat = {"id": u.id, "type": "private", "first_name": "Тест"}
+    late = {"message_id": 99001, "date": int(time.time()) - 120, "chat": chat, "text": "старый текст",
+            "from": {"id": u.id, "is_bot": False, "first_name": "Тест", "language_code": "ru"}}
+    u.sim.raw_update({"message": late})
+    assert "раньше, чем открыт текущий заказ" in u.last_text()
+    assert run(db.drafts.current(u.id)).inputs == {}
