@@ -270,3 +270,20 @@ def test_a_message_sent_before_the_draft_began_is_not_its_answer(clean_stack, db
     u.sim.raw_update({"message": late})
     assert "раньше, чем открыт текущий заказ" in u.last_text()
     assert run(db.drafts.current(u.id)).inputs == {}
+
+
+def test_a_failure_message_leads_to_support(clean_stack, db, kie):
+    TgUser(clean_stack.url("telegram"), ADMIN).send("/start")
+    u = user(clean_stack, 8116)
+    u.send("/start")
+    run(db.users.adjust_balance(u.id, 1000, "adjust", f"adjust_test_{u.id}"))
+    kie.post("/sim/outcomes", json={"outcomes": ["fail"]})
+    u.press("Изображения")
+    u.press("Imagen 4 ·")
+    u.press("Создать")
+    u.send("банан")
+    u.press("Запустить")
+    failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"))
+    u.sim.press(u.id, failure["message_id"], button_text=next(t for t, _ in buttons(failure) if "Поддержка" in t))
+    u.send("почему не вышло?")
+    assert "передано в поддержку" in u.last_text()

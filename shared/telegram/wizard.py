@@ -166,7 +166,8 @@ async def _not_an_answer(c: "Container", update: Update, user: User, job: Job, t
         await reply.send(update, catalog.notice(user.language, "cancelled"))
         return True
     field = drafts.text_target(c.catalog.get(job.model_id), job)
-    if field is not None and field.name in ("prompt", "text") and too_short_for_a_prompt(typed):
+    # Only a description: a text to be spoken ("text" of a voice model) may well be "Привет".
+    if field is not None and field.name == "prompt" and too_short_for_a_prompt(typed):
         await reply.send(update, say(user.language, "too_short_prompt", text=esc(typed.strip()[:40])))
         return True
     return False
