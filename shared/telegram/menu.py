@@ -66,7 +66,7 @@ async def park(c: "Container", update: Update, user: User) -> None:
     per parking: a user already parked is not asked again (and costs no read)."""
     if user.awaiting == PARKED:
         return
-    job = None if user.awaiting else await c.store.drafts.current(user.user_id)
+    job = await c.store.drafts.current(user.user_id)
     if job is None:
         return
     await c.store.users.set_fields(user.user_id, awaiting=PARKED)

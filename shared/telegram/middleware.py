@@ -72,8 +72,8 @@ class Middleware:
         return run
 
     async def _open(self, update: Update, user: User, route: Route) -> bool:
-        """Banned users get one short line and nothing else; so does everyone but admins in maintenance, on
-        the routes not open in it."""
+        """Banned users get the ban notice and nothing else but support; everyone but admins gets one short
+        line in maintenance, on the routes not open in it (new generations)."""
         if user.banned and not route.open_to_banned:
             await reply.send(update, talk.banned(user.language, self.c.settings.support_contact))
             return False

@@ -1,15 +1,17 @@
-"""Typed input the wizard did not ask for: /cancel and /stop, a parked draft taken up again."""
+"""Typed input the wizard did not ask for: /cancel and /stop, a parked draft taken up again, a request code
+looked up, and free text made the prompt of a model the user picks."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import Update
 
 from shared.app import catalog as offers
 from shared.app import drafts
+from shared.domain.requests import request_code
 from shared.domain.users import User
 from shared.domain.validation import InvalidInput, check_value
-from shared.domain.requests import request_code
 from shared.telegram import reply, updates
 from shared.telegram.wizard import next_step
 from shared.ui import catalog, talk, wizard
@@ -23,6 +25,7 @@ async def cancel(c: "Container", update: Update, user: User) -> None:
     """/cancel, /stop: the open draft is cancelled (and whatever the bot was waiting for), or nothing was open."""
     if user.awaiting:
         await c.store.users.set_fields(user.user_id, awaiting=None)
+        user = replace(user, awaiting=None)
     job = await c.store.drafts.current(user.user_id)
     if job is None:
         await reply.send(update, say(user.language, "nothing_to_cancel"))
