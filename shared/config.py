@@ -69,6 +69,10 @@ class Telegram(Section):
     telegram_bot_token: str = Field(min_length=1)
     telegram_api_base_url: str = "https://api.telegram.org"
     broadcast_rate: int = Field(default=25, ge=1, le=30)  # messages per second in a broadcast (Telegram allows ~30)
+    # Support: the contact users are shown (a @username or a link; empty: none shown) and the chat their
+    # messages are forwarded to (empty: each admin in ADMIN_IDS).
+    support_contact: str = Field(default="", max_length=200)
+    support_chat_id: int | None = None
 
     _telegram_url = field_validator("telegram_api_base_url")(staticmethod(_no_trailing_slash))
 

@@ -112,6 +112,8 @@ locals {
     FREE_DAILY_LIMIT    = var.free_daily_limit == null ? null : tostring(var.free_daily_limit)
     FREE_TIER_MODEL_IDS = length(var.free_tier_model_ids) > 0 ? join(",", var.free_tier_model_ids) : null
     STARS_PER_100_RUB   = var.stars_per_100_rub == null ? null : tostring(var.stars_per_100_rub)
+    SUPPORT_CONTACT     = var.support_contact == "" ? null : var.support_contact
+    SUPPORT_CHAT_ID     = var.support_chat_id == null ? null : format("%d", var.support_chat_id)
   }
 
   common_env = merge(

@@ -112,6 +112,18 @@ variable "admin_ids" {
   }
 }
 
+variable "support_contact" {
+  description = "Where users reach support, shown in /help, /paysupport, failures and the ban notice: a @username or a link (SUPPORT_CONTACT). Empty: none shown."
+  type        = string
+  default     = ""
+}
+
+variable "support_chat_id" {
+  description = "The chat users' support messages are forwarded to (SUPPORT_CHAT_ID). Null: each admin in admin_ids."
+  type        = number
+  default     = null
+}
+
 variable "fx_rate" {
   description = "RUB per USD (FX_RATE). Null: the code's default (95)."
   type        = number
@@ -205,7 +217,7 @@ variable "extra_settings" {
       "GCP_PROJECT", "TASKS_QUEUE", "TASKS_POLL_QUEUE", "TASKS_LOCATION", "TASKS_SERVICE_ACCOUNT", "TASKS_EMULATOR_HOST",
       "FIRESTORE_EMULATOR_HOST", "WORKER_URL", "CALLBACK_URL", "EXPECTED_INVOKERS", "LOG_LEVEL", "THREADS",
       "SECRETS_ROTATION", "ADMIN_IDS", "FX_RATE", "PRICING_MARKUP", "START_BONUS_RUB", "FREE_DAILY_LIMIT",
-      "FREE_TIER_MODEL_IDS", "STARS_PER_100_RUB",
+      "FREE_TIER_MODEL_IDS", "STARS_PER_100_RUB", "SUPPORT_CONTACT", "SUPPORT_CHAT_ID",
     ])) == 0
     error_message = "extra_settings must not set secrets (Secret Manager), settings Terraform derives, or settings that have their own variable."
   }

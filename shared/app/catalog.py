@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from shared.catalog import ModelSpec
+from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.jobs import Job
 from shared.domain.quote import Offer, Quote, min_run_kopecks, quote_job, quote_kopecks
 
@@ -61,3 +61,37 @@ async def in_category(c: "Container", category: str) -> list[ModelSpec]:
 def names(c: "Container", lang: str) -> dict[str, str]:
     """Model ids to their names, for lists of past operations."""
     return {m.id: m.name.get(lang) for m in c.catalog.models}
+
+
+async def for_text(c: "Container", output: str, count: int) -> list[ModelSpec]:
+    """Models a typed text alone can run (a prompt and no file needed) of one output: free ones first, then the
+    cheapest."""
+    def takes_text_alone(m: ModelSpec) -> bool:
+        prompt = any(f.name == "prompt" and f.type == "text" for f in m.fields)
+        return prompt and not m.one_of_required and not any(f.is_media and f.required for f in m.fields)
+
+    free = await c.free_tier()
+    s = c.settings
+    fitting = [m for m in await c.enabled_models() if m.output == output and takes_text_alone(m)]
+    fitting.sort(key=lambda m: (m.id not in free, min_run_kopecks(m, c.pricing.truth, s.fx_rate, s.pricing_markup)[0]))
+    return fitting[:count]
+
+
+def file_field(model: ModelSpec, kind: str) -> FieldSpec | None:
+    """The input a file of `kind` (image, audio, video) goes to: the model's first required one of that kind."""
+    return next((f for f in model.fields if f.is_media and f.required and f.type == kind), None)
+
+
+async def for_file(c: "Container", kind: str) -> list[ModelSpec]:
+    """What can be done with a file sent with no order: for a photo, edit it, upscale or clear its background,
+    animate it (two of each, cheapest first); for audio or video, the models that take one."""
+    s = c.settings
+    def takes_it_alone(m: ModelSpec) -> bool:  # no other file needed (a talking photo wants audio too)
+        required = [f for f in m.fields if f.is_media and f.required]
+        return bool(required) and all(f.type == kind for f in required) and not m.one_of_required
+
+    fitting = [m for m in await c.enabled_models() if takes_it_alone(m)]
+    fitting.sort(key=lambda m: min_run_kopecks(m, c.pricing.truth, s.fx_rate, s.pricing_markup)[0])
+    if kind != "image":
+        return fitting[:4]
+    return [m for category in ("image", "tools", "video") for m in [x for x in fitting if x.category == category][:2]]

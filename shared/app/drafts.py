@@ -11,8 +11,9 @@ from shared.app import catalog
 from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.chains import task_source_ok
 from shared.domain.jobs import Job, JobState, new_job_id
-from shared.domain.users import User
-from shared.domain.validation import InputProblem, InvalidInput, check_value, choices, missing_asked_field
+from shared.domain.users import PARKED, User
+from shared.domain.validation import (InputProblem, InvalidInput, check_value, choices, files_problem,
+                                     missing_asked_field)
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -134,6 +135,8 @@ async def cancel(c: "Container", user: User, job_id: str) -> None:
     job = await c.store.jobs.get(job_id)
     if job and job.user_id == user.user_id and job.state == JobState.AWAITING_INPUT:
         await c.store.jobs.move(job.id, JobState.CANCELLED)
+    if user.awaiting == PARKED:
+        await c.store.users.set_fields(user.user_id, awaiting=None)
 
 
 # --- a typed answer ------------------------------------------------------------------------------------
@@ -194,3 +197,16 @@ async def prefill(c: "Container", user: User, chat_id: int, model: ModelSpec, in
     if await catalog.available(c, model.id) is None:
         return None
     return await begin(c, user, chat_id, model, inputs, media, skipped)
+
+
+async def waiting_order(c: "Container", user_id: int) -> tuple[Job, ModelSpec, int] | None:
+    """The user's open draft with every step answered and a price (after a top-up it can run now): the draft,
+    its model and its price in kopecks; None otherwise."""
+    job = await c.store.drafts.current(user_id)
+    model = c.catalog.get(job.model_id) if job else None
+    if job is None or model is None or missing_asked_field(model, job.inputs, job.skipped) is not None:
+        return None
+    if files_problem(model, job.inputs) is not None or await catalog.available(c, model.id) is None:
+        return None
+    offer = await catalog.offer(c, user_id, job, model)
+    return None if offer.is_free else (job, model, offer.price)

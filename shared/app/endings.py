@@ -11,7 +11,7 @@ from shared.clients import telegram
 from shared.domain.clock import utcnow
 from shared.domain.jobs import ErrorCode, Job, JobState
 from shared.domain.screen import Screen
-from shared.ui import results
+from shared.ui import results, talk
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -50,7 +50,8 @@ async def tell_ended(c: "Container", job: Job) -> bool:
         balance = user.balance_kopecks if user else 0
     model = c.catalog.get(job.model_id)
     text = results.ended(job.lang, job, model, balance, c.settings.free_daily_limit)
-    told = text is None or await telegram.notify(c.bot, job.chat_id, text) is not None
+    told = text is None or await telegram.notify(c.bot, job.chat_id, text, reply_markup=telegram.markup(
+        [talk.support_button(job.lang, write=False)])) is not None
     if job.state == JobState.REFUNDED:
         await close_status(c, job, results.status_failed(job.lang, job, model))
     if told:

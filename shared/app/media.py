@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ class Filed(StrEnum):
     FULL = "full"  # the step has its maximum of files
     COMPLETE = "complete"  # the step is done: show the next one
     ADDED = "added"  # one more file of a multi-file step (`count`)
+    LATE = "late"  # sent before the open draft began (a late redelivery): not its input
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,13 @@ def media_field(model: ModelSpec, job: Job, incoming: IncomingFile | None) -> Fi
     return field
 
 
-async def attach(c: "Container", user: User, chat_id: int, incoming: IncomingFile | None) -> Filing:
+async def attach(c: "Container", user: User, chat_id: int, incoming: IncomingFile | None,
+                 sent_at: datetime | None = None) -> Filing:
     job = await c.store.drafts.current(user.user_id)
     if not job or job.state != JobState.AWAITING_INPUT:
         return Filing(Filed.NO_DRAFT)
+    if sent_at and job.created_at and sent_at < job.created_at.replace(microsecond=0):
+        return Filing(Filed.LATE, job)  # sent before this draft was opened, delivered late: not its input
     model = c.catalog.get(job.model_id)
     field = media_field(model, job, incoming)
     known_album = bool(incoming and incoming.media_group and incoming.media_group in job.media_groups)
@@ -73,6 +78,12 @@ async def attach(c: "Container", user: User, chat_id: int, incoming: IncomingFil
         return Filing(Filed.QUIET if known_album else Filed.NEXT, job, model)
     if known_album and not field.multiple:
         return Filing(Filed.QUIET, job, model)  # the rest of an album sent to a one-file step
+    return await attach_to(c, user, chat_id, job, model, field, incoming)
+
+
+async def attach_to(c: "Container", user: User, chat_id: int, job: Job, model: ModelSpec, field: FieldSpec,
+                    incoming: IncomingFile) -> Filing:
+    """A file to one media field of a draft: checked, fetched, measured, uploaded, attached."""
     try:
         check_room(field, len(job.media.get(field.name, [])))  # before any transfer
         check_file(field, incoming)

@@ -136,3 +136,14 @@ async def file_of(bot: Bot, file_id: str) -> tuple[str, int | None]:
     """Where a user's file can be downloaded, and its size as Telegram says (TelegramError when it cannot)."""
     tg_file = await bot.get_file(file_id)
     return tg_file.file_path, tg_file.file_size
+
+
+async def photo_by_id(bot: Bot, chat_id: int, file_id: str, caption: str) -> int | None:
+    """A photo Telegram already has (a user's file id) sent to another chat with an HTML caption; its id, or
+    None when it could not be sent (logged)."""
+    try:
+        message = await bot.send_photo(chat_id, file_id, caption=caption[:1024], parse_mode=ParseMode.HTML)
+    except TelegramError as err:
+        log.warning("could not send a photo: %s", err)
+        return None
+    return message.message_id

@@ -30,10 +30,16 @@ class User:
     referrals_count: int = 0
     referral_income_kopecks: int = 0
     created_at: datetime | None = None
+    last_search: str | None = None  # the last search typed: its results are paged by it
+    last_text: str | None = None  # the last free text typed with no order: a prompt offered to models
+    last_file: dict[str, Any] | None = None  # the last file sent with no order (IncomingFile), offered to models
 
     @classmethod
     def from_doc(cls, data: dict[str, Any]) -> "User":
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+PARKED = "parked"  # User.awaiting: an open draft set aside by a command; typed text is not its answer
 
 
 def lang_of(code: str | None) -> str:

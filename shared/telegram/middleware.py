@@ -18,6 +18,7 @@ from shared.logs import mask_user
 from shared.telegram import reply, routes, updates
 from shared.telegram.routes import Route
 from shared.ui import callbacks as cb
+from shared.ui import talk
 from shared.ui.replies import referral_welcome, say, welcome_bonus
 
 if TYPE_CHECKING:
@@ -51,12 +52,15 @@ class Middleware:
                                          updates.start_payload(update, context.args if isinstance(context.args, list)
                                                                else None))
             user = arrival.user
-            chosen = routes.awaited(user.awaiting, self.is_admin(user.user_id)) if route is routes.TEXT else route
+            chosen = routes.chosen(route, user.awaiting, self.is_admin(user.user_id), self._replied_to(update),
+                                   updates.text_of(update))
             if await self._open(update, user, chosen):
                 await self._welcome(update, arrival)
                 if await self._guarded(update, user, chosen):
                     args = cb.parse(update.callback_query.data).args if update.callback_query else ()
                     await resolve(chosen.target)(self.c, update, user, *args)
+                    if chosen.parks:
+                        await resolve(routes.PARK)(self.c, update, user)
 
         return run
 
@@ -68,16 +72,24 @@ class Middleware:
         return run
 
     async def _open(self, update: Update, user: User, route: Route) -> bool:
-        """Banned users get one short line and nothing else; so does everyone but admins in maintenance, on
-        the routes not open in it."""
-        if user.banned:
-            await reply.send(update, say(user.language, "banned"))
+        """Banned users get the ban notice and nothing else but support; everyone but admins gets one short
+        line in maintenance, on the routes not open in it (new generations)."""
+        if user.banned and not route.open_to_banned:
+            await reply.send(update, talk.banned(user.language, self.c.settings.support_contact))
             return False
         if (not self.is_admin(user.user_id) and not route.open_in_maintenance
                 and (await self.c.runtime())["maintenance"]):
             await reply.send(update, say(user.language, "maintenance"))
             return False
         return True
+
+    def _replied_to(self, update: Update) -> str | None:
+        """The text of the bot's own message a typed message replies to (support answers are such replies)."""
+        message = update.message
+        replied = message.reply_to_message if message else None
+        if replied is None or replied.from_user is None or replied.from_user.id != self.c.bot.id:
+            return None
+        return replied.text or replied.caption
 
     async def _welcome(self, update: Update, arrival: users.Arrival) -> None:
         """The bonuses of a first contact, told once."""

@@ -13,16 +13,25 @@ from shared.domain.screen import Screen
 
 
 async def show(update: Update, screen: Screen) -> int:
-    """Edit the text message a pressed button belongs to; otherwise send a new one. The message's id."""
+    """Edit the text message a pressed button belongs to; otherwise send a new one. The message's id.
+    A message with a photo, video, file or audio (a result) is never edited into text: it stays as it is and
+    the screen comes as a new message."""
     query = update.callback_query
-    if query and query.message and query.message.text:
+    if query and query.message and query.message.text and not _has_media(query.message):
         try:
             await query.edit_message_text(screen.text, parse_mode=ParseMode.HTML, reply_markup=markup(screen.buttons))
         except BadRequest as err:
-            if "not modified" not in str(err).lower():
+            problem = str(err).lower()
+            if "no text in the message" in problem:  # a media message after all: leave it alone
+                return await send(update, screen)
+            if "not modified" not in problem:
                 raise
         return query.message.message_id
     return await send(update, screen)
+
+
+def _has_media(message) -> bool:
+    return bool(getattr(message, "effective_attachment", None) or message.caption is not None)
 
 
 async def send(update: Update, screen: Screen) -> int:

@@ -12,11 +12,13 @@ from shared.app.drafts import Change, Changed, Typed
 from shared.catalog import ModelSpec
 from shared.domain.jobs import Job, JobState
 from shared.domain.screen import Screen
+from shared.domain.typed import cancels, too_short_for_a_prompt
 from shared.domain.users import User
 from shared.domain.validation import files_problem, missing_asked_field
 from shared.telegram import reply, updates
 from shared.telegram.catalog import search
 from shared.ui import catalog, wizard
+from shared.ui.format import esc
 from shared.ui.replies import say
 
 if TYPE_CHECKING:
@@ -139,7 +141,14 @@ async def text(c: "Container", update: Update, user: User) -> None:
     if job is None or job.state != JobState.AWAITING_INPUT:
         await search(c, update, user, typed)
         return
+    if job.created_at and update.effective_message.date < job.created_at.replace(microsecond=0):
+        await reply.send(update, say(user.language, "late_input"))  # sent before this draft began: not its answer
+        return
+    if await _not_an_answer(c, update, user, job, typed):
+        return
     answer = await drafts.answer(c, user, job, typed)
+    if answer.status == Typed.NEXT:  # a button step: say so, then the step again
+        await reply.send(update, say(user.language, "use_buttons"))
     if answer.status == Typed.NOT_MEDIA:
         await reply.send(update, wizard.not_media_step(user.language, answer.field))
     elif answer.status == Typed.PROBLEM:
@@ -148,3 +157,17 @@ async def text(c: "Container", update: Update, user: User) -> None:
         await reply.send(update, say(user.language, "task_ref_not_yours"))
     elif answer.status == Typed.NEXT or await _draft(update, user, Change(answer.status, answer.job)) is not None:
         await next_step(c, update, user, answer.job, c.catalog.get(job.model_id), new_message=True)
+
+
+async def _not_an_answer(c: "Container", update: Update, user: User, job: Job, typed: str) -> bool:
+    """A cancel word cancels the draft; small talk typed at a prompt is not taken as the prompt."""
+    if cancels(typed):
+        await drafts.cancel(c, user, job.id)
+        await reply.send(update, catalog.notice(user.language, "cancelled"))
+        return True
+    field = drafts.text_target(c.catalog.get(job.model_id), job)
+    # Only a description: a text to be spoken ("text" of a voice model) may well be "Привет".
+    if field is not None and field.name == "prompt" and too_short_for_a_prompt(typed):
+        await reply.send(update, say(user.language, "too_short_prompt", text=esc(typed.strip()[:40])))
+        return True
+    return False

@@ -27,6 +27,12 @@ REFERRAL = "refs"
 RUN_EXPENSIVE = "okx"  # okx:<job_id>:<quote digest>   the second tap for a generation above CONFIRM_ABOVE_RUB
 CHAIN = "ch"  # ch:<job_id>:<chain key>   the result as input of another model
 LANGUAGE = "lang"  # lang | lang:<ru|en>   the language switch
+RESUME = "rs"  # rs:<job_id>   a draft parked by a command, back to its step
+MODEL_FROM = "mf"  # mf:<category|free|s>:<page>:<model_id>   a card whose Back returns to that list's page
+SEARCH_PAGE = "sp"  # sp:<page>   a page of the last search's results
+TEXT_MODEL = "tx"  # tx:<model_id>   a new draft whose prompt is the free text the user typed last
+FILE_MODEL = "fm"  # fm:<model_id>   a new draft with the file the user sent last (with no order) attached
+SUPPORT = "sup"  # sup | sup:<RQ code>   write to support (about a request): the next message goes there
 ADMIN = "adm"  # adm:<section>:...   the admin panel (shared/telegram/admin/); a verb of its own per section:
 ADM_MENU, ADM_ERRORS, ADM_FILTER, ADM_CSV = "adm:menu", "adm:err", "adm:errf", "adm:csv"  # err:<page>
 ADM_RQ, ADM_FIND_USER, ADM_USER = "adm:rq", "adm:user", "adm:u"  # u:<user_id>
@@ -63,7 +69,7 @@ def parse(data: str | None) -> Callback:
         return Callback(NOOP)
     verb = verb_of(data)
     args = data[len(verb) + 1:].split(":") if len(data) > len(verb) else []
-    if verb == MODEL or verb == START:  # model ids never contain ':' but keep it robust
+    if verb in (MODEL, START, TEXT_MODEL, FILE_MODEL):  # model ids never contain ':' but keep it robust
         return Callback(verb, (":".join(args),))
     return Callback(verb, tuple(args))
 
@@ -80,6 +86,9 @@ SHAPES: dict[str, str] = {
     CONFIRM: f":{_JOB}:{_QUOTE}", RUN_EXPENSIVE: f":{_JOB}:{_QUOTE}",
     REVIEW: f":{_JOB}", CANCEL: f":{_JOB}", REPEAT: f":{_JOB}",
     REPROMPT: f":{_JOB}", HISTORY_ITEM: f":{_JOB}", CHAIN: f":{_JOB}:[a-z]{{1,16}}",
+    RESUME: f":{_JOB}", SUPPORT: "(:RQ-[0-9a-f]{8})?",
+    MODEL_FROM: rf":(image|video|audio|tools|free|s):{_INT}:{_MODEL}", SEARCH_PAGE: f":{_INT}", TEXT_MODEL: f":{_MODEL}",
+    FILE_MODEL: f":{_MODEL}",
     TOPUP: r"(:(\d{1,9}|custom))?",
     LEDGER: r"(:[np]:\d{1,16})?", HISTORY: r"(:[np]:\d{1,16})?",
     LANGUAGE: "(:(ru|en))?",

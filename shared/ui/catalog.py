@@ -5,6 +5,7 @@ from shared.catalog import FieldSpec, ModelSpec
 from shared.domain.pricing import format_rub
 from shared.domain.quote import Offer
 from shared.domain.screen import Button, Screen
+from shared.domain.translit import spellings
 from shared.ui import callbacks as cb
 from shared.ui import health as health_ui
 from shared.ui.fields import display_value
@@ -40,21 +41,29 @@ def main_menu(lang: str, balance: int, model_count: int, free_count: int, limit:
     return Screen(text, _menu_rows(lang))
 
 
-def _model_button(lang: str, model: ModelSpec, offer: Offer, mark: str = "") -> Button:
+def _model_button(lang: str, model: ModelSpec, offer: Offer, origin: str | None = None, page: int = 0,
+                  mark: str = "") -> Button:
+    """A model's button; `origin` (a category, "free", or "s" for search results) and `page`: the list its
+    card's "Back" returns to; `mark`: its health."""
     if offer.free_left is not None:
         text = t(lang, "free_badge", name=model.name.get(lang), left=offer.free_left, limit=offer.limit)
     else:
         text = t(lang, "model_button", name=model.name.get(lang), price=price_text(lang, offer))
-    return mark + text, cb.make(cb.MODEL, model.id)
+    return mark + text, cb.make(cb.MODEL_FROM, origin, page, model.id) if origin else cb.make(cb.MODEL, model.id)
+
+
+def list_page(origin: str, page: int) -> str:
+    """The callback of a list's page: a category's, or ("s") the last search's."""
+    return cb.make(cb.SEARCH_PAGE, page) if origin == "s" else cb.make(cb.CATALOG, origin, page)
 
 
 def _pager(category: str, page: int, pages: int, lang: str) -> list[Button]:
     row: list[Button] = []
     if page > 0:
-        row.append((t(lang, "btn_prev"), cb.make(cb.CATALOG, category, page - 1)))
+        row.append((t(lang, "btn_prev"), list_page(category, page - 1)))
     row.append((t(lang, "page", page=page + 1, pages=pages), cb.NOOP))
     if page + 1 < pages:
-        row.append((t(lang, "btn_next"), cb.make(cb.CATALOG, category, page + 1)))
+        row.append((t(lang, "btn_next"), list_page(category, page + 1)))
     return row
 
 
@@ -63,7 +72,8 @@ def catalog_page(lang: str, category: str, models: list[ModelSpec], offers: dict
     pages = max(1, -(-len(models) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     chunk = models[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    rows = [[_model_button(lang, m, offers[m.id], health_ui.mark((health or {}).get(m.id)))] for m in chunk]
+    rows = [[_model_button(lang, m, offers[m.id], category, page, health_ui.mark((health or {}).get(m.id)))]
+            for m in chunk]
     if pages > 1:
         rows.append(_pager(category, page, pages, lang))
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
@@ -81,15 +91,22 @@ def _price_note(lang: str, offers: list[Offer]) -> str:
 
 def free_page(lang: str, models: list[ModelSpec], offers: dict[str, Offer], limit: int) -> Screen:
     lines = [t(lang, "free_line", name=esc(m.name.get(lang)), left=offers[m.id].free_left, limit=limit) for m in models]
-    rows = [[_model_button(lang, m, offers[m.id])] for m in models]
+    rows = [[_model_button(lang, m, offers[m.id], "free")] for m in models]
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
     return Screen(t(lang, "free_header", limit=limit) + "\n" + "\n".join(lines), rows)
 
 
-def search_results(lang: str, query: str, models: list[ModelSpec], offers: dict[str, Offer]) -> Screen:
+def search_results(lang: str, query: str, models: list[ModelSpec], offers: dict[str, Offer],
+                   page: int = 0) -> Screen:
+    """The models found, a page at a time (the query is the user's last search: shared/telegram/catalog.py)."""
     if not models:
         return Screen(t(lang, "search_none", query=esc(query)), _menu_rows(lang))
-    rows = [[_model_button(lang, m, offers[m.id])] for m in models[:PAGE_SIZE]]
+    pages = max(1, -(-len(models) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    chunk = models[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    rows = [[_model_button(lang, m, offers[m.id], "s", page)] for m in chunk]
+    if pages > 1:
+        rows.append(_pager("s", page, pages, lang))
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
     return Screen(t(lang, "search_results", query=esc(query), count=len(models)), rows)
 
@@ -104,7 +121,7 @@ def search_models(models: list[ModelSpec], query: str) -> list[ModelSpec]:
         cats = " ".join(category_words[m.category])
         return " ".join([m.id, m.name.ru, m.name.en, m.description.ru, m.description.en, cats]).lower()
 
-    return [m for m in models if all(w in haystack(m) for w in words)]
+    return [m for m in models if all(any(s in haystack(m) for s in spellings(w)) for w in words)]
 
 
 def _field_detail(lang: str, f: FieldSpec) -> str:
@@ -126,7 +143,7 @@ def _field_detail(lang: str, f: FieldSpec) -> str:
 
 
 def model_card(lang: str, model: ModelSpec, offer: Offer, health: dict | None = None,
-               alternative: ModelSpec | None = None) -> Screen:
+               alternative: ModelSpec | None = None, back: str | None = None) -> Screen:
     inputs = "\n".join([t(lang, "input_line", label=label(lang, f.name), detail=esc(_field_detail(lang, f)))
                         for f in model.options]
                        + [t(lang, "fixed_line", label=label(lang, f.name), value=display_value(lang, f, f.value))
@@ -143,7 +160,7 @@ def model_card(lang: str, model: ModelSpec, offer: Offer, health: dict | None = 
              inputs=inputs, output=t(lang, f"out_{model.output}"), price_line=price_line)
     status = health_ui.card_lines(lang, health, alternative)
     text += "\n\n" + status if status else ""
-    back = cb.make(cb.CATALOG, "free" if offer.free_left is not None else model.category, 0)
+    back = back or cb.make(cb.CATALOG, "free" if offer.free_left is not None else model.category, 0)
     return Screen(text, [[(t(lang, "btn_start_model"), cb.make(cb.START, model.id))],
                          *health_ui.alternative_button(lang, alternative),
                          [(t(lang, "btn_back"), back), (t(lang, "btn_menu"), cb.HOME)]])

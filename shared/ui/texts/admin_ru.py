@@ -162,4 +162,10 @@ TEXTS: dict[str, str] = {
     "adm_sync_more": " и ещё {n}",
     "adm_model_delisted": "⛔ снята провайдером",
     "adm_model_retired": "🗄 выведена",
+    # wt-talk: support
+    "adm_support_from": "📩 Обращение от {user}, ID {user_id}\nКоды: {codes}\n\n{text}\n\n<i>Ответьте на это сообщение (reply) или: /reply {user_id} текст</i>",
+    "adm_support_no_codes": "нет",
+    "adm_support_delivered": "✅ Ответ отправлен пользователю {user_id}.",
+    "adm_support_undelivered": "⚠️ Ответ не доставлен пользователю {user_id}: чат недоступен.",
+    "adm_reply_usage": "Ответ пользователю: /reply &lt;user_id&gt; текст — или ответьте (reply) на обращение.",
 }
