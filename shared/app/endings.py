@@ -50,7 +50,9 @@ async def tell_ended(c: "Container", job: Job) -> bool:
         balance = user.balance_kopecks if user else 0
     model = c.catalog.get(job.model_id)
     text = results.ended(job.lang, job, model, balance, c.settings.free_daily_limit)
-    told = text is None or await telegram.notify(c.bot, job.chat_id, text) is not None
+    buttons = results.failure_actions(job.lang, job) if job.state == JobState.REFUNDED and model else []
+    told = text is None or await telegram.notify(c.bot, job.chat_id, text,
+                                                 reply_markup=telegram.markup(buttons)) is not None
     if job.state == JobState.REFUNDED:
         await close_status(c, job, results.status_failed(job.lang, job, model))
     if told:

@@ -289,4 +289,8 @@ TEXTS: dict[str, str] = {
         "⚠️ There is no such video among your finished generations. Only your own video can be upscaled: "
         "open it in /history and tap the upscale button under it. Nothing was charged."
     ),
+    # wt-results: results as files, captions with the prompt, failures with 🔁/✏️, money never silent
+    "result_caption_prompt": "💬 <i>{prompt}</i>",
+    "btn_retry": "🔁 Retry",
+    "btn_change": "✏️ Change",
 }

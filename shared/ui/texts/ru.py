@@ -292,4 +292,8 @@ TEXTS: dict[str, str] = {
         "⚠️ Такого видео нет среди ваших готовых генераций. Улучшить можно только своё видео: "
         "откройте его в /history и нажмите кнопку улучшения под ним. Ничего не списано."
     ),
+    # wt-results: results as files, captions with the prompt, failures with 🔁/✏️, money never silent
+    "result_caption_prompt": "💬 <i>{prompt}</i>",
+    "btn_retry": "🔁 Повторить",
+    "btn_change": "✏️ Изменить",
 }
