@@ -82,3 +82,4 @@ def test_english_failure_buttons(clean_stack, db, kie):
     u.press("Run")
     failure = u.wait_for(lambda r: text_of(r).startswith("❌ Generation failed"), timeout=40)
     assert [text for text, _ in buttons(failure)] == ["🔁 Retry", "✏️ Change"]
+
