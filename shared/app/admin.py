@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from shared.clients import telegram
 from shared.domain.admin import apply_filter, filter_period, parse_adjustment
 from shared.domain.clock import MOSCOW, utcnow
 from shared.domain.jobs import new_job_id
@@ -13,6 +14,7 @@ from shared.domain.money import Status
 from shared.domain.stats import ModelHealth, PeriodStats, model_health, period_stats
 from shared.domain.users import User
 from shared.storage.users import Adjusted
+from shared.ui import account
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -45,7 +47,16 @@ async def adjust(c: "Container", admin: User, user_id: int, text: str) -> Adjust
     if result.status == Status.APPLIED:
         await c.store.admin.log_action(admin.user_id, "adjust_balance", f"user:{user_id}", result.balance_before,
                                        result.balance_after)
+        await tell_adjusted(c, user_id, kopecks, note, result.balance_after)
     return Adjustment(kopecks, result)
+
+
+async def tell_adjusted(c: "Container", user_id: int, kopecks: int, reason: str, balance: int) -> None:
+    """The user hears of the change with the admin's reason, after it committed; one attempt (a lost notice
+    must not move or repeat the money: it is tied to the entry that was applied once)."""
+    target = await c.store.users.get(user_id)
+    lang = target.language if target else "ru"
+    await telegram.send(c.bot, user_id, account.adjusted_by_admin(lang, kopecks, reason, balance), retry=False)
 
 
 async def switch(c: "Container", admin: User, action: str, change: dict[str, Any]) -> None:

@@ -293,4 +293,12 @@ TEXTS: dict[str, str] = {
     "result_caption_prompt": "💬 <i>{prompt}</i>",
     "btn_retry": "🔁 Retry",
     "btn_change": "✏️ Change",
+    "money_admin_credit": "🛠 An admin credited you <b>+{amount}</b>: {reason}\nBalance: <b>{balance}</b>",
+    "money_admin_debit": "🛠 An admin debited <b>{amount}</b> from your balance: {reason}\nBalance: <b>{balance}</b>",
+    "money_no_reason": "no reason given",
+    "money_stars_refunded": ("↩️ {stars} ⭐ returned for payment <code>{charge}</code>; <b>{amount}</b> was taken "
+                             "from your balance.\nBalance: <b>{balance}</b>"),
+    "money_referral_income": "👥 <b>+{amount}</b> — a friend you invited topped up.\nBalance: <b>{balance}</b>",
+    "money_referral_reversed": ("👥 <b>−{amount}</b> — your invited friend's payment was refunded, so was your "
+                                "share.\nBalance: <b>{balance}</b>"),
 }

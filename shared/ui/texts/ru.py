@@ -296,4 +296,12 @@ TEXTS: dict[str, str] = {
     "result_caption_prompt": "💬 <i>{prompt}</i>",
     "btn_retry": "🔁 Повторить",
     "btn_change": "✏️ Изменить",
+    "money_admin_credit": "🛠 Администратор начислил вам <b>+{amount}</b>: {reason}\nБаланс: <b>{balance}</b>",
+    "money_admin_debit": "🛠 Администратор списал с баланса <b>{amount}</b>: {reason}\nБаланс: <b>{balance}</b>",
+    "money_no_reason": "без указания причины",
+    "money_stars_refunded": ("↩️ Возвращено {stars} ⭐ за платёж <code>{charge}</code>, с баланса списано <b>{amount}</b>.\n"
+                             "Баланс: <b>{balance}</b>"),
+    "money_referral_income": "👥 <b>+{amount}</b> — ваш друг пополнил баланс.\nБаланс: <b>{balance}</b>",
+    "money_referral_reversed": ("👥 <b>−{amount}</b> — платёж приглашённого друга возвращён, его доля списана.\n"
+                                "Баланс: <b>{balance}</b>"),
 }
