@@ -21,8 +21,10 @@ class Admin(Aggregate):
         data = snap.to_dict() if snap.exists else {}
         return {"maintenance": bool(data.get("maintenance")), "disabled_models": list(data.get("disabled_models", []))}
 
-    async def change_runtime(self, admin_id: int, action: str, change: dict[str, Any]) -> dict[str, Any]:
-        """Apply a runtime switch and write the admin action log entry (old and new value) in one transaction."""
+    async def change_runtime(self, admin_id: int, action: str, change: dict[str, Any],
+                             reason: str | None = None) -> dict[str, Any]:
+        """Apply a runtime switch and write the admin action log entry (old and new value, the admin's reason)
+        in one transaction."""
         ref = self.ref(SETTINGS, RUNTIME)
         log_ref = self.db.collection(ACTIONS).document()
 
@@ -33,28 +35,30 @@ class Admin(Aggregate):
             new = {**old, **change, "updated_at": utcnow()}
             tx.set(ref, new)
             tx.set(log_ref, {"admin_id": admin_id, "action": action, "target": RUNTIME,
-                             "old": {k: old.get(k) for k in change}, "new": change, "at": utcnow()})
+                             "old": {k: old.get(k) for k in change}, "new": change, "reason": reason,
+                             "at": utcnow()})
             return new
 
         return await run(self.transaction())
 
-    async def log_action(self, admin_id: int, action: str, target: str, old: Any, new: Any) -> None:
+    async def log_action(self, admin_id: int, action: str, target: str, old: Any, new: Any,
+                         reason: str | None = None) -> None:
         await self.db.collection(ACTIONS).add({"admin_id": admin_id, "action": action, "target": target,
-                                               "old": old, "new": new, "at": utcnow()})
+                                               "old": old, "new": new, "reason": reason, "at": utcnow()})
 
     async def recent_actions(self, limit: int = 20) -> list[dict[str, Any]]:
         query = self.db.collection(ACTIONS).order_by("at", direction=firestore.Query.DESCENDING).limit(limit)
         return [snap.to_dict() async for snap in query.stream()]
 
-    async def set_banned(self, admin_id: int, user_id: int, banned: bool) -> bool | None:
-        """Ban or unban; logs old/new. None if the user does not exist."""
+    async def set_banned(self, admin_id: int, user_id: int, banned: bool, reason: str | None = None) -> bool | None:
+        """Ban or unban; logs old/new and the reason. None if the user does not exist."""
         ref = self.ref(USERS, user_id)
         snap = await ref.get()
         if not snap.exists:
             return None
         old = bool(snap.get("banned"))
         await ref.update({"banned": banned})
-        await self.log_action(admin_id, "ban" if banned else "unban", f"user:{user_id}", old, banned)
+        await self.log_action(admin_id, "ban" if banned else "unban", f"user:{user_id}", old, banned, reason)
         return old
 
     # --- what admins read ----------------------------------------------------------------------------
@@ -114,6 +118,22 @@ class Admin(Aggregate):
 
     async def save_draft(self, kind: str, admin_id: int, doc: dict[str, Any]) -> None:
         await self.ref(SETTINGS, f"admin_{kind}_{admin_id}").set({**doc, "updated_at": utcnow()})
+
+    async def take_draft(self, kind: str, admin_id: int, draft_id: str) -> dict[str, Any] | None:
+        """The draft, once, if its `id` is `draft_id` (deleted in the same transaction): a confirmation button
+        pressed twice, or one of an older draft, gets None."""
+        ref = self.ref(SETTINGS, f"admin_{kind}_{admin_id}")
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> dict[str, Any] | None:
+            snap = await ref.get(transaction=tx)
+            doc = snap.to_dict() if snap.exists else None
+            if not doc or doc.get("id") != draft_id:
+                return None
+            tx.delete(ref)
+            return doc
+
+        return await run(self.transaction())
 
     # --- smoke runs ------------------------------------------------------------------------------------
     async def create_smoke_run(self, run_id: str, admin_id: int, chat_id: int, model_ids: list[str]) -> None:

@@ -91,6 +91,7 @@ def action_log(lang: str, rows: list[dict[str, Any]]) -> Screen:
         return Screen(t(lang, "adm_log_empty"), back(lang))
     lines = [t(lang, "adm_log_line", date=when(r["at"]), admin=r["admin_id"], action=esc_clip(r["action"], 100),
                target=esc_clip(r["target"], 100), old=esc_clip(r.get("old"), 60), new=esc_clip(r.get("new"), 60))
+             + (t(lang, "adm_log_reason", reason=esc_clip(r["reason"], 200)) if r.get("reason") else "")
              for r in rows]
     room = MAX_TEXT - len(t(lang, "adm_log", lines=""))
     return Screen(t(lang, "adm_log", lines=fit_lines(lines, room)), back(lang))

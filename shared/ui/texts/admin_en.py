@@ -55,7 +55,8 @@ TEXTS: dict[str, str] = {
     "adm_smoke_line": "{icon} {model} · {seconds} · <code>{rq}</code>{error}",
     "adm_kie": "💳 KIE balance: <b>{credits}</b> credits (≈ ${usd}). Alert threshold: {limit}.",
     "adm_kie_error": "Could not get the KIE balance: {error}",
-    "adm_broadcast_prompt": "Send the broadcast text (HTML). Every user gets it except banned ones.",
+    "adm_broadcast_prompt": ("Send the broadcast text formatted as any Telegram message: bold, italics and links "
+                             "are kept. Every user gets it except banned ones."),
     "adm_broadcast_preview": "📣 Broadcast preview ({count} recipients):\n\n{text}",
     "adm_log": "📝 <b>Action log</b>\n\n{lines}",
     "adm_log_line": "{date} · {admin} · {action} · {target}: {old} → {new}",
@@ -141,4 +142,23 @@ TEXTS: dict[str, str] = {
     "chart_gens": "Generations",
     "chart_date": "Day (MSK)",
     "chart_no_data": "no data",
+    # wt-results: admin actions with a reason and a confirmation; broadcasts keep Telegram's formatting
+    "adm_what_ban": "🚫 Ban user <code>{name}</code>",
+    "adm_what_unban": "✅ Unban user <code>{name}</code>",
+    "adm_what_maint_on": "🛠 Turn maintenance mode on",
+    "adm_what_maint_off": "🛠 Turn maintenance mode off",
+    "adm_what_model_off": "⛔ Switch off model {name}",
+    "adm_what_model_on": "✅ Switch on model {name}",
+    "adm_reason_required": "{what}\n\nType the reason in one message; it goes into the action log.",
+    "adm_reason_optional": ("{what}\n\nType the reason in one message (it goes into the action log) "
+                            "or tap “No reason”."),
+    "adm_confirm_action": "{what}\nReason: {reason}\n\nConfirm the action.",
+    "adm_reason_none": "no reason",
+    "adm_btn_no_reason": "No reason",
+    "adm_btn_confirm_action": "✅ Confirm",
+    "adm_btn_cancel_action": "✖️ Cancel",
+    "adm_action_stale": "⚠️ This confirmation was used already or replaced by a newer one; nothing was done.",
+    "adm_action_changed": "⚠️ Already so (by another admin, or earlier): {what}. Nothing was changed.",
+    "adm_log_reason": "\n    reason: {reason}",
+    "adm_broadcast_bad_html": "⚠️ Telegram did not accept the text's markup: {error}\nFix the text and send it again.",
 }

@@ -55,7 +55,8 @@ TEXTS: dict[str, str] = {
     "adm_smoke_line": "{icon} {model} · {seconds} · <code>{rq}</code>{error}",
     "adm_kie": "💳 Баланс KIE: <b>{credits}</b> кредитов (≈ ${usd}). Порог оповещения: {limit}.",
     "adm_kie_error": "Не удалось получить баланс KIE: {error}",
-    "adm_broadcast_prompt": "Пришлите текст рассылки (HTML). Его получат все пользователи, кроме заблокированных.",
+    "adm_broadcast_prompt": ("Пришлите текст рассылки, оформленный как обычное сообщение Telegram: жирный, курсив, "
+                             "ссылки сохранятся. Его получат все пользователи, кроме заблокированных."),
     "adm_broadcast_preview": "📣 Предпросмотр рассылки ({count} получателей):\n\n{text}",
     "adm_log": "📝 <b>Журнал действий</b>\n\n{lines}",
     "adm_log_line": "{date} · {admin} · {action} · {target}: {old} → {new}",
@@ -141,4 +142,23 @@ TEXTS: dict[str, str] = {
     "chart_gens": "Генерации",
     "chart_date": "День (МСК)",
     "chart_no_data": "нет данных",
+    # wt-results: admin actions with a reason and a confirmation; broadcasts keep Telegram's formatting
+    "adm_what_ban": "🚫 Забанить пользователя <code>{name}</code>",
+    "adm_what_unban": "✅ Разбанить пользователя <code>{name}</code>",
+    "adm_what_maint_on": "🛠 Включить режим обслуживания",
+    "adm_what_maint_off": "🛠 Выключить режим обслуживания",
+    "adm_what_model_off": "⛔ Выключить модель {name}",
+    "adm_what_model_on": "✅ Включить модель {name}",
+    "adm_reason_required": "{what}\n\nНапишите причину одним сообщением — она попадёт в журнал действий.",
+    "adm_reason_optional": ("{what}\n\nНапишите причину одним сообщением (она попадёт в журнал действий) "
+                            "или нажмите «Без причины»."),
+    "adm_confirm_action": "{what}\nПричина: {reason}\n\nПодтвердите действие.",
+    "adm_reason_none": "без причины",
+    "adm_btn_no_reason": "Без причины",
+    "adm_btn_confirm_action": "✅ Подтвердить",
+    "adm_btn_cancel_action": "✖️ Отмена",
+    "adm_action_stale": "⚠️ Это подтверждение уже использовано или заменено новым — ничего не сделано.",
+    "adm_action_changed": "⚠️ Уже сделано (другим администратором или раньше): {what}. Ничего не изменено.",
+    "adm_log_reason": "\n    причина: {reason}",
+    "adm_broadcast_bad_html": "⚠️ Telegram не принял разметку текста: {error}\nИсправьте текст и пришлите его снова.",
 }
