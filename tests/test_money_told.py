@@ -46,6 +46,8 @@ def test_an_admin_credit_and_debit_reach_the_user_with_the_reason(clean_stack, d
     a.send("-500 слишком много")  # refused: nothing moved, nothing said
     time.sleep(0.5)
     assert len(said(u, "Администратор")) == 2
+    reasons = [r.get("reason") for r in run(db.admin.recent_actions()) if r["action"] == "adjust_balance"]
+    assert sorted(reasons) == ["компенсация за сбой", "ошибочное начисление"], "the log keeps the reason too"
 
 
 def test_referral_income_its_reversal_and_the_stars_refund_are_told(clean_stack, db):

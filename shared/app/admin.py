@@ -47,7 +47,7 @@ async def adjust(c: "Container", admin: User, user_id: int, text: str) -> Adjust
                                         ref=f"admin:{admin.user_id}", note=note)
     if result.status == Status.APPLIED:
         await c.store.admin.log_action(admin.user_id, "adjust_balance", f"user:{user_id}", result.balance_before,
-                                       result.balance_after)
+                                       result.balance_after, reason=note)
         await tell_adjusted(c, user_id, kopecks, note, result.balance_after)
     return Adjustment(kopecks, result)
 
