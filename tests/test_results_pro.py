@@ -83,3 +83,22 @@ def test_english_failure_buttons(clean_stack, db, kie):
     failure = u.wait_for(lambda r: text_of(r).startswith("❌ Generation failed"), timeout=40)
     assert [text for text, _ in buttons(failure)] == ["🔁 Retry", "✏️ Change"]
 
+
+
+
+def test_a_job_that_could_not_start_leaves_no_started_line_nor_low_balance_hint(clean_stack, db, kie):
+    u = funded_user(clean_stack, db, 8105, amount=1000)  # 10 ₽: after 7,60 ₽ a low-balance hint shows
+    u.press_data(cb.make(cb.START, "google/imagen4"))
+    u.send("банан")
+    clean_stack.kill_function("worker")  # the start task waits for Cloud Tasks' next attempt...
+    u.press("Запустить")
+    status = u.last()
+    assert "Генерация запущена" in text_of(status) and "На балансе осталось" in text_of(status)
+    run(db.users.adjust_balance(u.id, -1000, "adjust", f"spent_{u.id}"))  # ...while the money goes elsewhere
+    clean_stack.start_function("worker")
+    job_id = run(db.jobs.recent_of(u.id, 1))[0]["id"]  # the confirmed order, its start task delivered again:
+    assert httpx.post(clean_stack.url("worker") + "/", json={"kind": "start", "job_id": job_id},
+                      timeout=60).status_code == 200
+    u.wait_for(lambda r: "Недостаточно средств" in text_of(r), timeout=20)
+    line = next(r for r in u.bot_messages() if r["message_id"] == status["message_id"])
+    assert "Генерация запущена" not in text_of(line) and "На балансе осталось" not in text_of(line), text_of(line)

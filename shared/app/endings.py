@@ -53,7 +53,7 @@ async def tell_ended(c: "Container", job: Job) -> bool:
     buttons = results.failure_actions(job.lang, job) if job.state == JobState.REFUNDED and model else []
     told = text is None or await telegram.notify(c.bot, job.chat_id, text,
                                                  reply_markup=telegram.markup(buttons)) is not None
-    if job.state == JobState.REFUNDED:
+    if job.state in (JobState.REFUNDED, JobState.FAILED):  # no "started" line or low-balance hint outlives it
         await close_status(c, job, results.status_failed(job.lang, job, model))
     if told:
         await c.store.jobs.settle(job.id)
