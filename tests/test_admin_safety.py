@@ -117,3 +117,25 @@ def test_a_broadcast_typed_as_html_arrives_formatted_not_as_tags(clean_stack, db
     assert text_of(got) == "Новинка! Скидка 10% & подарок"
     assert [e["type"] for e in got["message"].get("entities", [])] == ["bold"]
     time.sleep(0.2)
+
+
+def test_a_broadcast_goes_once_and_an_old_preview_never_sends_a_newer_text(clean_stack, db):
+    u = TgUser(clean_stack.url("telegram"), 8305)
+    u.send("/start")
+    a = admin(clean_stack)
+    a.press("Рассылка")
+    a.send("Первый вариант")
+    first = a.last()
+    a.press("Рассылка")
+    a.send("Второй вариант")
+    second = a.last()
+    send = next(d for label, d in buttons(first) if "Отправить" in label)
+    a.sim.press(a.id, first["message_id"], data=send)  # the older preview's button
+    assert "ничего не отправлено" in text_of(a.bot_messages()[-2])
+    send = next(d for label, d in buttons(second) if "Отправить" in label)
+    with ThreadPoolExecutor(2) as pool:  # a double tap on the right one
+        list(pool.map(lambda _: a.sim.press(a.id, second["message_id"], data=send), range(2)))
+    u.wait_for(lambda r: "Второй вариант" in text_of(r), timeout=30)
+    time.sleep(2)
+    assert [text_of(r) for r in u.bot_messages() if "вариант" in text_of(r)] == ["Второй вариант"]
+    assert len([r for r in run(db.admin.recent_actions()) if r["action"] == "broadcast"]) == 1

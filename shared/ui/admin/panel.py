@@ -80,10 +80,10 @@ def kie_error(lang: str, error: object) -> Screen:
     return Screen(t(lang, "adm_kie_error", error=esc_clip(error, 500)))
 
 
-def broadcast_preview(lang: str, count: int, text: str) -> Screen:
-    """The admin's own HTML as all users will see it, with the button that sends it."""
+def broadcast_preview(lang: str, count: int, text: str, preview_id: str) -> Screen:
+    """The admin's own HTML as all users will see it, with the button that sends this text (and no other)."""
     return Screen(t(lang, "adm_broadcast_preview", count=count, text=text),
-                  [[(t(lang, "adm_btn_send"), cb.ADM_SEND)], *back(lang)])
+                  [[(t(lang, "adm_btn_send"), cb.make(cb.ADM_SEND, preview_id))], *back(lang)])
 
 
 def action_log(lang: str, rows: list[dict[str, Any]]) -> Screen:

@@ -160,5 +160,6 @@ TEXTS: dict[str, str] = {
     "adm_action_stale": "⚠️ This confirmation was used already or replaced by a newer one; nothing was done.",
     "adm_action_changed": "⚠️ Already so (by another admin, or earlier): {what}. Nothing was changed.",
     "adm_log_reason": "\n    reason: {reason}",
+    "adm_broadcast_stale": "⚠️ This broadcast was sent already or replaced by a newer text; nothing was sent.",
     "adm_broadcast_bad_html": "⚠️ Telegram did not accept the text's markup: {error}\nFix the text and send it again.",
 }
