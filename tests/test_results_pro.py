@@ -3,7 +3,10 @@ the caption carries the prompt, and a failure offers 🔁 (back to the confirmat
 ✏️ (back to the wizard)."""
 from __future__ import annotations
 
+import io
+
 import httpx
+from PIL import Image
 
 from shared.ui import callbacks as cb
 from tests.conftest import run
@@ -32,6 +35,8 @@ def test_remove_background_arrives_as_the_original_png_after_a_preview(clean_sta
     urls = next(j["result_urls"] for j in run(db.jobs.recent_of(u.id, 5)) if j.get("result_urls"))
     produced = httpx.get(urls[0], timeout=10).content
     assert sent == produced and sent.startswith(b"\x89PNG"), "the provider's bytes, not a recompressed photo"
+    cut = Image.open(io.BytesIO(sent))
+    assert cut.mode == "RGBA" and cut.getpixel((0, 0))[3] == 0, "the transparency is kept"
     assert document["message"]["document"]["file_name"].endswith(".png")
     assert any("Повторить" in text for text, _ in buttons(document)), "the buttons sit under the file"
 
