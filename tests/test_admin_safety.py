@@ -139,3 +139,15 @@ def test_a_broadcast_goes_once_and_an_old_preview_never_sends_a_newer_text(clean
     time.sleep(2)
     assert [text_of(r) for r in u.bot_messages() if "вариант" in text_of(r)] == ["Второй вариант"]
     assert len([r for r in run(db.admin.recent_actions()) if r["action"] == "broadcast"]) == 1
+
+
+def test_a_confirmation_whose_target_changed_meanwhile_does_nothing(clean_stack, db):
+    a = admin(clean_stack)
+    a.press("Обслуживание: выключен")
+    a.send("обновление")
+    assert "Подтвердите" in a.last_text()
+    run(db.admin.change_runtime(ADMIN + 1, "maintenance", {"maintenance": True}, reason="другой админ"))
+    a.press("Подтвердить")
+    assert "Уже сделано" in a.last_text() and "Ничего не изменено" in a.last_text()
+    log = [(r["admin_id"], r.get("reason")) for r in run(db.admin.recent_actions()) if r["action"] == "maintenance"]
+    assert log == [(ADMIN + 1, "другой админ")], "one switch, by the one who was first"

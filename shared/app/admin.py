@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from shared.clients import telegram
 from shared.domain.admin import (PENDING, REASON_MAX, Outcome, Pending, apply_filter, filter_period,
-                                 parse_adjustment, pending_of)
+                                 parse_adjustment, pending_of, runtime_change)
 from shared.domain.clock import MOSCOW, utcnow
 from shared.domain.jobs import new_job_id
 from shared.domain.money import Status
@@ -60,11 +60,14 @@ async def tell_adjusted(c: "Container", user_id: int, kopecks: int, reason: str,
     await telegram.send(c.bot, user_id, account.adjusted_by_admin(lang, kopecks, reason, balance), retry=False)
 
 
-async def switch(c: "Container", admin: User, action: str, change: dict[str, Any], reason: str | None) -> None:
-    """Flip a runtime switch (logged with the reason); this instance sees it at once, others within
-    SETTINGS_CACHE_SECONDS."""
-    await c.store.admin.change_runtime(admin.user_id, action, change, reason=reason)
+async def switch(c: "Container", admin: User, action: str,
+                 change: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any] | None],
+                 reason: str | None) -> dict[str, Any] | None:
+    """Flip a runtime switch (logged with the reason; None when there was nothing to change); this instance
+    sees it at once, others within SETTINGS_CACHE_SECONDS."""
+    new = await c.store.admin.change_runtime(admin.user_id, action, change, reason=reason)
     c.forget_cached()
+    return new
 
 
 # --- actions that wait for a reason and a confirmation: ban, unban, maintenance, a model off or on ----------
@@ -107,18 +110,9 @@ async def carry_out(c: "Container", admin: User, pending_id: str) -> tuple[Outco
             return Outcome.CHANGED, pending
         await c.store.admin.set_banned(admin.user_id, target.user_id, want, reason=pending.reason)
         return Outcome.DONE, pending
-    runtime = await c.store.admin.runtime()  # fresh, not this instance's cached copy
-    if pending.action in ("maint_on", "maint_off"):
-        want = pending.action == "maint_on"
-        if runtime["maintenance"] == want:
-            return Outcome.CHANGED, pending
-        action, change = "maintenance", {"maintenance": want}
-    else:
-        disabled = set(runtime["disabled_models"])
-        if (pending.target in disabled) == (pending.action == "model_off"):
-            return Outcome.CHANGED, pending
-        action, change = f"toggle_model:{pending.target}", {"disabled_models": sorted(disabled ^ {pending.target})}
-    await switch(c, admin, action, change, pending.reason)
+    action, change = runtime_change(pending)  # checked against the stored switches inside the transaction
+    if await switch(c, admin, action, change, pending.reason) is None:
+        return Outcome.CHANGED, pending
     return Outcome.DONE, pending
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, Callable
 
 from shared.domain.clock import MOSCOW
 
@@ -88,6 +88,21 @@ class Pending:
     def ready(self) -> bool:
         """May be confirmed: it has a reason, or needs none."""
         return self.reason is not None and (bool(self.reason) or self.action not in NEEDS_REASON)
+
+
+def runtime_change(pending: Pending) -> tuple[str, Callable[[dict[str, Any]], dict[str, Any] | None]]:
+    """The action log's name of a maintenance or model switch, and the change it makes to the stored switches
+    (None when they are already as it would leave them: another admin was first)."""
+    if pending.action in ("maint_on", "maint_off"):
+        want = pending.action == "maint_on"
+        return "maintenance", lambda old: None if bool(old.get("maintenance")) == want else {"maintenance": want}
+    off = pending.action == "model_off"
+
+    def models(old: dict[str, Any]) -> dict[str, Any] | None:
+        disabled = set(old.get("disabled_models") or [])
+        return None if (pending.target in disabled) == off else {"disabled_models": sorted(disabled ^ {pending.target})}
+
+    return f"toggle_model:{pending.target}", models
 
 
 def pending_of(doc: dict[str, Any]) -> Pending:

@@ -3,7 +3,7 @@ statistics inputs, alert claims, smoke runs, and each admin's pending filter and
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from google.cloud import firestore
 
@@ -21,10 +21,12 @@ class Admin(Aggregate):
         data = snap.to_dict() if snap.exists else {}
         return {"maintenance": bool(data.get("maintenance")), "disabled_models": list(data.get("disabled_models", []))}
 
-    async def change_runtime(self, admin_id: int, action: str, change: dict[str, Any],
-                             reason: str | None = None) -> dict[str, Any]:
+    async def change_runtime(self, admin_id: int, action: str,
+                             change: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any] | None],
+                             reason: str | None = None) -> dict[str, Any] | None:
         """Apply a runtime switch and write the admin action log entry (old and new value, the admin's reason)
-        in one transaction."""
+        in one transaction. `change`: the fields to set, or a function of the stored switches that returns
+        them (None when there is nothing to change: nothing is written and None returned)."""
         ref = self.ref(SETTINGS, RUNTIME)
         log_ref = self.db.collection(ACTIONS).document()
 
@@ -32,10 +34,13 @@ class Admin(Aggregate):
         async def run(tx: Any) -> dict[str, Any]:
             snap = await ref.get(transaction=tx)
             old = snap.to_dict() if snap.exists else {}
-            new = {**old, **change, "updated_at": utcnow()}
+            fields = change(old) if callable(change) else change
+            if fields is None:
+                return None
+            new = {**old, **fields, "updated_at": utcnow()}
             tx.set(ref, new)
             tx.set(log_ref, {"admin_id": admin_id, "action": action, "target": RUNTIME,
-                             "old": {k: old.get(k) for k in change}, "new": change, "reason": reason,
+                             "old": {k: old.get(k) for k in fields}, "new": fields, "reason": reason,
                              "at": utcnow()})
             return new
 
