@@ -104,12 +104,11 @@ async def carry_out(c: "Container", admin: User, pending_id: str) -> tuple[Outco
         return Outcome.STALE, None
     pending = pending_of(doc)
     if pending.action in ("ban", "unban"):
-        target = await c.store.users.get(int(pending.target))
-        want = pending.action == "ban"
-        if target is None or target.banned == want:
-            return Outcome.CHANGED, pending
-        await c.store.admin.set_banned(admin.user_id, target.user_id, want, reason=pending.reason)
-        return Outcome.DONE, pending
+        changed = await c.store.admin.set_banned(admin.user_id, int(pending.target), pending.action == "ban",
+                                                 reason=pending.reason)
+        if changed is None:  # no such user
+            return Outcome.STALE, None
+        return (Outcome.DONE if changed else Outcome.CHANGED), pending
     action, change = runtime_change(pending)  # checked against the stored switches inside the transaction
     if await switch(c, admin, action, change, pending.reason) is None:
         return Outcome.CHANGED, pending

@@ -56,15 +56,24 @@ class Admin(Aggregate):
         return [snap.to_dict() async for snap in query.stream()]
 
     async def set_banned(self, admin_id: int, user_id: int, banned: bool, reason: str | None = None) -> bool | None:
-        """Ban or unban; logs old/new and the reason. None if the user does not exist."""
-        ref = self.ref(USERS, user_id)
-        snap = await ref.get()
-        if not snap.exists:
-            return None
-        old = bool(snap.get("banned"))
-        await ref.update({"banned": banned})
-        await self.log_action(admin_id, "ban" if banned else "unban", f"user:{user_id}", old, banned, reason)
-        return old
+        """Ban or unban with its log entry (old/new and the reason) in one transaction. True when it changed
+        the user; False when they already were so (nothing written); None if the user does not exist."""
+        ref, log_ref = self.ref(USERS, user_id), self.db.collection(ACTIONS).document()
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> bool | None:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists:
+                return None
+            old = bool(snap.get("banned"))
+            if old == banned:
+                return False
+            tx.update(ref, {"banned": banned})
+            tx.set(log_ref, {"admin_id": admin_id, "action": "ban" if banned else "unban", "target": f"user:{user_id}",
+                             "old": old, "new": banned, "reason": reason, "at": utcnow()})
+            return True
+
+        return await run(self.transaction())
 
     # --- what admins read ----------------------------------------------------------------------------
     async def failures(self, start: datetime | None, end: datetime | None, limit: int = 5000) -> list[dict[str, Any]]:
