@@ -18,19 +18,19 @@ if TYPE_CHECKING:
     from shared.bootstrap import Container
 
 
-async def _name(c: "Container", pending: Pending) -> str:
+async def _name(c: "Container", pending: Pending, lang: str) -> str:
     """The target as the admin knows it: a user's id and @username, a model's name."""
     if pending.action in ("ban", "unban"):
         target = await c.store.users.get(int(pending.target))
         return f"{pending.target} @{target.username}" if target and target.username else pending.target
     model = c.catalog.get(pending.target) if pending.action.startswith("model_") else None
-    return model.name.get("ru") if model else pending.target
+    return model.name.get(lang) if model else pending.target
 
 
 async def _propose(c: "Container", update: Update, user: User, action: str, target: str, back: int = 0) -> None:
     pending = await admin.propose(c, user, action, target, back)
     await c.store.users.set_fields(user.user_id, awaiting="admin_reason")
-    await reply.send(update, confirm.ask_reason(user.language, pending, await _name(c, pending)))
+    await reply.send(update, confirm.ask_reason(user.language, pending, await _name(c, pending, user.language)))
 
 
 async def ban(c: "Container", update: Update, user: User, user_id: str) -> None:
@@ -60,7 +60,7 @@ async def _confirm(c: "Container", update: Update, user: User, pending: Pending 
     if pending is None:  # a required reason missing, or nothing waits any more
         await reply.send(update, confirm.outcome(user.language, Outcome.STALE, None, ""))
         return
-    await reply.send(update, confirm.confirm(user.language, pending, await _name(c, pending)))
+    await reply.send(update, confirm.confirm(user.language, pending, await _name(c, pending, user.language)))
 
 
 async def reason(c: "Container", update: Update, user: User) -> None:
@@ -84,7 +84,7 @@ async def drop(c: "Container", update: Update, user: User) -> None:
 async def confirmed(c: "Container", update: Update, user: User, pending_id: str) -> None:
     result, pending = await admin.carry_out(c, user, pending_id)
     if result != Outcome.DONE or pending is None:
-        name = await _name(c, pending) if pending else ""
+        name = await _name(c, pending, user.language) if pending else ""
         await reply.show(update, confirm.outcome(user.language, result, pending, name))
         return
     if pending.action in ("ban", "unban"):
