@@ -176,6 +176,7 @@ class Soak:
         self.storage = FaultControl(stack.fault_control_url)
         self.admin = SimClient(self.sim_url, timeout=60)
         self.lock = threading.Lock()
+        self.admin_lock = threading.Lock()  # one admin action at a time: each waits for its reason and confirmation
         self.confirmed: list[str] = []  # job ids the users confirmed
         self.sent: dict[int, set[str]] = {}  # user id -> sha256 of every file the user sent
         self.shown: dict[str, set[int]] = collections.defaultdict(set)  # job id -> prices on pressed buttons
@@ -490,7 +491,12 @@ class Soak:
         return state
 
     def set_banned(self, uid: int, banned: bool) -> None:
-        """The admin presses ban/unban in the panel until the user document says so (storage faults)."""
+        """The admin presses ban/unban in the panel, types the reason and confirms, until the user document
+        says so (storage faults)."""
+        with self.admin_lock:
+            self._set_banned(uid, banned)
+
+    def _set_banned(self, uid: int, banned: bool) -> None:
         ref = self.db.collection("users").document(str(uid))
         for _ in range(8):
             last = self.newest(self.admin, ADMIN, is_text, timeout=0)
@@ -498,6 +504,15 @@ class Soak:
                 self.send(self.admin, ADMIN, "/admin")
             else:
                 self.admin.press(ADMIN, last["message_id"], data=f"adm:{'ban' if banned else 'unban'}:{uid}")
+                self.send(self.admin, ADMIN, "soak")
+                confirm = self.newest(self.admin, ADMIN, lambda r: any(
+                    b.get("callback_data", "").startswith("adm:do:")
+                    for row in (r["message"].get("reply_markup") or {}).get("inline_keyboard", []) for b in row),
+                    after=last["message_id"], timeout=4)
+                if confirm is not None:
+                    data = next(b["callback_data"] for row in confirm["message"]["reply_markup"]["inline_keyboard"]
+                                for b in row if b.get("callback_data", "").startswith("adm:do:"))
+                    self.admin.press(ADMIN, confirm["message_id"], data=data)
             snap = ref.get()
             if snap.exists and bool(snap.to_dict().get("banned")) == banned:
                 self.harness["bans" if banned else "unbans"] += 1

@@ -63,6 +63,12 @@ def test_plan_with_lowered_limits():
     assert [plan("video", s, "", small) for s in (300, 350, 450)] == [Route.URL, Route.UPLOAD, Route.LINK]
 
 
+def test_plan_as_file_sends_every_photo_type_image_as_its_original_after_a_preview():
+    assert {plan("image", s, "image/png", as_file=True) for s in (None, 100, 6 * MB, 12 * MB)} == {Route.PREVIEW}
+    assert plan("image", 1000, "image/gif", as_file=True) is Route.DOCUMENT
+    assert plan("video", 1000, "video/mp4", as_file=True) is Route.URL  # images only
+
+
 def test_group_plan():
     u, up, pv, ln = Route.URL, Route.UPLOAD, Route.PREVIEW, Route.LINK
     assert group_plan([u] * 6) == ([[0, 1, 2, 3, 4, 5]], [])
@@ -87,6 +93,10 @@ def test_filename_from_url_and_type():
     assert delivery._filename(Probe("http://h/files/t/0.png"), "photo") == "0.png"
     assert delivery._filename(Probe("http://h/get?id=1", 5, "video/mp4"), "video") == "get.mp4"
     assert delivery._filename(Probe("http://h/"), "audio") == "result.mp3"
+    png = b"\x89PNG\r\n\x1a\n" + bytes(20)
+    assert delivery._filename(Probe("http://h/files/t/0.jpg"), "document", png) == "0.png", "the bytes say PNG"
+    assert delivery._filename(Probe("http://h/a/b"), "document", b"RIFF1234WEBPVP8 ") == "b.webp"
+    assert delivery._filename(Probe("http://h/x.jpeg"), "document", b"\xff\xd8\xff\xe0") == "x.jpeg"
 
 
 # --- real sends --------------------------------------------------------------------------------------

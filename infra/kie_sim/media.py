@@ -26,6 +26,7 @@ VIDEO_SECONDS = 2.0
 VIDEO_SIZE = (320, 180)
 AUDIO_SECONDS = 1.0
 TAKES = {"ai-music-api/generate": 2}  # Suno returns two takes of one song per run
+CUT_OUT = {"recraft/remove-background"}  # a transparent PNG
 
 
 def result_files(model, spec, payload, task_id, size_bytes=0):
@@ -42,10 +43,23 @@ def result_files(model, spec, payload, task_id, size_bytes=0):
         return [(f"0.{ext}", media_samples.pad(data, ext, size_bytes), media_samples.MIME[ext])]
     fmt = "JPEG" if payload.get("output_format") in ("jpeg", "jpg") else "PNG"
     prompt = str(payload.get("prompt") or model)
+    if model in CUT_OUT:
+        return [("0.png", media_samples.pad(_encode(cut_out(draw_image(prompt, task_id)), "PNG"), "png", size_bytes),
+                 "image/png")]
     return [
         _image_file(i, fmt, prompt, f"{task_id}/{i}", size_bytes)
         for i in range(image_count(model, payload))
     ]
+
+
+def cut_out(image):
+    """A background removal's result: the subject (a disc) on a transparent background."""
+    alpha = Image.new("L", image.size, 0)
+    ImageDraw.Draw(alpha).ellipse((IMAGE_SIZE // 4, IMAGE_SIZE // 4, IMAGE_SIZE * 3 // 4, IMAGE_SIZE * 3 // 4),
+                                  fill=255)
+    image = image.convert("RGBA")
+    image.putalpha(alpha)
+    return image
 
 
 def _wants_sound(payload):

@@ -69,7 +69,11 @@ def user_text(user_id):
         raise ControlError(400, "text is required")
     require_webhook(sim)
     content = {"text": text}
-    entities = command_entities(text)
+    typed = options.get("entities") or []  # the user's own formatting (bold, links...), as Telegram sends it
+    if not isinstance(typed, list) or not all(isinstance(e, dict) and {"type", "offset", "length"} <= e.keys()
+                                              for e in typed):
+        raise ControlError(400, "entities must be a list of {type, offset, length}")
+    entities = sorted(command_entities(text) + typed, key=lambda e: (e["offset"], -e["length"]))
     if entities:
         content["entities"] = entities
     return jsonify(post_user_message(sim, user_id, options, content))

@@ -93,12 +93,12 @@ async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
     return broadcast_id
 
 
-async def send_previewed(c: "Container", admin: User, chat_id: int) -> bool:
-    """The text the admin previewed, to every user (logged); False when no text waits to be sent."""
-    draft = await c.store.admin.draft("broadcast", admin.user_id)
-    if not draft.get("text"):
+async def send_previewed(c: "Container", admin: User, chat_id: int, preview_id: str = "") -> bool:
+    """The text of the preview whose button was pressed, to every user (logged), once; False when that
+    preview was sent already or replaced by a newer one (its button would send another text)."""
+    draft = await c.store.admin.take_draft("broadcast", admin.user_id, preview_id) if preview_id else None
+    if not draft or not draft.get("text"):
         return False
-    await c.store.admin.save_draft("broadcast", admin.user_id, {"text": ""})
     broadcast_id = await start(c, admin.user_id, chat_id, draft["text"])
     await c.store.admin.log_action(admin.user_id, "broadcast", broadcast_id, None, draft["text"][:200])
     return True

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from shared.app import catalog
 from shared.app.drafts import Changed, draft_of
 from shared.app.tasks import enqueue_start
+from shared.clients import telegram
 from shared.catalog import ModelSpec
 from shared.domain.jobs import Confirmed, ErrorCode, Job, JobState, new_request_id
 from shared.domain.pricing import rub_to_kopecks
@@ -17,6 +18,7 @@ from shared.domain.quote import Offer
 from shared.domain.users import User
 from shared.domain.validation import InputProblem, InvalidInput, build_payload
 from shared.logs import mask_user
+from shared.ui import results
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -110,6 +112,16 @@ async def _queue(c: "Container", job: Job) -> Verdict | None:
 
 
 async def status_shown(c: "Container", job: Job, message_id: int) -> None:
-    """The started line went out as a new message (the button's could not be edited): it is the status line."""
+    """The started line is shown; when it went out as a new message (the button's could not be edited) it is the
+    status line. A job that ended meanwhile (a refund within the second it took) had its final line written
+    before this "started" one: it is written again, so no "started" line or low-balance hint outlives the job."""
     if message_id != job.status_message_id:
         await c.store.jobs.set_fields(job.id, status_message_id=message_id)
+    current = await c.store.jobs.get(job.id)
+    final = None
+    if current is not None and current.state == JobState.REFUNDED:
+        final = results.status_failed(current.lang, current, c.catalog.get(current.model_id))
+    elif current is not None and current.state == JobState.SUCCEEDED and current.delivered_at:
+        final = results.status_done(current.lang, current, c.catalog.get(current.model_id))
+    if final is not None:
+        await telegram.edit(c.bot, current.chat_id, message_id, final)

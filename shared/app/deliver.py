@@ -38,7 +38,8 @@ async def _send(c: "Container", job: Job, chat_id: int, lang: str, buttons: list
     files: list[dict[str, str]] = []
     sent = await delivery.send_result(c.bot, chat_id, model.output if model else "image", job.result_urls,
                                       results.caption(lang, job, model), buttons, limits=limits,
-                                      words=delivery.Words(**results.delivery_words(lang)), files=files)
+                                      words=delivery.Words(**results.delivery_words(lang)), files=files,
+                                      as_file=bool(model and model.deliver_as_file))
     return sent, files
 
 

@@ -50,9 +50,11 @@ async def tell_ended(c: "Container", job: Job) -> bool:
         balance = user.balance_kopecks if user else 0
     model = c.catalog.get(job.model_id)
     text = results.ended(job.lang, job, model, balance, c.settings.free_daily_limit)
-    told = text is None or await telegram.notify(c.bot, job.chat_id, text, reply_markup=telegram.markup(
-        [talk.support_button(job.lang, write=False)])) is not None
-    if job.state == JobState.REFUNDED:
+    buttons = results.failure_actions(job.lang, job) if job.state == JobState.REFUNDED and model else []
+    buttons = [*buttons, [talk.support_button(job.lang, write=False)]]
+    told = text is None or await telegram.notify(c.bot, job.chat_id, text,
+                                                 reply_markup=telegram.markup(buttons)) is not None
+    if job.state in (JobState.REFUNDED, JobState.FAILED):  # no "started" line or low-balance hint outlives it
         await close_status(c, job, results.status_failed(job.lang, job, model))
     if told:
         await c.store.jobs.settle(job.id)

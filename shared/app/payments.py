@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from telegram import StarTransaction, TransactionPartnerUser
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -107,8 +107,34 @@ async def credit(c: "Container", user_id: int, charge_id: str, payload: str | No
                  source: str) -> PaymentStep:
     """Credit a Stars payment once, whatever the user's status: the Stars are paid."""
     s = c.settings
-    return await c.store.payments.credit_topup(user_id, charge_id, invoice_id_from(payload), stars,
-                                    s.stars_per_100_rub, s.referral_percent, source)
+    step = await c.store.payments.credit_topup(user_id, charge_id, invoice_id_from(payload), stars,
+                                               s.stars_per_100_rub, s.referral_percent, source)
+    payment = step.payment
+    if step.status == Status.CREDITED and payment.inviter_id and payment.referral_kopecks:
+        await _tell_user(c, payment.inviter_id, lambda lang: account.referral_income(
+            lang, payment.referral_kopecks, step.balances.get(payment.inviter_id, 0)))
+    return step
+
+
+async def _tell_user(c: "Container", user_id: int, screen: Callable[[str], Screen]) -> None:
+    """A money notice to a user other than the one this update is about, in their language."""
+    user = await c.store.users.get(user_id)
+    await tell(c, user_id, screen(user.language if user else "ru"))
+
+
+async def _tell_refunded(c: "Container", step: PaymentStep) -> None:
+    """An admin's refund is done (Telegram returned the Stars): the payer and the inviter whose share went
+    back are told, once (the step is DONE for one call only)."""
+    payment, balances = step.payment, step.balances
+    await tell(c, payment.user_id, account.stars_refunded(step.language, payment, balances.get(payment.user_id, 0)))
+    await _tell_reversal(c, step)
+
+
+async def _tell_reversal(c: "Container", step: PaymentStep) -> None:
+    payment = step.payment
+    if payment.inviter_id and payment.referral_kopecks:
+        await _tell_user(c, payment.inviter_id, lambda lang: account.referral_reversed(
+            lang, payment.referral_kopecks, step.balances.get(payment.inviter_id, 0)))
 
 
 # --- refunds ----------------------------------------------------------------------------------------------
@@ -135,7 +161,7 @@ async def refund(c: "Container", charge_id: str) -> PaymentStep:
             if reverted.status == Status.REVERTED:
                 return reverted
         return await _current(c, charge_id, step)
-    return await c.store.payments.settle_refund_seen(charge_id, "bot")
+    return await refund_seen(c, charge_id, "bot")
 
 
 async def _read_record(c: "Container") -> dict[str, int]:
@@ -173,10 +199,13 @@ async def refund_seen(c: "Container", charge_id: str, source: str) -> PaymentSte
     step = await c.store.payments.settle_refund_seen(charge_id, source)
     if step.status == Status.UNKNOWN:
         log.error("Telegram refunded a payment we never credited: %s", charge_id)
+    if step.status == Status.DONE:
+        await _tell_refunded(c, step)
     if step.status != Status.DEBITED:
         return step
     payment, balances = step.payment, step.balances
     await tell(c, payment.user_id, account.payment_refunded(step.language, payment, balances[payment.user_id]))
+    await _tell_reversal(c, step)
     await alerts.tell_admins(c, lambda lang: notices.refunded_outside(lang, payment, balances))
     log.warning("a Stars refund made outside the bot was debited", extra={"user": mask_user(payment.user_id)})
     return step

@@ -114,6 +114,7 @@ class ModelSpec(BaseModel):
     one_of_required: list[str] = []
     forbidden: list[dict[str, str]] = []  # option combinations the provider refuses
     file_counts: list[FileCount] = []
+    deliver_as_file: bool = False  # its point is its pixels: the original file as a document, after a preview
 
     @model_validator(mode="after")
     def _unique_fields(self) -> "ModelSpec":

@@ -42,6 +42,7 @@ ACTION_REPEAT_S = 4.0  # a chat action shows for at most 5 s
 
 KIND = {"image": "photo", "video": "video", "audio": "audio"}  # output -> Bot API media kind
 MEDIA = {"photo": InputMediaPhoto, "video": InputMediaVideo, "audio": InputMediaAudio}
+MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"))
 DEFAULT_EXT = {"photo": ".png", "video": ".mp4", "audio": ".mp3", "document": ".bin"}
 
 
@@ -59,9 +60,23 @@ class Words:
     decimal: str = "."  # the decimal separator of the language (24,8 МБ; 24.8 MB)
 
 
-def _filename(item: Probe, kind: str) -> str:
+def _sniffed(data: bytes | None) -> str | None:
+    """The extension an image's first bytes say (the bytes are the truth, not the URL)."""
+    if not data:
+        return None
+    if data[:4] == b"RIFF":
+        return ".webp" if data[8:12] == b"WEBP" else None
+    return next((ext for magic, ext in MAGIC if data.startswith(magic)), None)
+
+
+def _filename(item: Probe, kind: str, data: bytes | None = None) -> str:
     name = re.sub(r"[^\w.\-]", "_", unquote(os.path.basename(urlsplit(item.url).path)))[-64:].lstrip(".")
-    if os.path.splitext(name)[1]:
+    stem, ext = os.path.splitext(name)
+    sniffed = _sniffed(data)
+    if sniffed:
+        same = ext.lower() in (sniffed, ".jpeg" if sniffed == ".jpg" else sniffed)
+        return name if same else (stem or "result") + sniffed
+    if ext:
         return name
     ext = mimetypes.guess_extension(item.content_type) if item.content_type else None
     return (name or "result") + (ext or DEFAULT_EXT.get(kind, ".bin"))
@@ -87,6 +102,10 @@ class _Delivery:
     words: Words
     delivered: list[int] = field(default_factory=list)  # every message sent, in order
     files: list[dict[str, str]] = field(default_factory=list)  # Telegram file ids, to re-send without a charge
+    as_file: bool = False  # images go as the original document after a preview (ladder.plan)
+
+    def plan(self, item: Probe, size: int | None = None) -> Route:
+        return plan(self.output, item.size if size is None else size, item.content_type, self.limits, self.as_file)
 
     def keep_file(self, message: Any) -> None:
         for kind in ("photo", "video", "audio", "document"):
@@ -165,7 +184,7 @@ class _Delivery:
     # One file ----------------------------------------------------------------------------------
 
     async def send_one(self, item: Probe, caption: str | None, markup: InlineKeyboardMarkup | None) -> list[int]:
-        route = plan(self.output, item.size, item.content_type, self.limits)
+        route = self.plan(item)
         limit = self.upload_limit(self.kind)
         if route is Route.URL:
             sent = await self.send_media(self.kind, item.url, caption, markup)
@@ -179,7 +198,7 @@ class _Delivery:
             async with self.showing(self.kind):
                 data = await self.fetch(item, limit)
                 if data is not None:
-                    route = plan(self.output, len(data), item.content_type, self.limits)
+                    route = self.plan(item, len(data))
                     if route in (Route.URL, Route.UPLOAD):
                         sent = await self.send_media(self.kind, data, caption, markup, _filename(item, self.kind))
             if sent is not None:
@@ -221,7 +240,7 @@ class _Delivery:
                 if data is None:
                     data = await self.fetch(item, limit)
                 if data is not None and len(data) <= limit:
-                    sent = await self.send_media("document", data, caption, markup, _filename(item, "document"))
+                    sent = await self.send_media("document", data, caption, markup, _filename(item, "document", data))
         if sent is not None:
             return [sent]
         too_big = max(item.size or 0, len(data) if data else 0) > limit
@@ -249,7 +268,7 @@ class _Delivery:
 
     async def send_many(self, items: Sequence[Probe], caption: str | None,
                         markup: InlineKeyboardMarkup | None) -> list[int]:
-        routes = [plan(self.output, item.size, item.content_type, self.limits) for item in items]
+        routes = [self.plan(item) for item in items]
         chunks, alone = group_plan(routes)
         sent: list[int] = []
         for chunk in chunks:
@@ -316,22 +335,22 @@ class _Delivery:
 async def send_result(bot: Bot, chat_id: int, output: str, urls: list[str], caption: str,
                       buttons: list[list[Button]] | None = None, http: httpx.AsyncClient | None = None,
                       *, words: Words, limits: Limits | None = None,
-                      files: list[dict[str, str]] | None = None) -> list[int]:
+                      files: list[dict[str, str]] | None = None, as_file: bool = False) -> list[int]:
     """Deliver result files the way Telegram users expect; returns the ids of the messages sent.
 
     One file carries the buttons itself; several go as albums with the buttons on a follow-up
     message. Never raises for Telegram or HTTP problems: it falls back, down to a link message, and
-    returns [] only if even that could not be sent. `words` are the texts of links and follow-ups.
+    returns [] only if even that could not be sent. `words` are the texts of links and follow-ups;
+    `as_file`: an image goes as its original file after a preview (ladder.plan).
     """
     if not urls:
         log.warning("no result files to send")
         return []
     http = http or shared_http()
     reply_markup = markup(buttons or [])
-    delivery = _Delivery(bot, chat_id, output, http, limits or LIMITS, words)
+    delivery = _Delivery(bot, chat_id, output, http, limits or LIMITS, words, as_file=as_file)
     items = list(await asyncio.gather(*(probe(http, url) for url in urls)))
-    log.info("delivering %d %s file(s): %s", len(items), output,
-             [(plan(output, i.size, i.content_type, delivery.limits).value, i.size) for i in items])
+    log.info("delivering %d %s file(s): %s", len(items), output, [(delivery.plan(i).value, i.size) for i in items])
     try:
         if len(items) == 1:
             await delivery.send_one(items[0], caption, reply_markup)

@@ -36,7 +36,8 @@ class Route(str, Enum):
     LINK = "link"  # too big for Telegram: a message with the download link and its expiry
 
 
-def plan(output: str, size: int | None, content_type: str = "", limits: Limits | None = None) -> Route:
+def plan(output: str, size: int | None, content_type: str = "", limits: Limits | None = None,
+         as_file: bool = False) -> Route:
     """How one result file goes to Telegram (P = photo_by_url 5 MB, U = photo_upload 10 MB,
     F = file_by_url 20 MB, D = file_upload 50 MB):
 
@@ -50,12 +51,16 @@ def plan(output: str, size: int | None, content_type: str = "", limits: Limits |
     | video, audio              | F < size <= D                | UPLOAD                                  |
     | video, audio              | > D                          | LINK                                    |
     A refused URL send falls back to UPLOAD (bytes read up to D), a refused photo upload to PREVIEW.
+    `as_file` (a model whose point is its pixels: a cut-out, an upscale): an image always goes as PREVIEW, so
+    the original bytes arrive as a document, never recompressed by Telegram.
     """
     limits = limits or LIMITS
     ctype = mime(content_type)
     if output == "image":
         if ctype.startswith("image/") and ctype not in PHOTO_TYPES:
             return Route.DOCUMENT if size is None or size <= limits.file_upload else Route.LINK
+        if as_file:
+            return Route.PREVIEW
         if size is None or size <= limits.photo_by_url:
             return Route.URL
         return Route.UPLOAD if size <= limits.photo_upload else Route.PREVIEW

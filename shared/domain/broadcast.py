@@ -1,9 +1,26 @@
-"""Admin broadcasts, the pure part: pacing under Telegram's limits and the outcomes of a batch's steps."""
+"""Admin broadcasts, the pure part: the text as it will be sent, pacing under Telegram's limits and the
+outcomes of a batch's steps."""
 from __future__ import annotations
 
+import html
+import re
 from collections import deque
 from enum import StrEnum
 from typing import Any
+
+
+# The tags of Telegram's HTML parse mode: a text typed with them (and no formatting) was meant as HTML.
+TELEGRAM_TAGS = re.compile(r"</?(b|strong|i|em|u|ins|s|strike|del|a|code|pre|tg-spoiler|span|blockquote|tg-emoji)"
+                           r"(\s[^<>]*)?>", re.IGNORECASE)
+
+
+def broadcast_html(text: str, formatted: str | None) -> str:
+    """The broadcast as Telegram HTML. `formatted`: the admin's message with its formatting (bold, links...)
+    as HTML, when it had any: kept as it is. Plain text with Telegram's tags in it is taken as HTML; any other
+    text is escaped, so "<" and "&" arrive as typed."""
+    if formatted is not None:
+        return formatted
+    return text if TELEGRAM_TAGS.search(text) else html.escape(text, quote=False)
 
 
 class Lease(StrEnum):

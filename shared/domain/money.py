@@ -138,6 +138,7 @@ class Payment:
     referral_kopecks: int = 0
     refund: str | None = None  # None | pending | done | failed
     refund_attempts: int = 0
+    stars: int = 0  # what the payer paid (told back on a refund)
 
 
 # --- bonuses at the first contact -----------------------------------------------------------------

@@ -128,7 +128,7 @@ def rub_to_kopecks(rub: Decimal) -> int:
 SEPARATORS = {"ru": (",", "\u00a0"), "en": (".", ",")}
 
 
-def format_rub(kopecks: int, lang: str = "ru") -> str:
+def format_rub(kopecks: int, lang: str) -> str:
     """1234567 -> '12 345,67 ₽' in Russian, '₽12,345.67' in English (the symbol first, as in $12.34: CLDR's
     English pattern); whole roubles without ',00'."""
     decimal, group = SEPARATORS.get(lang, SEPARATORS["ru"])

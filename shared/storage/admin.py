@@ -3,7 +3,7 @@ statistics inputs, alert claims, smoke runs, and each admin's pending filter and
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from google.cloud import firestore
 
@@ -23,8 +23,12 @@ class Admin(Aggregate):
         return {"maintenance": bool(data.get("maintenance")), "disabled_models": list(data.get("disabled_models", [])),
                 "delisted_models": delisted_of(data)}
 
-    async def change_runtime(self, admin_id: int, action: str, change: dict[str, Any]) -> dict[str, Any]:
-        """Apply a runtime switch and write the admin action log entry (old and new value) in one transaction."""
+    async def change_runtime(self, admin_id: int, action: str,
+                             change: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any] | None],
+                             reason: str | None = None) -> dict[str, Any] | None:
+        """Apply a runtime switch and write the admin action log entry (old and new value, the admin's reason)
+        in one transaction. `change`: the fields to set, or a function of the stored switches that returns
+        them (None when there is nothing to change: nothing is written and None returned)."""
         ref = self.ref(SETTINGS, RUNTIME)
         log_ref = self.db.collection(ACTIONS).document()
 
@@ -32,32 +36,46 @@ class Admin(Aggregate):
         async def run(tx: Any) -> dict[str, Any]:
             snap = await ref.get(transaction=tx)
             old = snap.to_dict() if snap.exists else {}
-            new = {**old, **change, "updated_at": utcnow()}
+            fields = change(old) if callable(change) else change
+            if fields is None:
+                return None
+            new = {**old, **fields, "updated_at": utcnow()}
             tx.set(ref, new)
             tx.set(log_ref, {"admin_id": admin_id, "action": action, "target": RUNTIME,
-                             "old": {k: old.get(k) for k in change}, "new": change, "at": utcnow()})
+                             "old": {k: old.get(k) for k in fields}, "new": fields, "reason": reason,
+                             "at": utcnow()})
             return new
 
         return await run(self.transaction())
 
-    async def log_action(self, admin_id: int, action: str, target: str, old: Any, new: Any) -> None:
+    async def log_action(self, admin_id: int, action: str, target: str, old: Any, new: Any,
+                         reason: str | None = None) -> None:
         await self.db.collection(ACTIONS).add({"admin_id": admin_id, "action": action, "target": target,
-                                               "old": old, "new": new, "at": utcnow()})
+                                               "old": old, "new": new, "reason": reason, "at": utcnow()})
 
     async def recent_actions(self, limit: int = 20) -> list[dict[str, Any]]:
         query = self.db.collection(ACTIONS).order_by("at", direction=firestore.Query.DESCENDING).limit(limit)
         return [snap.to_dict() async for snap in query.stream()]
 
-    async def set_banned(self, admin_id: int, user_id: int, banned: bool) -> bool | None:
-        """Ban or unban; logs old/new. None if the user does not exist."""
-        ref = self.ref(USERS, user_id)
-        snap = await ref.get()
-        if not snap.exists:
-            return None
-        old = bool(snap.get("banned"))
-        await ref.update({"banned": banned})
-        await self.log_action(admin_id, "ban" if banned else "unban", f"user:{user_id}", old, banned)
-        return old
+    async def set_banned(self, admin_id: int, user_id: int, banned: bool, reason: str | None = None) -> bool | None:
+        """Ban or unban with its log entry (old/new and the reason) in one transaction. True when it changed
+        the user; False when they already were so (nothing written); None if the user does not exist."""
+        ref, log_ref = self.ref(USERS, user_id), self.db.collection(ACTIONS).document()
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> bool | None:
+            snap = await ref.get(transaction=tx)
+            if not snap.exists:
+                return None
+            old = bool(snap.get("banned"))
+            if old == banned:
+                return False
+            tx.update(ref, {"banned": banned})
+            tx.set(log_ref, {"admin_id": admin_id, "action": "ban" if banned else "unban", "target": f"user:{user_id}",
+                             "old": old, "new": banned, "reason": reason, "at": utcnow()})
+            return True
+
+        return await run(self.transaction())
 
     # --- what admins read ----------------------------------------------------------------------------
     async def failures(self, start: datetime | None, end: datetime | None, limit: int = 5000) -> list[dict[str, Any]]:
@@ -116,6 +134,22 @@ class Admin(Aggregate):
 
     async def save_draft(self, kind: str, admin_id: int, doc: dict[str, Any]) -> None:
         await self.ref(SETTINGS, f"admin_{kind}_{admin_id}").set({**doc, "updated_at": utcnow()})
+
+    async def take_draft(self, kind: str, admin_id: int, draft_id: str) -> dict[str, Any] | None:
+        """The draft, once, if its `id` is `draft_id` (deleted in the same transaction): a confirmation button
+        pressed twice, or one of an older draft, gets None."""
+        ref = self.ref(SETTINGS, f"admin_{kind}_{admin_id}")
+
+        @firestore.async_transactional
+        async def run(tx: Any) -> dict[str, Any] | None:
+            snap = await ref.get(transaction=tx)
+            doc = snap.to_dict() if snap.exists else None
+            if not doc or doc.get("id") != draft_id:
+                return None
+            tx.delete(ref)
+            return doc
+
+        return await run(self.transaction())
 
     # --- smoke runs ------------------------------------------------------------------------------------
     async def create_smoke_run(self, run_id: str, admin_id: int, chat_id: int, model_ids: list[str]) -> None:

@@ -38,7 +38,8 @@ class PaymentStep:
 def as_payment(charge_id: str, doc: dict[str, Any]) -> Payment:
     return Payment(charge_id=charge_id, user_id=doc["user_id"], amount_kopecks=doc["amount_kopecks"],
                    inviter_id=doc.get("inviter_id"), referral_kopecks=doc.get("referral_kopecks") or 0,
-                   refund=doc.get("refund"), refund_attempts=doc.get("refund_attempts") or 0)
+                   refund=doc.get("refund"), refund_attempts=doc.get("refund_attempts") or 0,
+                   stars=doc.get("stars") or 0)
 
 
 class Payments(Aggregate):

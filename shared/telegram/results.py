@@ -51,11 +51,16 @@ async def repeat(c: "Container", update: Update, user: User, job_id: str) -> Non
 
 
 async def reprompt(c: "Container", update: Update, user: User, job_id: str) -> None:
+    """The same order with its prompt asked again (the wizard's first step for a model without one: a tool
+    asks for its file), everything else kept."""
     job = await _finished(c, update, user, job_id)
-    if job:
-        inputs = {k: v for k, v in job.inputs.items() if k not in PROMPTS}
-        skipped = [k for k in job.skipped if k not in PROMPTS]
-        await _draft(c, update, user, c.catalog.get(job.model_id), inputs, job.media, skipped)
+    model = c.catalog.get(job.model_id) if job else None
+    if job and model:
+        ask = set(PROMPTS) if any(f.name in PROMPTS for f in model.fields) else {f.name for f in model.asked[:1]}
+        inputs = {k: v for k, v in job.inputs.items() if k not in ask}
+        skipped = [k for k in job.skipped if k not in ask]
+        media = {k: v for k, v in job.media.items() if k not in ask}
+        await _draft(c, update, user, model, inputs, media, skipped)
 
 
 async def chain(c: "Container", update: Update, user: User, job_id: str, key: str) -> None:

@@ -64,16 +64,18 @@ BUTTONS: dict[str, Route] = {
     cb.HISTORY: _at("account", "history", **OPEN),
     cb.REFERRAL: _at("account", "referral", **OPEN), cb.TOPUP: _at("payments", "topup", **OPEN),
     cb.LANGUAGE: _at("language", "language", **OPEN),
-    cb.ADM_MENU: _admin("panel", "menu"), cb.ADM_MAINTENANCE: _admin("panel", "maintenance"),
+    cb.ADM_MENU: _admin("panel", "menu"), cb.ADM_MAINTENANCE: _admin("confirm", "maintenance"),
     cb.ADM_LOG: _admin("panel", "action_log"), cb.ADM_STATS: _admin("stats", "stats"),
-    cb.ADM_MODELS: _admin("panel", "models"), cb.ADM_TOGGLE: _admin("panel", "toggle_model"),
+    cb.ADM_MODELS: _admin("panel", "models"), cb.ADM_TOGGLE: _admin("confirm", "toggle_model"),
     cb.ADM_KIE: _admin("panel", "kie"), cb.ADM_SMOKE: _admin("tools", "smoke"),
     cb.ADM_BROADCAST: _admin("tools", "ask_broadcast"), cb.ADM_SEND: _admin("tools", "send_broadcast"),
     cb.ADM_ERRORS: _admin("lookup", "errors"), cb.ADM_FILTER: _admin("lookup", "ask_filter"),
     cb.ADM_CSV: _admin("lookup", "errors_csv"), cb.ADM_RQ: _admin("lookup", "ask_request"),
     cb.ADM_FIND_USER: _admin("lookup", "ask_user"), cb.ADM_USER: _admin("lookup", "user"),
-    cb.ADM_ADJUST: _admin("lookup", "ask_adjustment"), cb.ADM_BAN: _admin("lookup", "ban"),
-    cb.ADM_UNBAN: _admin("lookup", "unban"),
+    cb.ADM_ADJUST: _admin("lookup", "ask_adjustment"), cb.ADM_BAN: _admin("confirm", "ban"),
+    cb.ADM_UNBAN: _admin("confirm", "unban"),
+    cb.ADM_DO: _admin("confirm", "confirmed"), cb.ADM_NO_REASON: _admin("confirm", "no_reason"),
+    cb.ADM_DROP: _admin("confirm", "drop"),
     cb.ADM_SYNC: _admin("sync", "report"), cb.ADM_SYNC_RUN: _admin("sync", "run_now"),
 }
 
@@ -85,6 +87,7 @@ AWAITING: dict[str, Route] = {
     "admin_rq": _admin("lookup", "request"), "admin_user": _admin("lookup", "find_user"),
     "admin_adjust:": _admin("lookup", "adjust"), "admin_filter": _admin("lookup", "set_filter"),
     "admin_broadcast": _admin("tools", "preview_broadcast"),
+    "admin_reason": _admin("confirm", "reason"),
 }
 TEXT = _at("wizard", "text")
 MEDIA = _at("media", "attach", upload=True)

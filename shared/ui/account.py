@@ -135,3 +135,25 @@ def payment_refunded(lang: str, payment: Payment, balance: int) -> Screen:
     """A Stars refund made outside the bot, told to the payer."""
     return Screen(t(lang, "payment_refunded", amount=format_rub(payment.amount_kopecks, lang), balance=format_rub(balance, lang),
                     charge=esc(payment.charge_id)))
+
+
+# --- money the user did not move themselves: each change told with its amount and reason ---------------
+
+def adjusted_by_admin(lang: str, kopecks: int, reason: str, balance: int) -> Screen:
+    key = "money_admin_credit" if kopecks > 0 else "money_admin_debit"
+    return Screen(t(lang, key, amount=format_rub(abs(kopecks), lang), reason=esc(reason) or t(lang, "money_no_reason"),
+                    balance=format_rub(balance, lang)))
+
+
+def stars_refunded(lang: str, payment: Payment, balance: int) -> Screen:
+    """An admin's refund of a Stars payment, told to the payer once Telegram returned the Stars."""
+    return Screen(t(lang, "money_stars_refunded", stars=payment.stars, amount=format_rub(payment.amount_kopecks, lang),
+                    charge=esc(payment.charge_id), balance=format_rub(balance, lang)))
+
+
+def referral_income(lang: str, kopecks: int, balance: int) -> Screen:
+    return Screen(t(lang, "money_referral_income", amount=format_rub(kopecks, lang), balance=format_rub(balance, lang)))
+
+
+def referral_reversed(lang: str, kopecks: int, balance: int) -> Screen:
+    return Screen(t(lang, "money_referral_reversed", amount=format_rub(kopecks, lang), balance=format_rub(balance, lang)))

@@ -38,9 +38,12 @@ ADM_MENU, ADM_ERRORS, ADM_FILTER, ADM_CSV = "adm:menu", "adm:err", "adm:errf", "
 ADM_RQ, ADM_FIND_USER, ADM_USER = "adm:rq", "adm:user", "adm:u"  # u:<user_id>
 ADM_ADJUST, ADM_BAN, ADM_UNBAN = "adm:adj", "adm:ban", "adm:unban"  # each :<user_id>
 ADM_STATS, ADM_MODELS, ADM_TOGGLE = "adm:stats", "adm:models", "adm:mt"  # stats:<days> models:<page> mt:<index>:<page>
-ADM_SMOKE, ADM_KIE, ADM_BROADCAST, ADM_SEND = "adm:smoke", "adm:kie", "adm:bc", "adm:bcok"
+ADM_SMOKE, ADM_KIE, ADM_BROADCAST, ADM_SEND = "adm:smoke", "adm:kie", "adm:bc", "adm:bcok"  # bcok:<preview id>
 ADM_MAINTENANCE, ADM_LOG = "adm:maint", "adm:log"
 ADM_SYNC, ADM_SYNC_RUN = "adm:sync", "adm:syncrun"  # the catalog sync's last report; run it now
+# ban, unban, maintenance and a model off/on wait for a reason, then this confirmation: do:<pending id>,
+# nr:<pending id> ("without a reason", where none is needed), drop (cancel)
+ADM_DO, ADM_NO_REASON, ADM_DROP = "adm:do", "adm:nr", "adm:drop"
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ SHAPES: dict[str, str] = {
     ADM_MENU: "", ADM_ERRORS: f"(:{_INT})?", ADM_FILTER: "", ADM_CSV: "", ADM_RQ: "", ADM_FIND_USER: "",
     ADM_USER: f":{_USER}", ADM_ADJUST: f":{_USER}", ADM_BAN: f":{_USER}", ADM_UNBAN: f":{_USER}",
     ADM_STATS: "(:(1|7|30))?", ADM_MODELS: f"(:{_INT})?", ADM_TOGGLE: f":{_INT}(:{_INT})?",
-    ADM_SMOKE: "", ADM_KIE: "", ADM_BROADCAST: "", ADM_SEND: "", ADM_MAINTENANCE: "", ADM_LOG: "",
+    ADM_SMOKE: "", ADM_KIE: "", ADM_BROADCAST: "", ADM_SEND: f"(:{_JOB})?", ADM_MAINTENANCE: "", ADM_LOG: "",
+    ADM_DO: f":{_JOB}", ADM_NO_REASON: f":{_JOB}", ADM_DROP: "",
     ADM_SYNC: "", ADM_SYNC_RUN: "",
 }
 

@@ -10,7 +10,7 @@ from shared.domain.pricing import SEPARATORS, format_rub
 from shared.domain.screen import Button, Screen
 from shared.ui import callbacks as cb
 from shared.ui import health as health_ui
-from shared.ui.format import esc
+from shared.ui.format import esc, esc_clip
 from shared.ui.texts import TEXTS, t
 
 
@@ -33,9 +33,19 @@ def not_started(lang: str, request_id: str) -> Screen:
     return Screen(t(lang, "not_started", rq=request_id))
 
 
+PROMPT_IN_CAPTION = 200  # characters of the prompt a caption carries (Telegram allows 1024 in all)
+PROMPTS = ("prompt", "text")  # the inputs that hold what the user asked for
+
+
 def caption(lang: str, job: Job, model: ModelSpec | None) -> str:
+    """Model, price and RQ code, then the prompt (shortened), so results running side by side can be told
+    apart; well within the 1024 characters of a caption."""
     key = "result_caption_free" if job.is_free else "result_caption"
-    return t(lang, key, name=model_name(lang, job, model), price=format_rub(job.price_kopecks, lang), rq=job.request_id)
+    text = t(lang, key, name=model_name(lang, job, model), price=format_rub(job.price_kopecks, lang), rq=job.request_id)
+    prompt = next((job.inputs[k] for k in PROMPTS if isinstance(job.inputs.get(k), str) and job.inputs[k].strip()), None)
+    if prompt:
+        text += "\n" + t(lang, "result_caption_prompt", prompt=esc_clip(" ".join(prompt.split()), PROMPT_IN_CAPTION))
+    return text
 
 
 def actions(lang: str, job: Job, model: ModelSpec, chains: list[Chain]) -> list[list[Button]]:
@@ -47,6 +57,12 @@ def actions(lang: str, job: Job, model: ModelSpec, chains: list[Chain]) -> list[
     rows += [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
     return rows
+
+
+def failure_actions(lang: str, job: Job) -> list[list[Button]]:
+    """Under a failure notice: the same order again (through its confirmation screen: nothing is charged
+    before it) or changed in the wizard. One row; another button is one more tuple."""
+    return [[(t(lang, "btn_retry"), cb.make(cb.REPEAT, job.id)), (t(lang, "btn_change"), cb.make(cb.REPROMPT, job.id))]]
 
 
 def status_done(lang: str, job: Job, model: ModelSpec | None) -> Screen:

@@ -23,7 +23,7 @@ def run_order(lang: str, job: Job, model: ModelSpec, price: int) -> Screen:
     """After a top-up: the order that was short, one tap from its confirmation (priced again there)."""
     name = esc(model.name.get(lang))
     return Screen(t(lang, "order_waiting", name=name),
-                  [[(t(lang, "btn_run_order", price=format_rub(price)), cb.make(cb.REVIEW, job.id))]])
+                  [[(t(lang, "btn_run_order", price=format_rub(price, lang)), cb.make(cb.REVIEW, job.id))]])
 
 
 def contact_line(lang: str, contact: str) -> str:
@@ -63,7 +63,7 @@ def support_from(lang: str, user_id: int, name: str, codes: list[str], text: str
 def request_status(lang: str, job: Job, model: ModelSpec | None) -> Screen:
     """A job the user asked about by its code: how it stands, and what they can do."""
     state = job.state.value if job.state.value in ("succeeded", "refunded", "failed") else "running"
-    price = t(lang, "quote_free") if job.is_free else format_rub(job.price_kopecks or 0)
+    price = t(lang, "quote_free") if job.is_free else format_rub(job.price_kopecks or 0, lang)
     text = t(lang, "rq_status", rq=esc(job.request_id), name=esc(model.name.get(lang) if model else job.model_id),
              state=t(lang, f"rq_state_{state}"), price=price)
     rows: list[list[Button]] = []

@@ -61,7 +61,7 @@ def test_our_separators_are_babels(lang):
 
 
 def test_money_and_numbers_one_way_per_language():
-    assert format_rub(1330) == "13,30 ₽" and format_rub(1330, "en") == "₽13.30"
+    assert format_rub(1330, "ru") == "13,30 ₽" and format_rub(1330, "en") == "₽13.30"
     assert format_rub(6650, "en") == "₽66.50" and format_rub(100, "en") == "₽1" and format_rub(-500, "en") == "−₽5"
     assert format_decimal(24.8) == "24,8" and format_decimal(24.8, "en") == "24.8"
     assert format_decimal(0.82, places=2) == "0,82" and format_decimal(1.5, "en", 2, trim=False) == "1.50"

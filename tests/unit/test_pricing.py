@@ -25,10 +25,10 @@ def test_price_is_int_never_float():
 
 
 def test_format_rub():
-    assert format_rub(76) == "0,76 ₽"
-    assert format_rub(100) == "1 ₽"
-    assert format_rub(123456) == "1\u00a0234,56 ₽"
-    assert format_rub(-50) == "−0,50 ₽"
+    assert format_rub(76, "ru") == "0,76 ₽"
+    assert format_rub(100, "ru") == "1 ₽"
+    assert format_rub(123456, "ru") == "1\u00a0234,56 ₽"
+    assert format_rub(-50, "ru") == "−0,50 ₽"
 
 
 def test_rub_to_kopecks():

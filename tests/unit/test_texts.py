@@ -28,3 +28,17 @@ def test_a_missing_key_is_an_error_not_a_silent_fallback():
         t("en", "no_such_text")
     assert t("de", "stale") == TEXTS["ru"]["stale"]  # other languages read Russian
     assert t("en", "adm_btn_back") == "⬅️ Admin panel"
+
+
+@pytest.mark.parametrize("table", [ru, en, admin_ru, admin_en], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_no_key_is_written_twice(table):
+    """A dict literal keeps the last of two equal keys without a word: two branches adding the same text
+    once left the older wording in force."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(table))
+    texts = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and any(getattr(target, "id", None) == "TEXTS" for target in node.targets))
+    keys = [key.value for key in texts.keys if isinstance(key, ast.Constant)]
+    assert sorted({k for k in keys if keys.count(k) > 1}) == []

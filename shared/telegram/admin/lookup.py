@@ -117,12 +117,3 @@ async def adjust(c: "Container", update: Update, admin_user: User) -> None:
     else:
         await reply.send(update, lookup.adjusted(lang, user_id, done.kopecks, done.result.balance_after))
 
-
-async def ban(c: "Container", update: Update, admin_user: User, user_id: str) -> None:
-    await c.store.admin.set_banned(admin_user.user_id, int(user_id), True)
-    await user(c, update, admin_user, user_id)
-
-
-async def unban(c: "Container", update: Update, admin_user: User, user_id: str) -> None:
-    await c.store.admin.set_banned(admin_user.user_id, int(user_id), False)
-    await user(c, update, admin_user, user_id)

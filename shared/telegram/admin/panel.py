@@ -19,11 +19,6 @@ async def menu(c: "Container", update: Update, user: User) -> None:
     await reply.show(update, panel.menu(user.language, (await c.runtime())["maintenance"]))
 
 
-async def maintenance(c: "Container", update: Update, user: User) -> None:
-    await admin.toggle_maintenance(c, user)
-    await menu(c, update, user)
-
-
 async def action_log(c: "Container", update: Update, user: User) -> None:
     await reply.show(update, panel.action_log(user.language, await c.store.admin.recent_actions()))
 
@@ -33,11 +28,6 @@ async def models(c: "Container", update: Update, user: User, page: str = "0") ->
     await reply.show(update, panel.models(user.language, c.catalog.models, await admin.health(c),
                                           set(runtime["disabled_models"]), int(page),
                                           delisted=set(runtime.get("delisted_models", {}))))
-
-
-async def toggle_model(c: "Container", update: Update, user: User, index: str, page: str = "0") -> None:
-    await admin.toggle_model(c, user, int(index))
-    await models(c, update, user, page)
 
 
 async def kie(c: "Container", update: Update, user: User) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from telegram import Update
+from telegram.error import BadRequest
 
 from shared.app import broadcast, smoke as smoke_test
+from shared.domain.broadcast import broadcast_html
+from shared.domain.jobs import new_job_id
 from shared.domain.users import User
 from shared.telegram import reply
 from shared.telegram.admin import answered, ask
 from shared.ui.admin import notices, panel
+from shared.ui.replies import say
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -26,13 +30,23 @@ async def ask_broadcast(c: "Container", update: Update, user: User) -> None:
 
 
 async def preview_broadcast(c: "Container", update: Update, user: User) -> None:
-    """The admin's text (its formatting kept as HTML) as every user will see it, with the send button."""
+    """The admin's text with its Telegram formatting (or typed as HTML) as every user will see it, with the
+    send button; a text Telegram cannot parse is refused here, before anyone could be sent it."""
     await answered(c, user)
-    text = update.effective_message.text_html or (update.effective_message.text or "").strip()
-    await c.store.admin.save_draft("broadcast", user.user_id, {"text": text})
-    await reply.send(update, panel.broadcast_preview(user.language, await c.store.users.count(), text))
+    message = update.effective_message
+    formatted = message.text_html if any(e.type != "bot_command" for e in message.entities) else None
+    text, preview_id = broadcast_html((message.text or "").strip(), formatted), new_job_id()
+    try:
+        await reply.send(update, panel.broadcast_preview(user.language, await c.store.users.count(), text,
+                                                         preview_id))
+    except BadRequest as err:
+        await ask(c, update, user, "broadcast", "adm_broadcast_prompt")
+        await reply.send(update, notices.broadcast_bad_html(user.language, err))
+        return
+    await c.store.admin.save_draft("broadcast", user.user_id, {"text": text, "id": preview_id})
 
 
-async def send_broadcast(c: "Container", update: Update, user: User) -> None:
-    if not await broadcast.send_previewed(c, user, update.effective_chat.id):
+async def send_broadcast(c: "Container", update: Update, user: User, preview_id: str = "") -> None:
+    if not await broadcast.send_previewed(c, user, update.effective_chat.id, preview_id):
+        await reply.send(update, say(user.language, "adm_broadcast_stale"))
         await ask_broadcast(c, update, user)

@@ -140,7 +140,7 @@ def _ticks(draw: ImageDraw.ImageDraw, counts: Scale, money: Scale) -> None:
     for v in money.ticks:
         yy = money.y(v)
         draw.line((PLOT_RIGHT, yy, PLOT_RIGHT + 5, yy), fill=BLUE, width=1)
-        label = format_rub(v).removesuffix(" ₽")  # whole roubles (steps are ≥ 1 ₽); the axis says ₽
+        label = format_rub(v, "ru").removesuffix(" ₽")  # whole roubles (steps are ≥ 1 ₽); the axis says ₽
         _, h = _text_size(draw, label, small)
         _text(draw, (PLOT_RIGHT + 8, yy - h / 2 - 2), label, small, fill=BLUE)
     if money.ticks[0] < 0:  # where revenue is zero

@@ -10,7 +10,7 @@ from shared.domain.jobs import Job
 from shared.domain.money import Payment, Status
 from shared.domain.pricing import format_decimal, format_rub
 from shared.domain.screen import Screen
-from shared.ui.format import clip, esc, number
+from shared.ui.format import clip, esc, esc_clip, number
 from shared.ui.texts import t
 
 REVIEW_LINES = 20  # jobs listed in one review message; the rest are counted
@@ -94,3 +94,7 @@ def refund_reply(lang: str, status: Status, charge: str, payment: Payment | None
                       inviter_balance=format_rub(balances.get(payment.inviter_id or 0, 0), lang))
     key = {Status.DONE: "refund_done", Status.REVERTED: "refund_failed"}.get(status, f"refund_{status}")
     return Screen(t(lang, key, **values))
+
+
+def broadcast_bad_html(lang: str, error: object) -> Screen:
+    return Screen(t(lang, "adm_broadcast_bad_html", error=esc_clip(error, 300)))

@@ -86,10 +86,10 @@ def kie_error(lang: str, error: object) -> Screen:
     return Screen(t(lang, "adm_kie_error", error=esc_clip(error, 500)))
 
 
-def broadcast_preview(lang: str, count: int, text: str) -> Screen:
-    """The admin's own HTML as all users will see it, with the button that sends it."""
+def broadcast_preview(lang: str, count: int, text: str, preview_id: str) -> Screen:
+    """The admin's own HTML as all users will see it, with the button that sends this text (and no other)."""
     return Screen(t(lang, "adm_broadcast_preview", count=count, text=text),
-                  [[(t(lang, "adm_btn_send"), cb.ADM_SEND)], *back(lang)])
+                  [[(t(lang, "adm_btn_send"), cb.make(cb.ADM_SEND, preview_id))], *back(lang)])
 
 
 def action_log(lang: str, rows: list[dict[str, Any]]) -> Screen:
@@ -97,6 +97,7 @@ def action_log(lang: str, rows: list[dict[str, Any]]) -> Screen:
         return Screen(t(lang, "adm_log_empty"), back(lang))
     lines = [t(lang, "adm_log_line", date=when(r["at"]), admin=r["admin_id"], action=esc_clip(r["action"], 100),
                target=esc_clip(r["target"], 100), old=esc_clip(r.get("old"), 60), new=esc_clip(r.get("new"), 60))
+             + (t(lang, "adm_log_reason", reason=esc_clip(r["reason"], 200)) if r.get("reason") else "")
              for r in rows]
     room = MAX_TEXT - len(t(lang, "adm_log", lines=""))
     return Screen(t(lang, "adm_log", lines=fit_lines(lines, room)), back(lang))

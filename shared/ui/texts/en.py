@@ -356,4 +356,16 @@ TEXTS: dict[str, str] = {
     "from_file_video": "🎬 What to do with this video? Choose a model: the video comes attached.",
     "file_model": "{name} · {price}",
     "small_talk": "👋 Write what to create (e.g. “a cat in a hat, watercolor”) or a model's name. Menu: /start",
+    # wt-results: results as files, captions with the prompt, failures with 🔁/✏️, money never silent
+    "result_caption_prompt": "💬 <i>{prompt}</i>",
+    "btn_retry": "🔁 Retry",
+    "btn_change": "✏️ Change",
+    "money_admin_credit": "🛠 An admin credited you <b>+{amount}</b>: {reason}\nBalance: <b>{balance}</b>",
+    "money_admin_debit": "🛠 An admin debited <b>{amount}</b> from your balance: {reason}\nBalance: <b>{balance}</b>",
+    "money_no_reason": "no reason given",
+    "money_stars_refunded": ("↩️ {stars} ⭐ returned for payment <code>{charge}</code>; <b>{amount}</b> was taken "
+                             "from your balance.\nBalance: <b>{balance}</b>"),
+    "money_referral_income": "👥 <b>+{amount}</b> — a friend you invited topped up.\nBalance: <b>{balance}</b>",
+    "money_referral_reversed": ("👥 <b>−{amount}</b> — your invited friend's payment was refunded, so was your "
+                                "share.\nBalance: <b>{balance}</b>"),
 }

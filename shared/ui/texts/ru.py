@@ -359,4 +359,16 @@ TEXTS: dict[str, str] = {
     "from_file_video": "🎬 Что сделать с этим видео? Выберите модель — видео уже будет прикреплено.",
     "file_model": "{name} · {price}",
     "small_talk": "👋 Напишите, что создать (например: «кот в шляпе, акварель») или название модели. Меню: /start",
+    # wt-results: results as files, captions with the prompt, failures with 🔁/✏️, money never silent
+    "result_caption_prompt": "💬 <i>{prompt}</i>",
+    "btn_retry": "🔁 Повторить",
+    "btn_change": "✏️ Изменить",
+    "money_admin_credit": "🛠 Администратор начислил вам <b>+{amount}</b>: {reason}\nБаланс: <b>{balance}</b>",
+    "money_admin_debit": "🛠 Администратор списал с баланса <b>{amount}</b>: {reason}\nБаланс: <b>{balance}</b>",
+    "money_no_reason": "без указания причины",
+    "money_stars_refunded": ("↩️ Возвращено {stars} ⭐ за платёж <code>{charge}</code>, с баланса списано <b>{amount}</b>.\n"
+                             "Баланс: <b>{balance}</b>"),
+    "money_referral_income": "👥 <b>+{amount}</b> — ваш друг пополнил баланс.\nБаланс: <b>{balance}</b>",
+    "money_referral_reversed": ("👥 <b>−{amount}</b> — платёж приглашённого друга возвращён, его доля списана.\n"
+                                "Баланс: <b>{balance}</b>"),
 }
