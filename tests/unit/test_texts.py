@@ -38,7 +38,7 @@ def test_no_key_is_written_twice(table):
     import inspect
 
     tree = ast.parse(inspect.getsource(table))
-    texts = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                 and any(getattr(target, "id", None) == "TEXTS" for target in node.targets))
+    texts = next(node.value for node in ast.walk(tree) if isinstance(node, ast.AnnAssign | ast.Assign)
+                 and "TEXTS" in ast.unparse(node).split("=", 1)[0])
     keys = [key.value for key in texts.keys if isinstance(key, ast.Constant)]
     assert sorted({k for k in keys if keys.count(k) > 1}) == []
