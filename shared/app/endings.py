@@ -51,7 +51,7 @@ async def tell_ended(c: "Container", job: Job) -> bool:
     model = c.catalog.get(job.model_id)
     text = results.ended(job.lang, job, model, balance, c.settings.free_daily_limit)
     buttons = results.failure_actions(job.lang, job) if job.state == JobState.REFUNDED and model else []
-    buttons = [*buttons, [talk.support_button(job.lang, write=False)]]
+    buttons = [*buttons, talk.support_button(job.lang, write=False)]
     told = text is None or await telegram.notify(c.bot, job.chat_id, text,
                                                  reply_markup=telegram.markup(buttons)) is not None
     if job.state in (JobState.REFUNDED, JobState.FAILED):  # no "started" line or low-balance hint outlives it
