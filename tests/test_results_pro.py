@@ -63,7 +63,7 @@ def test_a_failure_offers_retry_through_the_confirmation_and_change_through_the_
     u.press("Запустить")
     failure = u.wait_for(lambda r: text_of(r).startswith("❌ Генерация не удалась"), timeout=40)
     labels = [text for text, _ in buttons(failure)]
-    assert labels == ["🔁 Повторить", "✏️ Изменить"]
+    assert labels == ["🔁 Повторить", "✏️ Изменить", "📩 Поддержка"]
     assert run(db.users.get(u.id)).balance_kopecks == 1000
 
     u.sim.press(u.id, failure["message_id"], button_text="🔁 Повторить")
@@ -86,7 +86,7 @@ def test_english_failure_buttons(clean_stack, db, kie):
     u.send("a banana")
     u.press("Run")
     failure = u.wait_for(lambda r: text_of(r).startswith("❌ Generation failed"), timeout=40)
-    assert [text for text, _ in buttons(failure)] == ["🔁 Retry", "✏️ Change"]
+    assert [text for text, _ in buttons(failure)] == ["🔁 Retry", "✏️ Change", "📩 Support"]
 
 
 
