@@ -87,6 +87,15 @@ def test_maintenance_and_a_model_off_ask_first(clean_stack, db):
     assert ("maintenance", "переезд базы") in log and ("maintenance", "") in log
 
 
+def send_to_everyone(a: TgUser, reason: str = "анонс") -> None:
+    """The preview's send button, then the reason and the confirmation every broadcast asks for."""
+    a.press("Отправить")
+    assert "Разослать текст из предпросмотра" in a.last_text()
+    a.send(reason)
+    assert f"Причина: {reason}" in a.last_text()
+    a.press("Подтвердить")
+
+
 def test_a_broadcast_with_bold_text_arrives_bold(clean_stack, db):
     u = TgUser(clean_stack.url("telegram"), 8303)
     u.send("/start")
@@ -99,7 +108,7 @@ def test_a_broadcast_with_bold_text_arrives_bold(clean_stack, db):
     assert "Новинка!" in text_of(preview) and "<b>" not in text_of(preview)
     assert {"type": "bold"} .items() <= next(e for e in preview["message"]["entities"]
                                              if e["type"] == "bold").items()
-    a.press("Отправить")
+    send_to_everyone(a, "новая модель")
     got = u.wait_for(lambda r: "Новинка!" in text_of(r), timeout=30)
     assert text_of(got) == "Новинка! Видео в 4K", "no tags shown as text"
     bold = [e for e in got["message"].get("entities", []) if e["type"] == "bold"]
@@ -112,7 +121,7 @@ def test_a_broadcast_typed_as_html_arrives_formatted_not_as_tags(clean_stack, db
     a = admin(clean_stack)
     a.press("Рассылка")
     a.send("<b>Новинка!</b> Скидка 10% & подарок")
-    a.press("Отправить")
+    send_to_everyone(a)
     got = u.wait_for(lambda r: "Новинка!" in text_of(r), timeout=30)
     assert text_of(got) == "Новинка! Скидка 10% & подарок"
     assert [e["type"] for e in got["message"].get("entities", [])] == ["bold"]
@@ -133,12 +142,18 @@ def test_a_broadcast_goes_once_and_an_old_preview_never_sends_a_newer_text(clean
     a.sim.press(a.id, first["message_id"], data=send)  # the older preview's button
     assert "ничего не отправлено" in text_of(a.bot_messages()[-2])
     send = next(d for label, d in buttons(second) if "Отправить" in label)
-    with ThreadPoolExecutor(2) as pool:  # a double tap on the right one
-        list(pool.map(lambda _: a.sim.press(a.id, second["message_id"], data=send), range(2)))
+    a.sim.press(a.id, second["message_id"], data=send)
+    assert "Второй вариант" not in text_of(u.bot_messages()[-1]), "the send button only asks for a reason"
+    a.send("распродажа")
+    confirmation = a.last()
+    do = next(d for label, d in buttons(confirmation) if "Подтвердить" in label)
+    with ThreadPoolExecutor(2) as pool:  # a double tap on the confirmation
+        list(pool.map(lambda _: a.sim.press(a.id, confirmation["message_id"], data=do), range(2)))
     u.wait_for(lambda r: "Второй вариант" in text_of(r), timeout=30)
     time.sleep(2)
     assert [text_of(r) for r in u.bot_messages() if "вариант" in text_of(r)] == ["Второй вариант"]
-    assert len([r for r in run(db.admin.recent_actions()) if r["action"] == "broadcast"]) == 1
+    sent = [r for r in run(db.admin.recent_actions()) if r["action"] == "broadcast"]
+    assert [r["reason"] for r in sent] == ["распродажа"], "sent once, with its reason in the action log"
 
 
 def test_a_confirmation_whose_target_changed_meanwhile_does_nothing(clean_stack, db):

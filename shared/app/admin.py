@@ -103,6 +103,11 @@ async def carry_out(c: "Container", admin: User, pending_id: str) -> tuple[Outco
     if doc is None or not pending_of(doc).ready:
         return Outcome.STALE, None
     pending = pending_of(doc)
+    if pending.action == "broadcast":
+        from shared.app import broadcast  # the admin's path only
+
+        sent = await broadcast.send_previewed(c, admin, admin.user_id, pending.target, pending.reason)
+        return (Outcome.DONE, pending) if sent else (Outcome.STALE, None)
     if pending.action in ("ban", "unban"):
         changed = await c.store.admin.set_banned(admin.user_id, int(pending.target), pending.action == "ban",
                                                  reason=pending.reason)

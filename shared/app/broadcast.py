@@ -93,14 +93,15 @@ async def start(c: "Container", admin_id: int, chat_id: int, text: str) -> str:
     return broadcast_id
 
 
-async def send_previewed(c: "Container", admin: User, chat_id: int, preview_id: str = "") -> bool:
+async def send_previewed(c: "Container", admin: User, chat_id: int, preview_id: str = "",
+                         reason: str | None = None) -> bool:
     """The text of the preview whose button was pressed, to every user (logged), once; False when that
     preview was sent already or replaced by a newer one (its button would send another text)."""
     draft = await c.store.admin.take_draft("broadcast", admin.user_id, preview_id) if preview_id else None
     if not draft or not draft.get("text"):
         return False
     broadcast_id = await start(c, admin.user_id, chat_id, draft["text"])
-    await c.store.admin.log_action(admin.user_id, "broadcast", broadcast_id, None, draft["text"][:200])
+    await c.store.admin.log_action(admin.user_id, "broadcast", broadcast_id, None, draft["text"][:200], reason=reason)
     return True
 
 

@@ -1,4 +1,4 @@
-"""Ban, unban, maintenance and a model off or on: the button asks for a reason (typed; "without a reason"
+"""Ban, unban, maintenance, a model off or on, and a broadcast: the button asks for a reason (typed; "without a reason"
 where none is needed), then for a confirmation; the confirmed action runs once, is logged with its reason,
 and the screen of its target follows (shared/app/admin.py `propose`, `with_reason`, `carry_out`)."""
 from __future__ import annotations
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 async def _name(c: "Container", pending: Pending, lang: str) -> str:
     """The target as the admin knows it: a user's id and @username, a model's name."""
+    if pending.action == "broadcast":
+        return str(await c.store.users.count())
     if pending.action in ("ban", "unban"):
         target = await c.store.users.get(int(pending.target))
         return f"{pending.target} @{target.username}" if target and target.username else pending.target
@@ -27,23 +29,24 @@ async def _name(c: "Container", pending: Pending, lang: str) -> str:
     return model.name.get(lang) if model else pending.target
 
 
-async def _propose(c: "Container", update: Update, user: User, action: str, target: str, back: int = 0) -> None:
+async def propose(c: "Container", update: Update, user: User, action: str, target: str, back: int = 0) -> None:
+    """The action waits for its reason (typed, or "without a reason" where none is needed)."""
     pending = await admin.propose(c, user, action, target, back)
     await c.store.users.set_fields(user.user_id, awaiting="admin_reason")
     await reply.send(update, confirm.ask_reason(user.language, pending, await _name(c, pending, user.language)))
 
 
 async def ban(c: "Container", update: Update, user: User, user_id: str) -> None:
-    await _propose(c, update, user, "ban", user_id)
+    await propose(c, update, user, "ban", user_id)
 
 
 async def unban(c: "Container", update: Update, user: User, user_id: str) -> None:
-    await _propose(c, update, user, "unban", user_id)
+    await propose(c, update, user, "unban", user_id)
 
 
 async def maintenance(c: "Container", update: Update, user: User) -> None:
     on = (await c.store.admin.runtime())["maintenance"]
-    await _propose(c, update, user, "maint_off" if on else "maint_on", "runtime")
+    await propose(c, update, user, "maint_off" if on else "maint_on", "runtime")
 
 
 async def toggle_model(c: "Container", update: Update, user: User, index: str, page: str = "0") -> None:
@@ -53,7 +56,7 @@ async def toggle_model(c: "Container", update: Update, user: User, index: str, p
         return
     model = c.catalog.models[int(index)]
     off = model.id in (await c.store.admin.runtime())["disabled_models"]
-    await _propose(c, update, user, "model_on" if off else "model_off", model.id, int(page))
+    await propose(c, update, user, "model_on" if off else "model_off", model.id, int(page))
 
 
 async def _confirm(c: "Container", update: Update, user: User, pending: Pending | None) -> None:
@@ -87,6 +90,8 @@ async def confirmed(c: "Container", update: Update, user: User, pending_id: str)
         name = await _name(c, pending, user.language) if pending else ""
         await reply.show(update, confirm.outcome(user.language, result, pending, name))
         return
+    if pending.action == "broadcast":
+        return  # its progress message follows
     if pending.action in ("ban", "unban"):
         await lookup.user(c, update, user, pending.target)
     elif pending.action.startswith("maint_"):

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.error import BadRequest
 
-from shared.app import broadcast, smoke as smoke_test
+from shared.app import smoke as smoke_test
 from shared.domain.broadcast import broadcast_html
 from shared.domain.jobs import new_job_id
 from shared.domain.users import User
 from shared.telegram import reply
-from shared.telegram.admin import answered, ask
+from shared.telegram.admin import answered, ask, confirm
 from shared.ui.admin import notices, panel
 from shared.ui.replies import say
 
@@ -47,6 +47,14 @@ async def preview_broadcast(c: "Container", update: Update, user: User) -> None:
 
 
 async def send_broadcast(c: "Container", update: Update, user: User, preview_id: str = "") -> None:
-    if not await broadcast.send_previewed(c, user, update.effective_chat.id, preview_id):
-        await reply.send(update, say(user.language, "adm_broadcast_stale"))
-        await ask_broadcast(c, update, user)
+    """The preview's send button: like a ban, a broadcast asks for its reason and a confirmation (it goes to
+    every user and cannot be taken back); an older or used preview's button asks for a new text instead."""
+    if not preview_id or (await c.store.admin.draft("broadcast", user.user_id)).get("id") != preview_id:
+        await stale_broadcast(c, update, user)
+        return
+    await confirm.propose(c, update, user, "broadcast", preview_id)
+
+
+async def stale_broadcast(c: "Container", update: Update, user: User) -> None:
+    await reply.send(update, say(user.language, "adm_broadcast_stale"))
+    await ask_broadcast(c, update, user)

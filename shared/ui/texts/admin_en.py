@@ -176,6 +176,7 @@ TEXTS: dict[str, str] = {
     "adm_what_maint_off": "🛠 Turn maintenance mode off",
     "adm_what_model_off": "⛔ Switch off model {name}",
     "adm_what_model_on": "✅ Switch on model {name}",
+    "adm_what_broadcast": "📣 Send the previewed text above · recipients: {name}",
     "adm_reason_required": "{what}\n\nType the reason in one message; it goes into the action log.",
     "adm_reason_optional": ("{what}\n\nType the reason in one message (it goes into the action log) "
                             "or tap “No reason”."),
