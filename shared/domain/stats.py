@@ -44,8 +44,25 @@ class StatusCounts:
     not_run: int = 0  # failed before reaching KIE (INSUFFICIENT_FUNDS, FREE_LIMIT_REACHED)
 
 
+class _Outcomes:
+    """Runs that reached an outcome, and the share that succeeded (for the statistics and model health)."""
+
+    success: int
+    failed: int
+    timeout: int
+
+    @property
+    def runs(self) -> int:
+        """Volume: runs that reached an outcome (success + failed + timeout)."""
+        return self.success + self.failed + self.timeout
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.success / self.runs if self.runs else None
+
+
 @dataclass
-class ModelStats:
+class ModelStats(_Outcomes):
     model_id: str
     started: int = 0
     success: int = 0
@@ -56,14 +73,6 @@ class ModelStats:
     kie_cost_kopecks: int = 0  # successful runs, paid and free
     charged_kopecks: int = 0   # ledger charges minus refunds carrying this model_id
 
-    @property
-    def runs(self) -> int:
-        """Volume: runs that reached an outcome (success + failed + timeout)."""
-        return self.success + self.failed + self.timeout
-
-    @property
-    def success_rate(self) -> float | None:
-        return self.success / self.runs if self.runs else None
 
 
 @dataclass
@@ -109,7 +118,7 @@ class PeriodStats:
 
 
 @dataclass
-class ModelHealth:
+class ModelHealth(_Outcomes):
     model_id: str
     success: int = 0
     failed: int = 0
@@ -117,13 +126,6 @@ class ModelHealth:
     median_duration_ms: int | None = None  # of successes with a duration
     last_error_code: str | None = None      # of the most recent failure/timeout in the window
 
-    @property
-    def runs(self) -> int:
-        return self.success + self.failed + self.timeout
-
-    @property
-    def success_rate(self) -> float | None:
-        return self.success / self.runs if self.runs else None
 
 
 # --- helpers --------------------------------------------------------------------------------------
