@@ -239,6 +239,7 @@ def test_a_photo_with_no_order_offers_what_to_do_and_opens_a_model_with_it(clean
     labels = [t for t, _ in buttons(offer)]
     assert any("фон" in t.lower() for t in labels) and any("Nano Banana" in t or "Seedream" in t for t in labels)
     assert not any("Avatar" in t or "InfiniteTalk" in t for t in labels), "a talking photo needs audio too"
+    assert any("Удалить фон · бесплатно" in t for t in labels), f"a free model says so, as everywhere: {labels}"
     u.press("фон")
     draft = run(db.drafts.current(u.id))
     assert draft.model_id == "recraft/remove-background" and draft.inputs.get("image")

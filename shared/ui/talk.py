@@ -77,20 +77,22 @@ def request_unknown(lang: str, code: str) -> Screen:
     return Screen(t(lang, "rq_unknown", rq=esc(code)), [support_button(lang)])
 
 
+def _price(lang: str, offer: Offer) -> str:
+    """What a run costs this user now: free while their free uses last."""
+    return t(lang, "quote_free") if offer.is_free else price_text(lang, offer)
+
+
 def from_text(lang: str, text: str, models: list[ModelSpec], offers: dict[str, Offer]) -> Screen:
     """Free text with no order: made into a picture or a video by one of the models that take a text alone."""
-    rows: list[list[Button]] = []
-    for m in models:
-        offer = offers[m.id]
-        price = t(lang, "quote_free") if offer.is_free else price_text(lang, offer)
-        rows.append([(t(lang, "text_model", name=m.name.get(lang), price=price), cb.make(cb.TEXT_MODEL, m.id))])
+    rows: list[list[Button]] = [[(t(lang, "text_model", name=m.name.get(lang), price=_price(lang, offers[m.id])),
+                                  cb.make(cb.TEXT_MODEL, m.id))] for m in models]
     rows.append([(t(lang, "btn_search"), cb.SEARCH), (t(lang, "btn_menu"), cb.HOME)])
     return Screen(t(lang, "from_text", text=esc(clip(text, 200))), rows)
 
 
 def from_file(lang: str, kind: str, models: list[ModelSpec], offers: dict[str, Offer]) -> Screen:
     """A file with no order: the models that can use it, each with what it does."""
-    rows = [[(t(lang, "file_model", name=m.name.get(lang), price=price_text(lang, offers[m.id])),
+    rows = [[(t(lang, "file_model", name=m.name.get(lang), price=_price(lang, offers[m.id])),
               cb.make(cb.FILE_MODEL, m.id))] for m in models]
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
     return Screen(t(lang, f"from_file_{kind}"), rows)
