@@ -4,7 +4,7 @@ TEXTS: dict[str, str] = {
     "welcome": (
         "👋 <b>Welcome to AI Studio!</b>\n\n"
         "Create images, video and audio with {count} AI {count:model|models}: Nano Banana, Seedream, Flux 2, Imagen 4, "
-        "Kling, Sora 2, Wan, Hailuo, ElevenLabs and more.\n\n"
+        "Veo 3.1, Kling 3.0, Wan, Hailuo, Suno, ElevenLabs and more.\n\n"
         "💰 Balance: <b>{balance}</b>\n"
         "🆓 {free_count} {free_count:model is|models are} free — {limit} {limit:generation|generations} a day each\n\n"
         "You see the price before you run. If a generation fails, the money goes straight back to your balance.\n\n"

@@ -4,7 +4,7 @@ TEXTS: dict[str, str] = {
     "welcome": (
         "👋 <b>Добро пожаловать в AI Studio!</b>\n\n"
         "Создавайте изображения, видео и аудио с помощью {count} {count:нейросети|нейросетей|нейросетей}: Nano Banana, Seedream, Flux 2, "
-        "Imagen 4, Kling, Sora 2, Wan, Hailuo, ElevenLabs и других.\n\n"
+        "Imagen 4, Veo 3.1, Kling 3.0, Wan, Hailuo, Suno, ElevenLabs и других.\n\n"
         "💰 Баланс: <b>{balance}</b>\n"
         "🆓 {free_count} {free_count:модель|модели|моделей} бесплатно — по {limit} {limit:генерации|генерации|генераций} в день каждая\n\n"
         "Цена видна до запуска. Если генерация не удалась, деньги сразу возвращаются на баланс.\n\n"
