@@ -188,5 +188,16 @@ def test_veo_photo_step_follows_the_mode_and_never_prices_a_draft_the_provider_w
     assert kie.get("/sim/tasks").json()["tasks"] == [] and len(run(db.users.ledger_for(u.id))) == 1
 
 
+def test_done_with_no_file_at_a_required_photo_step_says_what_is_missing(clean_stack, db):
+    u = funded_user(clean_stack, db, 7011)
+    u.press_data(cb.make(cb.START, "google/nano-banana-edit"))
+    u.send("a cat in a hat")
+    u.press("Готово")  # no photo sent
+    assert "Нужно хотя бы 1 файл" in u.last_text(), "a press that changes nothing still gets an answer"
+    u.sim.send_photo(u.id)
+    u.press("Готово")
+    assert can_run(u)
+
+
 def can_run(u: TgUser) -> bool:
     return any("Запустить" in label for label, _ in buttons(u.last()))

@@ -125,8 +125,12 @@ async def review(c: "Container", update: Update, user: User, job_id: str) -> Non
 
 async def files_done(c: "Container", update: Update, user: User, job_id: str, index: str) -> None:
     job = await _changed(c, update, user, job_id, drafts.files_done(c, index))
-    if job is not None:
-        await next_step(c, update, user, job, c.catalog.get(job.model_id))
+    if job is None:
+        return
+    model, field = drafts.model_field(c, job, index)
+    if field.required and not job.inputs.get(field.name):  # the step stays as it was: without a word, "Done"
+        await reply.send(update, say(user.language, "problem_too_few_files", min=1))  # would look dead
+    await next_step(c, update, user, job, model)
 
 
 async def cancel(c: "Container", update: Update, user: User, job_id: str) -> None:
