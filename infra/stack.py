@@ -55,6 +55,7 @@ TASKS_LOCATION = "europe-west1"
 TASKS_MAX_RETRIES = 3  # the emulator retries a failed task at once, with no backoff
 POLL_DELAYS_SECONDS = "3,5,10,20"
 ADMIN_IDS = "1001"
+SUPPORT_CONTACT = "@aistudio_support"
 
 READY_TIMEOUT = 60.0  # seconds each component may take to answer
 STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
@@ -256,6 +257,7 @@ class LocalStack:
             "CALLBACK_URL": self.url("callback") + "/",
             "POLL_DELAYS_SECONDS": POLL_DELAYS_SECONDS,
             "ADMIN_IDS": ADMIN_IDS,
+            "SUPPORT_CONTACT": SUPPORT_CONTACT,  # shown to users locally as a deployment would show its own
             "SETTINGS_CACHE_SECONDS": "1",  # admin switches and the free tier show up within a second locally
             # Tests drive one user fast; tests/test_attacks_payments.py restarts the functions with low limits.
             "USER_UPDATES_PER_MINUTE": "6000",

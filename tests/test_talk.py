@@ -141,6 +141,7 @@ def test_a_support_message_goes_to_the_admins_and_their_answer_comes_back(clean_
     u.wait_for(is_photo)
     code = next(r for r in run(db.jobs.recent_of(u.id, 3)) if r.get("request_id"))["request_id"]
     u.send("/paysupport")
+    assert "Поддержка: @aistudio_support" in u.last_text(), "where to write is said, not only that one may"
     u.press("Написать в поддержку")
     assert "одним сообщением" in u.last_text()
     u.send("Картинка не та, верните деньги")

@@ -150,14 +150,14 @@ TEXTS: dict[str, str] = {
     "btn_yes_run": "✅ Yes, run · {price}",
     "topup": (
         "💳 <b>Top up your balance</b>\nPay with Telegram Stars ⭐ right in Telegram.\n"
-        "Balance: <b>{balance}</b>\n\nChoose an amount or enter your own ({min}–{max} ₽):"
+        "Balance: <b>{balance}</b>\n\nChoose an amount or enter your own (₽{min}–{max}):"
     ),
-    "topup_pack": "{rub} ₽ · {stars} ⭐",
+    "topup_pack": "₽{rub} · {stars} ⭐",
     "topup_custom_prompt": "✏️ Send the amount in roubles, from {min} to {max}. For example: 750",
-    "topup_bad_amount": "⚠️ A whole amount from {min} to {max} ₽ is needed. For example: 750",
+    "topup_bad_amount": "⚠️ A whole amount from ₽{min} to ₽{max} is needed. For example: 750",
     "invoice_title": "Balance top-up",
-    "invoice_description": "{rub} ₽ to your AI Studio balance, for any model.",
-    "invoice_label": "{rub} ₽ to balance",
+    "invoice_description": "₽{rub} to your AI Studio balance, for any model.",
+    "invoice_label": "₽{rub} to balance",
     "precheckout_unknown": "This invoice was not found. Open “Top up” and create a new one.",
     "precheckout_stale": "This invoice has expired. Open “Top up” and create a new one.",
     "precheckout_paid": "This invoice is already paid.",
