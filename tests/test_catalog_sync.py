@@ -46,14 +46,14 @@ def image_catalog(user: TgUser) -> set[str]:
 
 
 def admin_models(admin: TgUser) -> str:
-    """Every page of /admin → Models."""
+    """Every page of /admin → Models: the text and the buttons' labels."""
     admin.send("/admin")
     admin.press("Модели")
-    pages = [admin.last_text()]
+    pages = [admin.last()]
     for page in range(1, 8):
         admin.press_data(cb.make(cb.ADM_MODELS, page))
-        pages.append(admin.last_text())
-    return "\n".join(pages)
+        pages.append(admin.last())
+    return "\n".join(text_of(p) + "\n" + "\n".join(label for label, _ in buttons(p)) for p in pages)
 
 
 def test_drift_hides_the_removed_model_reports_all_three_and_changes_no_price(clean_stack, db, kie, sync):
@@ -94,6 +94,8 @@ def test_drift_hides_the_removed_model_reports_all_three_and_changes_no_price(cl
     models = admin_models(admin)
     assert "⛔ снята провайдером Imagen 4 ·" in models or "⛔ снята провайдером Imagen 4 " in models, "the admin sees why it is not sold"
     assert "🗄 выведена Sora 2" in models and "✅ Sora" not in models
+    assert "Выключить: Sora" not in models and "Включить: Sora" not in models, "no switch that changes nothing"
+    assert "Выключить: Imagen 4\n" in models, "a delisted model keeps its switch (it stays off when listed again)"
     assert load_pricing_truth(clean_stack.pricing_truth_path) == truth_before, "no price was changed"
     assert run(db.system.get_setting("runtime")).get("disabled_models", []) == [], "not an admin's switch"
 

@@ -26,7 +26,8 @@ async def page(c: "Container", update: Update, user: User, category: str = "imag
     if category == "free":
         models = await offers.free_models(c)
         found = await offers.offers(c, user.user_id, models)
-        await reply.show(update, catalog.free_page(user.language, models, found, c.settings.free_daily_limit))
+        await reply.show(update, catalog.free_page(user.language, models, found, c.settings.free_daily_limit,
+                                                   await c.model_health()))
         return
     models = await offers.in_category(c, category)
     found = await offers.offers(c, user.user_id, models)
@@ -65,7 +66,8 @@ async def search(c: "Container", update: Update, user: User, text: str) -> None:
     await c.store.users.set_fields(user.user_id, awaiting=None, **kept)
     if found:
         await reply.show(update, catalog.search_results(user.language, query, found,
-                                                        await offers.offers(c, user.user_id, found)))
+                                                        await offers.offers(c, user.user_id, found),
+                                                        health=await c.model_health()))
         return
     if too_short_for_a_prompt(query):  # "привет", "ок": not a description of anything
         await reply.show(update, say(user.language, "small_talk"))
@@ -79,4 +81,5 @@ async def search_page(c: "Container", update: Update, user: User, number: str) -
     query = user.last_search or ""
     found = catalog.search_models(await c.enabled_models(), query) if query else []
     await reply.show(update, catalog.search_results(user.language, query, found,
-                                                    await offers.offers(c, user.user_id, found), int(number)))
+                                                    await offers.offers(c, user.user_id, found), int(number),
+                                                    await c.model_health()))

@@ -89,22 +89,24 @@ def _price_note(lang: str, offers: list[Offer]) -> str:
     return " ".join(notes + [t(lang, f"price_note_{unit}") for unit in sorted(units, reverse=True)])
 
 
-def free_page(lang: str, models: list[ModelSpec], offers: dict[str, Offer], limit: int) -> Screen:
+def free_page(lang: str, models: list[ModelSpec], offers: dict[str, Offer], limit: int,
+              health: dict[str, dict] | None = None) -> Screen:
     lines = [t(lang, "free_line", name=esc(m.name.get(lang)), left=offers[m.id].free_left, limit=limit) for m in models]
-    rows = [[_model_button(lang, m, offers[m.id], "free")] for m in models]
+    rows = [[_model_button(lang, m, offers[m.id], "free", 0, health_ui.mark((health or {}).get(m.id)))] for m in models]
     rows.append([(t(lang, "btn_menu"), cb.HOME)])
     return Screen(t(lang, "free_header", limit=limit) + "\n" + "\n".join(lines), rows)
 
 
 def search_results(lang: str, query: str, models: list[ModelSpec], offers: dict[str, Offer],
-                   page: int = 0) -> Screen:
+                   page: int = 0, health: dict[str, dict] | None = None) -> Screen:
     """The models found, a page at a time (the query is the user's last search: shared/telegram/catalog.py)."""
     if not models:
         return Screen(t(lang, "search_none", query=esc(query)), _menu_rows(lang))
     pages = max(1, -(-len(models) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     chunk = models[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    rows = [[_model_button(lang, m, offers[m.id], "s", page)] for m in chunk]
+    rows = [[_model_button(lang, m, offers[m.id], "s", page, health_ui.mark((health or {}).get(m.id)))]
+            for m in chunk]
     if pages > 1:
         rows.append(_pager("s", page, pages, lang))
     rows.append([(t(lang, "btn_menu"), cb.HOME)])

@@ -70,8 +70,9 @@ def models(lang: str, catalog: list[ModelSpec], health: dict[str, ModelHealth], 
                  else "⛔" if off else "✅")
         lines.append(t(lang, "adm_model_line", state=state, name=esc(m.name.get(lang)), rate=rate,
                        median=median, count=h.runs if h else 0))
-        rows.append([(t(lang, "adm_btn_model_on" if off else "adm_btn_model_off", name=m.name.get(lang))[:60],
-                      cb.make(cb.ADM_TOGGLE, index, page))])
+        if not m.retired:  # a switch that could change nothing is not offered (a delisted model keeps it)
+            rows.append([(t(lang, "adm_btn_model_on" if off else "adm_btn_model_off", name=m.name.get(lang))[:60],
+                          cb.make(cb.ADM_TOGGLE, index, page))])
     nav = pager(cb.ADM_MODELS, page, len(catalog))
     return Screen(t(lang, "adm_models", lines="\n".join(lines)), rows + ([nav] if nav else []) + back(lang))
 
