@@ -2,6 +2,8 @@
 what they see, through the real stack."""
 from __future__ import annotations
 
+import time
+
 from tests.conftest import run
 from tests.helpers import TgUser, buttons, text_of
 
@@ -109,7 +111,6 @@ def test_a_top_up_for_a_short_order_brings_the_order_back(clean_stack, db, kie):
 
 
 def test_maintenance_leaves_balance_history_and_top_ups_working(clean_stack, db):
-    import time
     u = user(clean_stack, 8106)
     u.send("/start")
     run(db.system.set_setting("runtime", {"maintenance": True, "disabled_models": []}))
@@ -247,6 +248,20 @@ def test_a_photo_with_no_order_offers_what_to_do_and_opens_a_model_with_it(clean
     assert "Проверьте заказ" in u.last_text()
 
 
+def test_an_album_with_no_order_is_answered_once_with_the_models_that_take_several_photos(clean_stack, db):
+    u = user(clean_stack, 8117)
+    u.send("/start")
+    before = len(u.bot_messages())
+    u.sim.send_album(u.id, count=4)
+    time.sleep(1)
+    answers = u.bot_messages()[before:]
+    assert len(answers) == 1, [text_of(r) for r in answers]  # not "I did not understand" four times
+    assert "Альбом без заказа" in text_of(answers[0])
+    labels = [label for label, _ in buttons(answers[0])]
+    assert any("Nano Banana — редактор" in label for label in labels), labels
+    assert not any("Удалить фон" in label for label in labels), "a model that takes one photo cannot take an album"
+
+
 def test_a_photo_with_a_caption_at_the_prompt_step_takes_both(clean_stack, db):
     u = user(clean_stack, 8114)
     u.send("/start")
@@ -260,7 +275,6 @@ def test_a_photo_with_a_caption_at_the_prompt_step_takes_both(clean_stack, db):
 
 
 def test_a_message_sent_before_the_draft_began_is_not_its_answer(clean_stack, db):
-    import time
     u = user(clean_stack, 8115)
     u.send("/start")
     u.press("Бесплатно")

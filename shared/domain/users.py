@@ -33,6 +33,7 @@ class User:
     last_search: str | None = None  # the last search typed: its results are paged by it
     last_text: str | None = None  # the last free text typed with no order: a prompt offered to models
     last_file: dict[str, Any] | None = None  # the last file sent with no order (IncomingFile), offered to models
+    last_album: str | None = None  # the media group of the last album sent with no order: answered once
 
     @classmethod
     def from_doc(cls, data: dict[str, Any]) -> "User":

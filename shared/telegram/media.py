@@ -60,9 +60,22 @@ async def _caption(c: "Container", update: Update, user: User, caption: str) -> 
     return True
 
 
+async def _album(c: "Container", update: Update, user: User, incoming: IncomingFile) -> None:
+    """An album with no order, answered once (at its first part; best effort: parts racing it may repeat):
+    the models that take several files, to open and send the album to."""
+    if user.last_album == incoming.media_group:
+        return
+    await c.store.users.set_fields(user.user_id, last_album=incoming.media_group)
+    models = [m for m in await offers.for_file(c, incoming.kind) if any(f.is_media and f.multiple for f in m.fields)]
+    await reply.send(update, talk.from_album(user.language, models, await offers.offers(c, user.user_id, models)))
+
+
 async def _offer(c: "Container", update: Update, user: User, incoming: IncomingFile | None) -> None:
     """A file with no order: what can be done with it (the file is kept by its Telegram id, nothing fetched)."""
-    models = await offers.for_file(c, incoming.kind) if incoming and not incoming.media_group else []
+    if incoming and incoming.media_group:
+        await _album(c, update, user, incoming)
+        return
+    models = await offers.for_file(c, incoming.kind) if incoming else []
     if not models:
         await reply.send(update, say(user.language, "unknown"))
         return

@@ -90,6 +90,14 @@ def from_text(lang: str, text: str, models: list[ModelSpec], offers: dict[str, O
     return Screen(t(lang, "from_text", text=esc(clip(text, 200))), rows)
 
 
+def from_album(lang: str, models: list[ModelSpec], offers: dict[str, Offer]) -> Screen:
+    """An album with no order: the models that take several files (their cards; the album is sent there)."""
+    rows = [[(t(lang, "file_model", name=m.name.get(lang), price=_price(lang, offers[m.id])), cb.make(cb.MODEL, m.id))]
+            for m in models]
+    rows.append([(t(lang, "btn_menu"), cb.HOME)])
+    return Screen(t(lang, "from_album"), rows)
+
+
 def from_file(lang: str, kind: str, models: list[ModelSpec], offers: dict[str, Offer]) -> Screen:
     """A file with no order: the models that can use it, each with what it does."""
     rows = [[(t(lang, "file_model", name=m.name.get(lang), price=_price(lang, offers[m.id])),

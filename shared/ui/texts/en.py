@@ -353,6 +353,7 @@ TEXTS: dict[str, str] = {
     "text_model": "✨ {name} · {price}",
     "from_file_image": "🖼 What to do with this photo? Edit it, upscale it, remove the background or animate it: choose a model, the photo comes attached.",
     "from_file_audio": "🎙 What to do with this recording? Choose a model: the recording comes attached.",
+    "from_album": "📎 An album with no order. Open a model that takes several photos, tap “Create” and send the album again:",
     "from_file_video": "🎬 What to do with this video? Choose a model: the video comes attached.",
     "file_model": "{name} · {price}",
     "small_talk": "👋 Write what to create (e.g. “a cat in a hat, watercolor”) or a model's name. Menu: /start",
